@@ -1,0 +1,198 @@
+//! Application assembly: `AppState`, the routers, and `serve`, which production and the tests
+//! both use to run the real app on real listeners.
+
+use crate::clock::SharedClock;
+use crate::config::{Config, ConfigError};
+use crate::crypto::{self, Vault};
+use crate::store::{orgs, Db};
+use crate::web;
+use crate::web::throttle::LoginThrottle;
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub clock: SharedClock,
+    pub vault: Vault,
+    /// The one-time setup token, present while no clinic exists.
+    pub setup_token: Arc<Mutex<Option<String>>>,
+    pub throttle: Arc<LoginThrottle>,
+}
+
+/// A start-up failure, printed as one line naming the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct App {
+    state: AppState,
+    _lock: DataDirLock,
+    /// True when this start generated `DATA_DIR/master.key`.
+    pub generated_master_key: bool,
+}
+
+impl App {
+    /// Prepares the data directory, the vault and the database. Checks everything it can
+    /// before writing anything, so bad configuration leaves nothing half-made.
+    pub fn open(config: Config, clock: SharedClock) -> Result<App, StartupError> {
+        let generated_master_key =
+            !config.data_dir.join(crypto::MASTER_KEY_FILE).exists() && config.master_key.is_none();
+        let (db, vault) = open_store(&config)?;
+        let lock = DataDirLock::acquire(&config.data_dir).map_err(|_| {
+            ConfigError::new(
+                "VOXANNE_DATA_DIR",
+                format!(
+                    "{} is in use by another Voxanne server",
+                    config.data_dir.display()
+                ),
+            )
+        })?;
+        let needs_setup = !db
+            .read_blocking(orgs::any_exists)
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let setup_token = needs_setup.then(|| crypto::random_token(24));
+        Ok(App {
+            state: AppState {
+                config: Arc::new(config),
+                db,
+                clock,
+                vault,
+                setup_token: Arc::new(Mutex::new(setup_token)),
+                throttle: Arc::new(LoginThrottle::default()),
+            },
+            generated_master_key,
+            _lock: lock,
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The first-run URL, while no clinic exists.
+    pub fn setup_url(&self) -> Option<String> {
+        let token = self.state.setup_token.lock().ok()?.clone()?;
+        let listen = self.state.config.listen;
+        let host = if listen.ip().is_unspecified() {
+            format!("127.0.0.1:{}", listen.port())
+        } else {
+            listen.to_string()
+        };
+        Some(format!("http://{host}/setup?token={token}"))
+    }
+
+    /// Serves the dashboard on `listener` and, if given, only the webhook routes on
+    /// `webhook_listener`, until `shutdown` completes; in-flight requests finish, then the WAL
+    /// is checkpointed.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        webhook_listener: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let App { state, _lock, .. } = self;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let main = axum::serve(
+            listener,
+            router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
+        let webhooks = webhook_listener.map(|l| {
+            axum::serve(
+                l,
+                webhook_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stopped(stop_rx.clone()))
+        });
+        let result = match webhooks {
+            Some(w) => {
+                let (a, b) = tokio::join!(main, w);
+                a.and(b)
+            }
+            None => main.await,
+        };
+        let db = state.db.clone();
+        let _ = tokio::task::spawn_blocking(move || db.checkpoint()).await;
+        result
+    }
+}
+
+/// Opens the data directory's vault and database (applying migrations). Checks everything it
+/// can before writing anything, so bad configuration leaves nothing half-made.
+pub fn open_store(config: &Config) -> Result<(Db, Vault), StartupError> {
+    if let Some(key) = &config.master_key {
+        crypto::decode_key(key.expose()).map_err(|m| ConfigError::new("VOXANNE_MASTER_KEY", m))?;
+    }
+    prepare_data_dir(config)?;
+    let (vault, _) = Vault::load_or_create(config)?;
+    let db = Db::open(&config.db_path()).map_err(|e| {
+        StartupError::Other(format!(
+            "VOXANNE_DATA_DIR: cannot open the database {}: {}",
+            config.db_path().display(),
+            e
+        ))
+    })?;
+    Ok((db, vault))
+}
+
+/// An exclusive lock on `DATA_DIR/voxanne.lock`, held by a running server so that a second
+/// server or a restore cannot use the same data directory at the same time.
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    pub fn acquire(data_dir: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join("voxanne.lock"))?;
+        file.try_lock()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(Self { _file: file })
+    }
+}
+
+fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
+    let dir = &config.data_dir;
+    let fail = |what: String| ConfigError::new("VOXANNE_DATA_DIR", what);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    let probe = dir.join(".voxanne-write-test");
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| fail(format!("{} is not writable: {e}", dir.display())))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// The full router for the main listener.
+pub fn router(state: AppState) -> Router {
+    web::webhook_routes()
+        .merge(web::dashboard_routes(state.clone()))
+        .layer(axum::middleware::from_fn(web::middleware::frame))
+        .with_state(state)
+}
+
+/// Only the webhook routes and probes: what a tunnel may reach.
+pub fn webhook_router(state: AppState) -> Router {
+    web::webhook_routes()
+        .layer(axum::middleware::from_fn(web::middleware::frame))
+        .with_state(state)
+}

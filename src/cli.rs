@@ -1,0 +1,377 @@
+//! What the `voxanne` subcommands do (the argument parsing is in `main.rs`). Each returns a
+//! JSON object, printed as is with `--json` or as `key: value` lines otherwise.
+
+use crate::app::{open_store, StartupError};
+use crate::config::Config;
+use crate::crypto::{self, Vault};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, Actor, Event};
+use crate::store::scope::{operator_default_scope, operator_scope};
+use crate::store::{self, check_integrity, migrate, orgs, staff, Db, OrgScope};
+use serde_json::{json, Value};
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Startup(#[from] StartupError),
+    #[error("{}", .0.public_message_for_cli())]
+    App(#[from] AppError),
+    #[error("{0}")]
+    Message(String),
+}
+
+impl AppError {
+    fn public_message_for_cli(&self) -> String {
+        match self {
+            AppError::Internal(detail) => detail.clone(),
+            other => other.public_message(),
+        }
+    }
+}
+
+pub type CliResult = Result<Value, CliError>;
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Reads a secret from a file, or from standard input when the path is `-`.
+pub fn read_secret_file(path: &Path) -> Result<String, CliError> {
+    let mut text = String::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::Message(format!("cannot read standard input: {e}")))?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::Message(format!("cannot read {}: {e}", path.display())))?;
+    }
+    Ok(text.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn scope_for(db: &Db, org: Option<i64>) -> AppResult<OrgScope> {
+    db.read_blocking(|c| match org {
+        Some(id) => operator_scope(c, id).map_err(|_| {
+            AppError::Validation(format!(
+                "there is no clinic with id {id} (see `voxanne org list`)"
+            ))
+        }),
+        None => operator_default_scope(c),
+    })
+}
+
+fn cli_event<'a>(action: &'a str, object: &'a str, detail: &'a str) -> Event<'a> {
+    Event {
+        actor: &Actor::System("cli"),
+        action,
+        object,
+        detail,
+        ip: None,
+        at: now(),
+    }
+}
+
+pub struct NewClinic<'a> {
+    pub clinic: &'a str,
+    pub timezone: &'a str,
+}
+
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub role: staff::Role,
+    pub password: &'a str,
+}
+
+/// Validates everything before touching the data directory.
+fn validate_clinic(clinic: &NewClinic<'_>) -> AppResult<chrono_tz::Tz> {
+    orgs::validate_name(clinic.clinic)?;
+    orgs::parse_timezone(clinic.timezone)
+}
+
+fn validate_account(account: &NewAccount<'_>) -> AppResult<()> {
+    staff::normalise_email(account.email)?;
+    staff::validate_password(account.password)
+}
+
+fn create_account(db: &Db, scope: OrgScope, account: &NewAccount<'_>) -> AppResult<staff::Staff> {
+    let hash = crypto::hash_password(account.password);
+    let email = staff::normalise_email(account.email)?;
+    let name = account
+        .name
+        .map(str::to_string)
+        .unwrap_or_else(|| email.split('@').next().unwrap_or("Owner").to_string());
+    db.write_blocking(|tx| {
+        let member = staff::create(
+            tx,
+            &scope,
+            &staff::NewStaff {
+                email: &email,
+                name: &name,
+                role: account.role,
+                password_hash: &hash,
+            },
+            now(),
+        )?;
+        audit::record(
+            tx,
+            &scope,
+            &cli_event(
+                "staff.added",
+                &format!("staff:{}", member.id),
+                &format!("{} ({})", member.email, member.role.as_str()),
+            ),
+        )?;
+        Ok(member)
+    })
+}
+
+fn create_org(
+    db: &Db,
+    vault: &Vault,
+    tz: chrono_tz::Tz,
+    clinic: &NewClinic<'_>,
+) -> AppResult<OrgScope> {
+    db.write_blocking(|tx| {
+        let scope = store::provision_org(tx, vault, clinic.clinic, tz, now())?;
+        audit::record(
+            tx,
+            &scope,
+            &cli_event(
+                "org.created",
+                &format!("org:{}", scope.org_id()),
+                clinic.clinic,
+            ),
+        )?;
+        Ok(scope)
+    })
+}
+
+/// `voxanne init`: the scripted first run — the clinic and its owner.
+pub fn init(config: &Config, clinic: &NewClinic<'_>, owner: &NewAccount<'_>) -> CliResult {
+    let tz = validate_clinic(clinic)?;
+    validate_account(owner)?;
+    let (db, vault) = open_store(config)?;
+    if db.read_blocking(orgs::any_exists)? {
+        return Err(CliError::Message(
+            "this appliance is already set up; add another location with `voxanne org add`".into(),
+        ));
+    }
+    let scope = create_org(&db, &vault, tz, clinic)?;
+    let member = create_account(&db, scope, owner)?;
+    Ok(json!({ "org_id": scope.org_id(), "owner_id": member.id, "owner_email": member.email }))
+}
+
+/// `voxanne org add`: a further location, isolated from the others by row scoping.
+pub fn org_add(config: &Config, clinic: &NewClinic<'_>) -> CliResult {
+    let tz = validate_clinic(clinic)?;
+    let (db, vault) = open_store(config)?;
+    let scope = create_org(&db, &vault, tz, clinic)?;
+    Ok(json!({ "org_id": scope.org_id(), "name": clinic.clinic.trim(), "timezone": tz.name() }))
+}
+
+pub fn org_list(config: &Config) -> CliResult {
+    let (db, _) = open_store(config)?;
+    let list = db.read_blocking(orgs::list_all_for_operator)?;
+    Ok(json!({
+        "orgs": list.iter().map(|o| json!({"id": o.id, "name": o.name, "timezone": o.timezone.name()})).collect::<Vec<_>>()
+    }))
+}
+
+pub fn user_add(config: &Config, org: Option<i64>, account: &NewAccount<'_>) -> CliResult {
+    validate_account(account)?;
+    let (db, _) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let member = create_account(&db, scope, account)?;
+    Ok(
+        json!({ "org_id": scope.org_id(), "user_id": member.id, "email": member.email, "role": member.role }),
+    )
+}
+
+pub fn user_passwd(config: &Config, org: Option<i64>, email: &str, password: &str) -> CliResult {
+    staff::validate_password(password)?;
+    let (db, _) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let member = db.read_blocking(|c| staff::get_by_email(c, &scope, email))?;
+    let hash = crypto::hash_password(password);
+    db.write_blocking(|tx| {
+        staff::set_password(tx, &scope, member.id, &hash)?;
+        audit::record(
+            tx,
+            &scope,
+            &cli_event(
+                "staff.password_changed",
+                &format!("staff:{}", member.id),
+                "",
+            ),
+        )
+    })?;
+    Ok(
+        json!({ "org_id": scope.org_id(), "user_id": member.id, "email": member.email, "sessions_ended": true }),
+    )
+}
+
+pub fn user_set_disabled(
+    config: &Config,
+    org: Option<i64>,
+    email: &str,
+    disabled: bool,
+) -> CliResult {
+    let (db, _) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let member = db.read_blocking(|c| staff::get_by_email(c, &scope, email))?;
+    let member = db.write_blocking(|tx| {
+        let m = staff::set_disabled(tx, &scope, member.id, disabled)?;
+        let action = if disabled {
+            "staff.disabled"
+        } else {
+            "staff.enabled"
+        };
+        audit::record(
+            tx,
+            &scope,
+            &cli_event(action, &format!("staff:{}", m.id), &m.email),
+        )?;
+        Ok(m)
+    })?;
+    Ok(
+        json!({ "org_id": scope.org_id(), "user_id": member.id, "email": member.email, "disabled": member.disabled }),
+    )
+}
+
+pub fn user_list(config: &Config, org: Option<i64>) -> CliResult {
+    let (db, _) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let members = db.read_blocking(|c| staff::list(c, &scope))?;
+    Ok(json!({ "org_id": scope.org_id(), "users": members }))
+}
+
+pub fn migrate_cmd(config: &Config) -> CliResult {
+    let (db, _) = open_store(config)?;
+    let versions = db.read_blocking(migrate::applied_versions)?;
+    Ok(json!({ "applied": versions, "current": true }))
+}
+
+/// `voxanne backup PATH`: an online, consistent copy, integrity-checked.
+pub fn backup(config: &Config, dest: &Path) -> CliResult {
+    let (db, _) = open_store(config)?;
+    db.backup_to(dest)?;
+    let size = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+    Ok(json!({ "backup": dest.display().to_string(), "bytes": size, "integrity": "ok" }))
+}
+
+/// `voxanne restore PATH`: refuses while a server holds the data directory; keeps the
+/// replaced database beside it so nothing is lost.
+pub fn restore(config: &Config, src: &Path) -> CliResult {
+    if !src.is_file() {
+        return Err(CliError::Message(format!(
+            "{} is not a file",
+            src.display()
+        )));
+    }
+    check_integrity(src).map_err(|e| {
+        CliError::Message(format!(
+            "{} is not a usable backup: {}",
+            src.display(),
+            e.public_message_for_cli()
+        ))
+    })?;
+    {
+        let conn =
+            rusqlite::Connection::open_with_flags(src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| CliError::Message(format!("cannot open {}: {e}", src.display())))?;
+        conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|_| CliError::Message(format!("{} is not a Voxanne backup", src.display())))?;
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| CliError::Message(format!("VOXANNE_DATA_DIR: {e}")))?;
+    let _lock = crate::app::DataDirLock::acquire(&config.data_dir).map_err(|_| {
+        CliError::Message("a Voxanne server is running on this data directory; stop it first (systemctl stop voxanne)".into())
+    })?;
+    let db_path = config.db_path();
+    let staging = config.data_dir.join("voxanne.db.restoring");
+    std::fs::copy(src, &staging)
+        .map_err(|e| CliError::Message(format!("cannot copy the backup: {e}")))?;
+    let mut kept = None;
+    if db_path.exists() {
+        let aside = config.data_dir.join(format!(
+            "voxanne.db.before-restore-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        ));
+        {
+            // Fold the WAL in first so the kept copy is complete on its own.
+            let conn = rusqlite::Connection::open(&db_path)
+                .map_err(|e| CliError::Message(e.to_string()))?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(|e| CliError::Message(e.to_string()))?;
+        }
+        std::fs::rename(&db_path, &aside)
+            .map_err(|e| CliError::Message(format!("cannot move the old database aside: {e}")))?;
+        kept = Some(aside.display().to_string());
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(config.data_dir.join(format!("voxanne.db{suffix}")));
+    }
+    std::fs::rename(&staging, &db_path)
+        .map_err(|e| CliError::Message(format!("cannot put the backup in place: {e}")))?;
+    Ok(json!({ "restored_from": src.display().to_string(), "previous_database_kept_at": kept }))
+}
+
+/// `voxanne check`: the resolved configuration (secrets redacted) and what is still missing.
+pub fn check(config: &Config) -> CliResult {
+    let settings: serde_json::Map<String, Value> = config
+        .describe()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    Ok(json!({
+        "config_file": config.source_file.as_ref().map(|p| p.display().to_string()),
+        "settings": settings,
+        "missing": config.missing_for_full_operation(),
+    }))
+}
+
+/// Prints a result as one JSON object, or as readable lines.
+pub fn print(value: &Value, as_json: bool) {
+    if as_json {
+        println!("{value}");
+        return;
+    }
+    fn walk(prefix: &str, v: &Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v);
+                }
+            }
+            Value::Array(items) if items.iter().all(|i| !i.is_object()) => {
+                let joined: Vec<String> = items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string())
+                    })
+                    .collect();
+                println!("{prefix}: {}", joined.join("; "));
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(&format!("{prefix}[{i}]"), item);
+                }
+            }
+            Value::String(s) => println!("{prefix}: {s}"),
+            other => println!("{prefix}: {other}"),
+        }
+    }
+    walk("", value);
+}

@@ -1,0 +1,428 @@
+//! Configuration: defaults, then a `KEY=VALUE` file (the same file systemd can load as an
+//! `EnvironmentFile`), then the environment. Every secret also accepts a `*_FILE` form, and
+//! secrets are wrapped in [`Secret`] so that `Debug` and `voxanne check` never print them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/voxanne/voxanne.conf";
+
+/// A value that must never reach a log line or a page.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub webhook_listen: Option<SocketAddr>,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub vapi_private_key: Option<Secret>,
+    pub vapi_api_base: String,
+    pub twilio_api_base: String,
+    pub master_key: Option<Secret>,
+    pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
+    pub default_country: String,
+    /// Which file the values came from, if any (for `voxanne check`).
+    pub source_file: Option<PathBuf>,
+}
+
+/// A setting that could not be used, named so the installer knows what to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every key the appliance reads, with its default (`None` = unset) and whether it is secret.
+pub const KEYS: &[(&str, Option<&str>, bool)] = &[
+    ("VOXANNE_DATA_DIR", Some("./data"), false),
+    ("VOXANNE_LISTEN", Some("127.0.0.1:8080"), false),
+    ("VOXANNE_PUBLIC_URL", None, false),
+    ("VOXANNE_WEBHOOK_LISTEN", None, false),
+    ("VOXANNE_LOG", Some("info"), false),
+    ("VOXANNE_LOG_FORMAT", Some("text"), false),
+    ("VAPI_PRIVATE_KEY", None, true),
+    ("VAPI_API_BASE", Some("https://api.vapi.ai"), false),
+    ("TWILIO_API_BASE", Some("https://api.twilio.com"), false),
+    ("VOXANNE_MASTER_KEY", None, true),
+    ("VOXANNE_SESSION_IDLE_MINUTES", Some("30"), false),
+    ("VOXANNE_SESSION_MAX_HOURS", Some("12"), false),
+    ("VOXANNE_DEFAULT_COUNTRY", Some("US"), false),
+];
+
+impl Config {
+    /// Loads defaults → file → process environment. `explicit_file` comes from `--config`.
+    pub fn load(explicit_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let file = explicit_file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("VOXANNE_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                let default = PathBuf::from(DEFAULT_CONFIG_PATH);
+                default.exists().then_some(default)
+            });
+        let mut values = BTreeMap::new();
+        if let Some(path) = &file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new(
+                    "VOXANNE_CONFIG",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            values.extend(parse_env_file(&text).map_err(|(line, msg)| {
+                ConfigError::new(
+                    "VOXANNE_CONFIG",
+                    format!("{}:{line}: {msg}", path.display()),
+                )
+            })?);
+        }
+        values.extend(env);
+        let mut config = Self::from_values(&values)?;
+        config.source_file = file;
+        Ok(config)
+    }
+
+    /// Builds a configuration from explicit values over the defaults (no environment).
+    pub fn from_values(values: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| -> Result<Option<String>, ConfigError> { lookup(values, key) };
+        let required = |key: &str| -> Result<String, ConfigError> {
+            Ok(get(key)?
+                .or_else(|| default_of(key).map(str::to_string))
+                .unwrap_or_default())
+        };
+        let listen = parse_addr("VOXANNE_LISTEN", &required("VOXANNE_LISTEN")?)?;
+        let webhook_listen = match get("VOXANNE_WEBHOOK_LISTEN")? {
+            Some(v) => Some(parse_addr("VOXANNE_WEBHOOK_LISTEN", &v)?),
+            None => None,
+        };
+        let public_url = match get("VOXANNE_PUBLIC_URL")? {
+            Some(v) => Some(parse_base_url("VOXANNE_PUBLIC_URL", &v)?),
+            None => None,
+        };
+        let log_format = match required("VOXANNE_LOG_FORMAT")?
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "VOXANNE_LOG_FORMAT",
+                    format!("“{other}” is not text or json"),
+                ))
+            }
+        };
+        let country = required("VOXANNE_DEFAULT_COUNTRY")?.to_ascii_uppercase();
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(ConfigError::new(
+                "VOXANNE_DEFAULT_COUNTRY",
+                format!("“{country}” is not a two-letter country code like US"),
+            ));
+        }
+        Ok(Self {
+            data_dir: PathBuf::from(required("VOXANNE_DATA_DIR")?),
+            listen,
+            public_url,
+            webhook_listen,
+            log_filter: required("VOXANNE_LOG")?,
+            log_format,
+            vapi_private_key: get("VAPI_PRIVATE_KEY")?.map(Secret::new),
+            vapi_api_base: parse_base_url("VAPI_API_BASE", &required("VAPI_API_BASE")?)?,
+            twilio_api_base: parse_base_url("TWILIO_API_BASE", &required("TWILIO_API_BASE")?)?,
+            master_key: get("VOXANNE_MASTER_KEY")?.map(Secret::new),
+            session_idle_minutes: parse_range(
+                "VOXANNE_SESSION_IDLE_MINUTES",
+                &required("VOXANNE_SESSION_IDLE_MINUTES")?,
+                1,
+                24 * 60,
+            )?,
+            session_max_hours: parse_range(
+                "VOXANNE_SESSION_MAX_HOURS",
+                &required("VOXANNE_SESSION_MAX_HOURS")?,
+                1,
+                24 * 30,
+            )?,
+            default_country: country,
+            source_file: None,
+        })
+    }
+
+    /// True when the public URL is https, so cookies must be `Secure` and `__Host-` prefixed.
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("voxanne.db")
+    }
+
+    /// The resolved configuration as `KEY=VALUE` lines, secrets redacted.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let redact = |s: &Option<Secret>| match s {
+            Some(_) => "(set, hidden)".to_string(),
+            None => "(not set)".to_string(),
+        };
+        let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "(not set)".into());
+        vec![
+            (
+                "VOXANNE_DATA_DIR".into(),
+                self.data_dir.display().to_string(),
+            ),
+            ("VOXANNE_LISTEN".into(), self.listen.to_string()),
+            ("VOXANNE_PUBLIC_URL".into(), opt(&self.public_url)),
+            (
+                "VOXANNE_WEBHOOK_LISTEN".into(),
+                opt(&self.webhook_listen.map(|a| a.to_string())),
+            ),
+            ("VOXANNE_LOG".into(), self.log_filter.clone()),
+            (
+                "VOXANNE_LOG_FORMAT".into(),
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
+            ("VAPI_PRIVATE_KEY".into(), redact(&self.vapi_private_key)),
+            ("VAPI_API_BASE".into(), self.vapi_api_base.clone()),
+            ("TWILIO_API_BASE".into(), self.twilio_api_base.clone()),
+            (
+                "VOXANNE_MASTER_KEY".into(),
+                match &self.master_key {
+                    Some(_) => "(set, hidden)".into(),
+                    None => format!(
+                        "(from {})",
+                        self.data_dir.join(crate::crypto::MASTER_KEY_FILE).display()
+                    ),
+                },
+            ),
+            (
+                "VOXANNE_SESSION_IDLE_MINUTES".into(),
+                self.session_idle_minutes.to_string(),
+            ),
+            (
+                "VOXANNE_SESSION_MAX_HOURS".into(),
+                self.session_max_hours.to_string(),
+            ),
+            (
+                "VOXANNE_DEFAULT_COUNTRY".into(),
+                self.default_country.clone(),
+            ),
+        ]
+    }
+
+    /// What is still missing for full operation (not errors: the appliance runs without them).
+    pub fn missing_for_full_operation(&self) -> Vec<String> {
+        let mut missing = Vec::new();
+        match &self.public_url {
+            None => missing.push(
+                "VOXANNE_PUBLIC_URL is not set: Vapi and Twilio cannot reach the webhooks until a tunnel address is configured".into(),
+            ),
+            Some(u) if !u.starts_with("https://") => missing.push(
+                "VOXANNE_PUBLIC_URL is not https: Vapi requires an https server URL".into(),
+            ),
+            _ => {}
+        }
+        if self.webhook_listen.is_none() {
+            missing.push("VOXANNE_WEBHOOK_LISTEN is not set: point the tunnel at a webhook-only listener so the dashboard is never exposed".into());
+        }
+        if self.vapi_private_key.is_none() {
+            missing.push("VAPI_PRIVATE_KEY is not set: tool registration and call-backs through Vapi are unavailable".into());
+        }
+        missing
+    }
+}
+
+fn default_of(key: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .find(|(k, _, _)| *k == key)
+        .and_then(|(_, d, _)| *d)
+}
+
+/// A key's value, or the contents of the file named by `KEY_FILE` (trailing newline trimmed).
+fn lookup(values: &BTreeMap<String, String>, key: &str) -> Result<Option<String>, ConfigError> {
+    if let Some(v) = values.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        return Ok(Some(v.to_string()));
+    }
+    let file_key = format!("{key}_FILE");
+    match values
+        .get(&file_key)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::new(file_key, format!("cannot read {path}: {e}")))?;
+            let text = text.trim().to_string();
+            Ok((!text.is_empty()).then_some(text))
+        }
+        None => Ok(None),
+    }
+}
+
+fn parse_addr(key: &str, v: &str) -> Result<SocketAddr, ConfigError> {
+    v.parse().map_err(|_| {
+        ConfigError::new(
+            key,
+            format!("“{v}” is not an address and port like 127.0.0.1:8080"),
+        )
+    })
+}
+
+fn parse_base_url(key: &str, v: &str) -> Result<String, ConfigError> {
+    let v = v.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(v.to_string()),
+        _ => Err(ConfigError::new(
+            key,
+            format!("“{v}” is not an http(s) URL like https://clinic.example.com"),
+        )),
+    }
+}
+
+fn parse_range(key: &str, v: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
+    match v.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::new(
+            key,
+            format!("“{v}” is not a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+/// Parses systemd `EnvironmentFile` style text: `KEY=VALUE`, `#` comments, optional quotes and
+/// an optional leading `export `.
+pub fn parse_env_file(text: &str) -> Result<BTreeMap<String, String>, (usize, String)> {
+    let mut out = BTreeMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            return Err((i + 1, format!("expected KEY=VALUE, found “{line}”")));
+        };
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err((i + 1, format!("“{key}” is not a valid setting name")));
+        }
+        let value = value.trim();
+        let value = ['"', '\'']
+            .iter()
+            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+            .unwrap_or(value);
+        out.insert(key.to_string(), value.to_string());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = Config::from_values(&BTreeMap::new()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.vapi_api_base, "https://api.vapi.ai");
+        assert!(!c.https());
+    }
+
+    #[test]
+    fn bad_listen_names_the_setting() {
+        let err = Config::from_values(&values(&[("VOXANNE_LISTEN", "nonsense")])).unwrap_err();
+        assert_eq!(err.setting, "VOXANNE_LISTEN");
+        assert!(err.to_string().starts_with("VOXANNE_LISTEN: "));
+    }
+
+    #[test]
+    fn secrets_never_debug_print() {
+        let c = Config::from_values(&values(&[("VAPI_PRIVATE_KEY", "sk-live-123")])).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("sk-live-123"));
+        let described = format!("{:?}", c.describe());
+        assert!(!described.contains("sk-live-123"));
+    }
+
+    #[test]
+    fn file_form_of_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "from-file\n").unwrap();
+        let c = Config::from_values(&values(&[(
+            "VAPI_PRIVATE_KEY_FILE",
+            path.to_str().unwrap(),
+        )]))
+        .unwrap();
+        assert_eq!(c.vapi_private_key.unwrap().expose(), "from-file");
+    }
+
+    #[test]
+    fn env_file_parsing() {
+        let parsed = parse_env_file(
+            "# comment\nVOXANNE_LISTEN=0.0.0.0:9000\nexport VOXANNE_LOG=\"debug\"\n\n",
+        )
+        .unwrap();
+        assert_eq!(parsed["VOXANNE_LISTEN"], "0.0.0.0:9000");
+        assert_eq!(parsed["VOXANNE_LOG"], "debug");
+        assert!(parse_env_file("just words").is_err());
+    }
+
+    #[test]
+    fn https_public_url_is_secure() {
+        let c = Config::from_values(&values(&[(
+            "VOXANNE_PUBLIC_URL",
+            "https://clinic.example.com/",
+        )]))
+        .unwrap();
+        assert!(c.https());
+        assert_eq!(c.public_url.as_deref(), Some("https://clinic.example.com"));
+    }
+}

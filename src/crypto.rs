@@ -1,0 +1,281 @@
+//! The vault (AES-256-GCM, each ciphertext bound by associated data to its org and row),
+//! password hashing (argon2id) and random tokens. Nothing here does I/O except loading or
+//! creating the master key file.
+
+use crate::config::{Config, ConfigError};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub const MASTER_KEY_FILE: &str = "master.key";
+const VAULT_VERSION: u8 = 1;
+
+/// Encrypts and decrypts secrets at rest. The associated data names what a ciphertext belongs
+/// to (org, table, row, field), so a ciphertext copied into another row fails to decrypt.
+#[derive(Clone)]
+pub struct Vault {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("the stored secret could not be decrypted (wrong master key, or it belongs to another record)")]
+    Decrypt,
+    #[error("the stored secret is malformed")]
+    Malformed,
+}
+
+/// Where a secret lives; the vault binds the ciphertext to exactly this.
+pub struct SecretSlot<'a> {
+    pub org_id: i64,
+    pub table: &'a str,
+    pub row: &'a str,
+    pub field: &'a str,
+}
+
+impl SecretSlot<'_> {
+    fn aad(&self) -> Vec<u8> {
+        format!(
+            "voxanne/v1/{}/{}/{}/{}",
+            self.org_id, self.table, self.row, self.field
+        )
+        .into_bytes()
+    }
+}
+
+impl Vault {
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(key.into()),
+        }
+    }
+
+    /// Loads the master key from configuration, else from `DATA_DIR/master.key`, creating that
+    /// file (mode 0600) on first start. Returns the vault and whether a key was just generated.
+    pub fn load_or_create(config: &Config) -> Result<(Self, bool), ConfigError> {
+        if let Some(secret) = &config.master_key {
+            let key = decode_key(secret.expose())
+                .map_err(|m| ConfigError::new("VOXANNE_MASTER_KEY", m))?;
+            return Ok((Self::from_key(&key), false));
+        }
+        let path = config.data_dir.join(MASTER_KEY_FILE);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError::new(
+                    "VOXANNE_MASTER_KEY_FILE",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            let key = decode_key(text.trim()).map_err(|m| {
+                ConfigError::new(
+                    "VOXANNE_MASTER_KEY_FILE",
+                    format!("{}: {m}", path.display()),
+                )
+            })?;
+            return Ok((Self::from_key(&key), false));
+        }
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        write_private(&path, &hex::encode(key)).map_err(|e| {
+            ConfigError::new(
+                "VOXANNE_DATA_DIR",
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })?;
+        Ok((Self::from_key(&key), true))
+    }
+
+    pub fn encrypt(&self, slot: &SecretSlot<'_>, plaintext: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = slot.aad();
+        // Encryption with a valid key and a 12-byte nonce cannot fail for inputs this size.
+        let sealed = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(1 + 12 + sealed.len());
+        out.push(VAULT_VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    pub fn decrypt(&self, slot: &SecretSlot<'_>, stored: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if stored.len() < 1 + 12 + 16 || stored[0] != VAULT_VERSION {
+            return Err(VaultError::Malformed);
+        }
+        let aad = slot.aad();
+        self.cipher
+            .decrypt(
+                Nonce::from_slice(&stored[1..13]),
+                Payload {
+                    msg: &stored[13..],
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::Decrypt)
+    }
+
+    pub fn encrypt_str(&self, slot: &SecretSlot<'_>, plaintext: &str) -> Vec<u8> {
+        self.encrypt(slot, plaintext.as_bytes())
+    }
+
+    pub fn decrypt_str(&self, slot: &SecretSlot<'_>, stored: &[u8]) -> Result<String, VaultError> {
+        String::from_utf8(self.decrypt(slot, stored)?).map_err(|_| VaultError::Malformed)
+    }
+}
+
+/// Accepts 64 hex characters or base64 of exactly 32 bytes.
+pub fn decode_key(text: &str) -> Result<[u8; 32], String> {
+    let text = text.trim();
+    let bytes = if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        hex::decode(text).map_err(|_| "not valid hex".to_string())?
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| {
+                "the master key must be 64 hex characters or base64 of 32 bytes".to_string()
+            })?
+    };
+    bytes.try_into().map_err(|b: Vec<u8>| {
+        format!(
+            "the master key must be 32 bytes (64 hex characters), got {} bytes",
+            b.len()
+        )
+    })
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+fn argon2() -> Argon2<'static> {
+    // OWASP minimum for argon2id: m=19456 KiB, t=2, p=1.
+    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// An argon2id PHC string for a password (or a verification code).
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the same time as a real verification, so an unknown account answers like a wrong password.
+pub fn burn_password_check(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let phc = DUMMY.get_or_init(|| hash_password("voxanne-dummy-password"));
+    let _ = verify_password(password, phc);
+}
+
+/// A URL-safe random token with `bytes` of entropy.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// SHA-256 of a token, hex: what we store instead of session ids and API tokens.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(org_id: i64, row: &str) -> SecretSlot<'_> {
+        SecretSlot {
+            org_id,
+            table: "twilio_credentials",
+            row,
+            field: "auth_token",
+        }
+    }
+
+    #[test]
+    fn round_trip_and_binding() {
+        let vault = Vault::from_key(&[7u8; 32]);
+        let sealed = vault.encrypt_str(&slot(1, "1"), "tok_secret");
+        assert_eq!(
+            vault.decrypt_str(&slot(1, "1"), &sealed).unwrap(),
+            "tok_secret"
+        );
+        assert!(vault.decrypt_str(&slot(2, "1"), &sealed).is_err());
+        assert!(vault.decrypt_str(&slot(1, "2"), &sealed).is_err());
+        let other = Vault::from_key(&[8u8; 32]);
+        assert!(other.decrypt_str(&slot(1, "1"), &sealed).is_err());
+        assert!(vault.decrypt_str(&slot(1, "1"), &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn key_decoding() {
+        assert!(decode_key(&"ab".repeat(32)).is_ok());
+        let b64 = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);
+        assert!(decode_key(&b64).is_ok());
+        assert!(decode_key("abcd").unwrap_err().contains("32 bytes"));
+    }
+
+    #[test]
+    fn passwords() {
+        let phc = hash_password("correct horse");
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("correct horse", &phc));
+        assert!(!verify_password("wrong", &phc));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let a = random_token(32);
+        assert!(a.len() >= 43);
+        assert_ne!(a, random_token(32));
+        assert_eq!(token_hash("x").len(), 64);
+    }
+}

@@ -1,0 +1,511 @@
+//! Matching what a caller said to the clinic's services catalogue.
+//!
+//! Owns keyword normalisation for the service editor, "which service did they
+//! mean" for a short query, and "which services came up" for a whole transcript.
+//!
+//! # Matching rules (shown to staff)
+//!
+//! * Every service is matched by its **name** and by each of its **keywords**
+//!   (together: its *terms*).
+//! * Text is compared **word by word**, ignoring case, accents (é → e) and
+//!   punctuation: "Botox®", "BOTOX" and "botox," all read as `botox`, and
+//!   "anti-wrinkle" reads the same as "anti wrinkle". A term never matches
+//!   inside a longer word: "lipo" does not match "tulipop".
+//! * Simple plurals match the singular: "fillers", "facelifts",
+//!   "breast augmentations" and "nose jobs" match "filler", "facelift",
+//!   "breast augmentation" and "nose job".
+//! * A multi-word term matches only when its words appear together, in order.
+//! * **The most specific term wins**: more words beats fewer words; with the same
+//!   number of words, more letters wins. If two services still tie, the one
+//!   listed first in the catalogue wins.
+//! * In a transcript, each matched term **uses up its words**. The most
+//!   specific matches are taken first, and a less specific term cannot reuse a
+//!   word that is already used. So "breast augmentation consultation" counts
+//!   as Breast Augmentation *and* Consultation, because "consultation" is a
+//!   word of its own that no more specific term used; but "lip augmentation"
+//!   counts only as Fillers, because its word "augmentation" is used up and
+//!   does not also count for Breast Augmentation's keyword "augmentation".
+//!   Each service is listed once, in the order of its first counted mention.
+
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One catalogue entry as the matcher sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceTerms<'a> {
+    pub name: &'a str,
+    pub keywords: &'a [String],
+}
+
+/// A service seeded into every new clinic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DefaultService {
+    pub name: &'static str,
+    pub duration_minutes: u32,
+    pub price_cents: i64,
+    pub keywords: Vec<&'static str>,
+}
+
+/// Splits the staff-entered keyword box into clean keywords.
+pub fn normalise_keywords(raw: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in raw.split([',', '\n', '\r']) {
+        let kw = piece
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        if !kw.is_empty() && !out.contains(&kw) {
+            out.push(kw);
+        }
+    }
+    out
+}
+
+/// The service the query most specifically names, if any.
+pub fn best_match(query: &str, services: &[ServiceTerms]) -> Option<usize> {
+    let words = tokenize(query);
+    let index = TermIndex::build(services);
+    let mut best: Option<(Spec, usize)> = None;
+    for start in 0..words.len() {
+        for term in index.candidates(&words, start) {
+            let better = match best {
+                None => true,
+                Some((spec, svc)) => term.spec > spec || (term.spec == spec && term.service < svc),
+            };
+            if better {
+                best = Some((term.spec, term.service));
+            }
+        }
+    }
+    best.map(|(_, svc)| svc)
+}
+
+/// Every service mentioned in `text`, once each, in order of first mention.
+pub fn mentioned(text: &str, services: &[ServiceTerms]) -> Vec<usize> {
+    let words = tokenize(text);
+    let index = TermIndex::build(services);
+    // (spec, start, len, service)
+    let mut hits: Vec<(Spec, usize, usize, usize)> = Vec::new();
+    for start in 0..words.len() {
+        for term in index.candidates(&words, start) {
+            hits.push((term.spec, start, term.words.len(), term.service));
+        }
+    }
+    // Most specific first; earlier position, then earlier service, breaks ties.
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.3.cmp(&b.3)));
+    let mut used = vec![false; words.len()];
+    let mut first_seen: Vec<Option<usize>> = vec![None; services.len()];
+    for (_, start, len, svc) in hits {
+        let span = start..start + len;
+        if used[span.clone()].iter().any(|u| *u) {
+            continue;
+        }
+        used[span].iter_mut().for_each(|u| *u = true);
+        if let Some(slot) = first_seen.get_mut(svc) {
+            if slot.is_none_or(|p| start < p) {
+                *slot = Some(start);
+            }
+        }
+    }
+    let mut order: Vec<(usize, usize)> = first_seen
+        .iter()
+        .enumerate()
+        .filter_map(|(svc, pos)| pos.map(|p| (p, svc)))
+        .collect();
+    order.sort_unstable();
+    order.into_iter().map(|(_, svc)| svc).collect()
+}
+
+/// The seven services every new clinic starts with.
+pub fn default_services() -> Vec<DefaultService> {
+    let svc = |name, duration_minutes, dollars: i64, keywords: &'static str| DefaultService {
+        name,
+        duration_minutes,
+        price_cents: dollars * 100,
+        keywords: keywords.split('|').collect(),
+    };
+    vec![
+        svc("Botox", 30, 400, "botox|botulinum|anti-wrinkle|wrinkle injections|wrinkle relaxer|dysport|xeomin"),
+        svc("Facelift", 180, 8_000, "facelift|face lift|rhytidectomy|mini facelift"),
+        svc("Rhinoplasty", 150, 6_000, "rhinoplasty|nose job|nose surgery|nose reshaping"),
+        svc(
+            "Breast Augmentation",
+            120,
+            7_500,
+            "breast augmentation|breast implants|breast enlargement|boob job|augmentation",
+        ),
+        svc("Liposuction", 120, 5_000, "liposuction|lipo|lipoplasty|fat removal"),
+        // "lip augmentation" lives here so it out-specifies Breast
+        // Augmentation's bare "augmentation".
+        svc(
+            "Fillers",
+            45,
+            500,
+            "filler|dermal filler|lip filler|lip augmentation|lip injections|cheek filler|juvederm|restylane",
+        ),
+        svc("Consultation", 30, 150, "consultation|consult|assessment"),
+    ]
+}
+
+/// Term specificity: (word count, letter count). Larger is more specific.
+type Spec = (usize, usize);
+
+struct Term {
+    words: Vec<String>,
+    spec: Spec,
+    service: usize,
+}
+
+/// Terms bucketed by first word so a transcript is scanned once.
+struct TermIndex {
+    by_first: HashMap<String, Vec<Term>>,
+}
+
+impl TermIndex {
+    fn build(services: &[ServiceTerms]) -> Self {
+        let mut by_first: HashMap<String, Vec<Term>> = HashMap::new();
+        for (service, s) in services.iter().enumerate() {
+            let terms = std::iter::once(s.name).chain(s.keywords.iter().map(String::as_str));
+            for raw in terms {
+                let toks = tokenize(raw);
+                let Some(first) = toks.first() else { continue };
+                let key = first.stem.clone();
+                let spec = (toks.len(), toks.iter().map(|t| t.letters).sum());
+                let words: Vec<String> = toks.into_iter().map(|t| t.stem).collect();
+                let bucket = by_first.entry(key).or_default();
+                if !bucket
+                    .iter()
+                    .any(|t| t.service == service && t.words == words)
+                {
+                    bucket.push(Term {
+                        words,
+                        spec,
+                        service,
+                    });
+                }
+            }
+        }
+        TermIndex { by_first }
+    }
+
+    /// Terms that match `words` starting at `start`.
+    fn candidates<'s>(
+        &'s self,
+        words: &'s [Token],
+        start: usize,
+    ) -> impl Iterator<Item = &'s Term> {
+        let bucket = words
+            .get(start)
+            .and_then(|w| self.by_first.get(&w.stem))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        bucket.iter().filter(move |t| {
+            words
+                .get(start..start + t.words.len())
+                .is_some_and(|ws| ws.iter().zip(&t.words).all(|(w, tw)| &w.stem == tw))
+        })
+    }
+}
+
+struct Token {
+    stem: String,
+    letters: usize,
+}
+
+/// Splits into lowercase, accent-folded words; apostrophes join ("don't"),
+/// a possessive "'s" is dropped, everything else separates.
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() {
+            for l in c.to_lowercase() {
+                cur.push(fold_accent(l));
+            }
+        } else if (c == '\'' || c == '\u{2019}')
+            && !cur.is_empty()
+            && chars.peek().is_some_and(|n| n.is_alphanumeric())
+        {
+            // Apostrophe inside a word: keep joining, but mark possessives.
+            cur.push('\'');
+        } else {
+            flush(&mut cur, &mut out);
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+fn flush(cur: &mut String, out: &mut Vec<Token>) {
+    if cur.is_empty() {
+        return;
+    }
+    let mut word = std::mem::take(cur);
+    if word.ends_with("'s") {
+        word.truncate(word.len() - 2);
+    }
+    word.retain(|c| c != '\'');
+    if word.is_empty() {
+        return;
+    }
+    let letters = word.chars().count();
+    out.push(Token {
+        stem: stem(&word),
+        letters,
+    });
+}
+
+fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ç' => 'c',
+        'ñ' => 'n',
+        _ => c,
+    }
+}
+
+/// Reduces singular and plural to one key. Both sides of every comparison go
+/// through this, so the stem only has to be consistent, not a real word
+/// ("nose" and "noses" both become "nos").
+fn stem(word: &str) -> String {
+    let n = word.len();
+    let mut w: &str = word;
+    let owned;
+    if n >= 5 && w.ends_with("ies") {
+        owned = format!("{}y", &w[..n - 3]);
+        w = &owned;
+    } else if n >= 4
+        && w.ends_with("es")
+        && ["s", "x", "z", "ch", "sh"]
+            .iter()
+            .any(|s| w[..n - 2].ends_with(s))
+    {
+        w = &w[..n - 2];
+    } else if n >= 4
+        && w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+    {
+        w = &w[..n - 1];
+    }
+    if w.len() >= 4 && w.ends_with('e') {
+        w = &w[..w.len() - 1];
+    }
+    w.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Owned<'a> = Vec<(&'a str, Vec<String>)>;
+
+    fn kw(list: &str) -> Vec<String> {
+        list.split('|').map(str::to_string).collect()
+    }
+
+    fn defaults() -> Owned<'static> {
+        let own = |d: DefaultService| (d.name, d.keywords.iter().map(|k| k.to_string()).collect());
+        default_services().into_iter().map(own).collect()
+    }
+
+    fn terms<'a>(o: &'a Owned) -> Vec<ServiceTerms<'a>> {
+        let t = |(name, keywords): &'a (&str, Vec<String>)| ServiceTerms { name, keywords };
+        o.iter().map(t).collect()
+    }
+
+    fn best(q: &str) -> Option<&'static str> {
+        let d = defaults();
+        best_match(q, &terms(&d)).map(|i| d[i].0)
+    }
+
+    fn ments(text: &str) -> Vec<&'static str> {
+        let d = defaults();
+        mentioned(text, &terms(&d))
+            .into_iter()
+            .map(|i| d[i].0)
+            .collect()
+    }
+
+    #[test]
+    fn normalise_keywords_cleans_and_dedupes() {
+        let got = normalise_keywords(" Botox , ANTI   wrinkle\n\r\n,botox,  ,Dysport\tPen,");
+        assert_eq!(got, vec!["botox", "anti wrinkle", "dysport pen"]);
+        assert!(normalise_keywords("").is_empty());
+        assert!(normalise_keywords(",,\n , ").is_empty());
+    }
+
+    #[test]
+    fn best_match_case_punctuation_and_boundaries() {
+        for (q, want) in [
+            ("I want BOTOX please", Some("Botox")),
+            ("Botox®", Some("Botox")),
+            ("botox's price?", Some("Botox")),
+            ("anti wrinkle", Some("Botox")),
+            ("a Juvéderm top-up", Some("Fillers")),
+            ("lipo-suction", Some("Liposuction")),
+            ("tulipop", None),
+            ("filleroo", None),
+            ("", None),
+            ("what are your hours", None),
+        ] {
+            assert_eq!(best(q), want, "{q}");
+        }
+    }
+
+    #[test]
+    fn plurals() {
+        for (q, want) in [
+            ("fillers", "Fillers"),
+            ("facelifts", "Facelift"),
+            ("liposuctions", "Liposuction"),
+            ("breast augmentations", "Breast Augmentation"),
+            ("nose jobs", "Rhinoplasty"),
+            ("consultations", "Consultation"),
+            ("assessments", "Consultation"),
+            ("breast implant", "Breast Augmentation"),
+        ] {
+            assert_eq!(best(q), Some(want), "{q}");
+        }
+    }
+
+    #[test]
+    fn most_specific_wins_and_ties_go_first() {
+        assert_eq!(
+            best("breast augmentation consultation"),
+            Some("Breast Augmentation")
+        );
+        assert_eq!(best("lip augmentation"), Some("Fillers"));
+        assert_eq!(best("consult about a nose job"), Some("Rhinoplasty"));
+        let same: Owned = vec![("A", kw("peel")), ("B", kw("peel"))];
+        assert_eq!(best_match("a peel", &terms(&same)), Some(0));
+        // Same word count: more letters wins, even over an earlier service.
+        let letters: Owned = vec![("Hair", kw("hair")), ("Laser", kw("laser"))];
+        assert_eq!(best_match("laser hair removal", &terms(&letters)), Some(1));
+    }
+
+    #[test]
+    fn name_counts_as_term_and_empty_terms_ignored() {
+        let s: Owned = vec![("Hydrafacial", kw("| |®"))];
+        assert_eq!(best_match("book a hydrafacial", &terms(&s)), Some(0));
+        assert_eq!(best_match("anything", &terms(&s)), None);
+        let empty: Owned = vec![("", kw("| |®"))];
+        assert_eq!(best_match("", &terms(&empty)), None);
+        assert!(mentioned("x", &terms(&empty)).is_empty());
+        assert!(mentioned("x", &[]).is_empty());
+    }
+
+    #[test]
+    fn mentioned_consumes_words() {
+        for (text, want) in [
+            (
+                "breast augmentation consultation",
+                vec!["Breast Augmentation", "Consultation"],
+            ),
+            (
+                "I'd like a breast augmentation",
+                vec!["Breast Augmentation"],
+            ),
+            ("lip filler", vec!["Fillers"]),
+            ("lip augmentation", vec!["Fillers"]),
+            (
+                "augmentation, and later lip augmentation",
+                vec!["Breast Augmentation", "Fillers"],
+            ),
+            ("tulipop tulipop", vec![]),
+            ("", vec![]),
+        ] {
+            assert_eq!(ments(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn mentioned_order_and_dedupe() {
+        let t = "Hi, I'm asking about Dysport. Also lipo? And botox again, plus a nose job \
+                 and maybe fillers. Botox botox.";
+        assert_eq!(
+            ments(t),
+            vec!["Botox", "Liposuction", "Rhinoplasty", "Fillers"]
+        );
+        let shared: Owned = vec![("Chemical", kw("peel")), ("Other", kw("peel"))];
+        assert_eq!(mentioned("a peel", &terms(&shared)), vec![0]);
+    }
+
+    #[test]
+    fn mentioned_large_transcript_is_fast() {
+        let chunk = "caller: hi there I was wondering about the price of a facelift and whether \
+                     you have availability next week for a consult. ";
+        let text = chunk.repeat(20_000 / chunk.len() + 1);
+        let t0 = std::time::Instant::now();
+        assert_eq!(ments(&text), vec!["Facelift", "Consultation"]);
+        assert!(t0.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn stem_is_symmetric_for_common_plurals() {
+        for (a, b) in [
+            ("nose", "noses"),
+            ("face", "faces"),
+            ("glass", "glasses"),
+            ("box", "boxes"),
+            ("surgery", "surgeries"),
+            ("lash", "lashes"),
+            ("implant", "implants"),
+        ] {
+            assert_eq!(stem(a), stem(b), "{a}/{b}");
+        }
+        assert_eq!(stem("botox"), "botox");
+        assert_eq!(stem("is"), "is");
+    }
+
+    #[test]
+    fn defaults_are_seeded() {
+        let d = default_services();
+        let summary: Vec<_> = d
+            .iter()
+            .map(|s| (s.name, s.duration_minutes, s.price_cents))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("Botox", 30, 40_000),
+                ("Facelift", 180, 800_000),
+                ("Rhinoplasty", 150, 600_000),
+                ("Breast Augmentation", 120, 750_000),
+                ("Liposuction", 120, 500_000),
+                ("Fillers", 45, 50_000),
+                ("Consultation", 30, 15_000),
+            ]
+        );
+        for svc in &d {
+            // Already normalised: the keyword editor would keep them as they are.
+            assert_eq!(normalise_keywords(&svc.keywords.join(",")), svc.keywords);
+        }
+    }
+
+    #[test]
+    fn total_on_odd_input() {
+        for t in [
+            "'",
+            "''s",
+            "'s botox",
+            "\u{0}\u{ffff}𝔹otox",
+            "ßs",
+            "İstanbul lipo",
+            "a'",
+            "ies",
+            "ses",
+        ] {
+            let _ = best(t);
+            let _ = ments(t);
+            let _ = normalise_keywords(t);
+        }
+    }
+}

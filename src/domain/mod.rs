@@ -1,0 +1,14 @@
+//! Pure rules with no I/O: phone numbers, dates and times as people say them, schedules and
+//! free slots, the one formatter for every time a person reads or hears, the services
+//! catalogue matcher, transcript redaction, SMS text and segments, lead scoring and carrier
+//! call-forwarding codes. Nothing here imports the rest of the crate.
+
+pub mod catalog;
+pub mod format;
+pub mod forwarding;
+pub mod lead;
+pub mod phone;
+pub mod redact;
+pub mod schedule;
+pub mod sms;
+pub mod when;

@@ -1,0 +1,17 @@
+//! Voxanne: an AI receptionist appliance for clinics, in one binary.
+//!
+//! - `app`: state, routers, `serve` — `config`: layered settings — `error`: errors by meaning
+//! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens
+//! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
+//! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod store;
+pub mod voice;
+pub mod web;

@@ -1,0 +1,365 @@
+//! The `voxanne` command line: argument parsing and dispatch only.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use voxanne::app::App;
+use voxanne::cli::{self, NewAccount, NewClinic};
+use voxanne::clock::SystemClock;
+use voxanne::config::{Config, LogFormat};
+use voxanne::store::staff::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "voxanne",
+    version,
+    about = "AI receptionist appliance for clinics"
+)]
+struct Cli {
+    /// Configuration file of KEY=VALUE lines (default: $VOXANNE_CONFIG, then /etc/voxanne/voxanne.conf)
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the appliance (the default)
+    Serve,
+    /// Create the clinic and its owner without the setup page
+    Init {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        timezone: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long)]
+        owner_name: Option<String>,
+        /// File holding the owner's password ("-" for standard input)
+        #[arg(long)]
+        owner_password_file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Clinics (locations)
+    Org {
+        #[command(subcommand)]
+        action: OrgAction,
+    },
+    /// Staff accounts
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Apply pending database migrations
+    Migrate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent, integrity-checked copy of the database (safe while serving)
+    Backup {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the database with a backup (the server must be stopped)
+    Restore {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the resolved configuration (secrets hidden) and what is missing
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 0 when the running appliance answers /healthz (for container health checks)
+    Healthcheck,
+}
+
+#[derive(Subcommand)]
+enum OrgAction {
+    /// Add a further location, isolated from the others
+    Add {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        timezone: String,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    Add {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "staff")]
+        role: String,
+        /// File holding the password ("-" for standard input)
+        #[arg(long)]
+        password_file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    Passwd {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    Disable {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    Enable {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let config = match Config::load(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let (result, json) = match args.command.unwrap_or(Command::Serve) {
+        Command::Serve => return serve(config),
+        Command::Healthcheck => return healthcheck(&config),
+        Command::Init {
+            clinic,
+            timezone,
+            owner_email,
+            owner_name,
+            owner_password_file,
+            json,
+        } => {
+            let run = || {
+                let password = cli::read_secret_file(&owner_password_file)?;
+                cli::init(
+                    &config,
+                    &NewClinic {
+                        clinic: &clinic,
+                        timezone: &timezone,
+                    },
+                    &NewAccount {
+                        email: &owner_email,
+                        name: owner_name.as_deref(),
+                        role: Role::Owner,
+                        password: &password,
+                    },
+                )
+            };
+            (run(), json)
+        }
+        Command::Org { action } => match action {
+            OrgAction::Add {
+                clinic,
+                timezone,
+                json,
+            } => (
+                cli::org_add(
+                    &config,
+                    &NewClinic {
+                        clinic: &clinic,
+                        timezone: &timezone,
+                    },
+                ),
+                json,
+            ),
+            OrgAction::List { json } => (cli::org_list(&config), json),
+        },
+        Command::User { action } => match action {
+            UserAction::Add {
+                org,
+                email,
+                name,
+                role,
+                password_file,
+                json,
+            } => {
+                let run = || {
+                    let role = Role::parse(&role)?;
+                    let password = cli::read_secret_file(&password_file)?;
+                    cli::user_add(
+                        &config,
+                        org,
+                        &NewAccount {
+                            email: &email,
+                            name: name.as_deref(),
+                            role,
+                            password: &password,
+                        },
+                    )
+                };
+                (run(), json)
+            }
+            UserAction::Passwd {
+                org,
+                email,
+                password_file,
+                json,
+            } => {
+                let run = || {
+                    let password = cli::read_secret_file(&password_file)?;
+                    cli::user_passwd(&config, org, &email, &password)
+                };
+                (run(), json)
+            }
+            UserAction::Disable { org, email, json } => {
+                (cli::user_set_disabled(&config, org, &email, true), json)
+            }
+            UserAction::Enable { org, email, json } => {
+                (cli::user_set_disabled(&config, org, &email, false), json)
+            }
+            UserAction::List { org, json } => (cli::user_list(&config, org), json),
+        },
+        Command::Migrate { json } => (cli::migrate_cmd(&config), json),
+        Command::Backup { path, json } => (cli::backup(&config, &path), json),
+        Command::Restore { path, json } => (cli::restore(&config, &path), json),
+        Command::Check { json } => (cli::check(&config), json),
+    };
+    match result {
+        Ok(value) => {
+            cli::print(&value, json);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("voxanne: {e}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        // Bind first: a taken port fails before anything is written.
+        let listener = match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(l) => l,
+            Err(e) => return fail(format!("VOXANNE_LISTEN: cannot listen on {}: {e}", config.listen)),
+        };
+        let webhook_listener = match config.webhook_listen {
+            Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => Some(l),
+                Err(e) => return fail(format!("VOXANNE_WEBHOOK_LISTEN: cannot listen on {addr}: {e}")),
+            },
+            None => None,
+        };
+        let data_dir = config.data_dir.clone();
+        let app = match App::open(config, std::sync::Arc::new(SystemClock)) {
+            Ok(app) => app,
+            Err(e) => return fail(e),
+        };
+        if app.generated_master_key {
+            tracing::warn!(path = %data_dir.join("master.key").display(), "generated a new master key: back it up, secrets cannot be read without it");
+        }
+        let state = app.state().clone();
+        tracing::info!(listen = %state.config.listen, webhook_listen = ?state.config.webhook_listen, data_dir = %data_dir.display(), "voxanne is serving");
+        if let Some(url) = app.setup_url() {
+            println!("\n  No clinic is set up yet. Open this one-time link to create it:\n\n    {url}\n");
+            tracing::info!(%url, "first run: open the setup link to create the clinic");
+        }
+        match app.serve(listener, webhook_listener, shutdown_signal()).await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(format!("server error: {e}")),
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn healthcheck(config: &Config) -> ExitCode {
+    use std::io::{Read, Write};
+    let mut addr = config.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let timeout = std::time::Duration::from_secs(3);
+    let answered = std::net::TcpStream::connect_timeout(&addr, timeout).and_then(|mut s| {
+        s.set_read_timeout(Some(timeout))?;
+        s.write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )?;
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"))
+    });
+    match answered {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => fail(format!("{addr} answered /healthz with an error")),
+        Err(e) => fail(format!("{addr} did not answer /healthz: {e}")),
+    }
+}

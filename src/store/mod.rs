@@ -1,0 +1,170 @@
+//! Everything SQL. One SQLite file in WAL mode: a pool of read connections and one write
+//! connection (`synchronous=FULL`, every write transaction `BEGIN IMMEDIATE`), all used off the
+//! async threads. Tenant queries take an [`OrgScope`] first; only authentication code mints one.
+
+pub mod audit;
+pub mod migrate;
+pub mod orgs;
+pub mod scope;
+pub mod sessions;
+pub mod staff;
+
+pub use scope::OrgScope;
+
+use crate::error::{AppError, AppResult};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub type ReadPool = r2d2::Pool<SqliteConnectionManager>;
+
+/// Creates an org with everything a new clinic starts with. Creating an org is authentication
+/// by other means (the setup token, the operator's command line), so it yields the scope.
+pub fn provision_org(
+    tx: &Transaction<'_>,
+    _vault: &crate::crypto::Vault,
+    name: &str,
+    timezone: chrono_tz::Tz,
+    now: i64,
+) -> AppResult<OrgScope> {
+    orgs::create(tx, name, timezone, now)
+}
+
+/// Handle to the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    read: ReadPool,
+    write: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn apply_pragmas(conn: &Connection, synchronous: &str) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = {synchronous};
+         PRAGMA temp_store = MEMORY;"
+    ))
+}
+
+impl Db {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub fn open(path: &Path) -> AppResult<Self> {
+        let write = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // FULL: an acknowledged write survives a power cut, not just a process crash.
+        apply_pragmas(&write, "FULL")?;
+        migrate::apply(&write)?;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| apply_pragmas(c, "NORMAL"));
+        let read = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .build(manager)?;
+        Ok(Self {
+            read,
+            write: Arc::new(Mutex::new(write)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs a read on a pooled connection, off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.read.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the write connection: committed when
+    /// `f` returns Ok, rolled back (nothing half-written) when it returns Err.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(f)).await?
+    }
+
+    /// The blocking form of [`Db::write`], for the CLI and blocking jobs.
+    pub fn write_blocking<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&Transaction<'_>) -> AppResult<T>,
+    {
+        let mut conn = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The blocking form of [`Db::read`].
+    pub fn read_blocking<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&Connection) -> AppResult<T>,
+    {
+        let conn = self.read.get()?;
+        f(&conn)
+    }
+
+    /// Copies the live database into `dest` with `VACUUM INTO` (consistent while serving) and
+    /// checks the copy with `integrity_check`.
+    pub fn backup_to(&self, dest: &Path) -> AppResult<()> {
+        if dest.exists() {
+            return Err(AppError::Validation(format!(
+                "{} already exists; choose a new file name",
+                dest.display()
+            )));
+        }
+        let dest_str = dest
+            .to_str()
+            .ok_or_else(|| AppError::Validation("the backup path is not valid UTF-8".into()))?;
+        {
+            let conn = self.read.get()?;
+            conn.execute("VACUUM INTO ?1", [dest_str])?;
+        }
+        check_integrity(dest)
+    }
+
+    /// Flushes the WAL into the main file; called at shutdown.
+    pub fn checkpoint(&self) -> AppResult<()> {
+        let conn = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+}
+
+/// Opens `path` read-only and runs `PRAGMA integrity_check`.
+pub fn check_integrity(path: &Path) -> AppResult<()> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if result == "ok" {
+        Ok(())
+    } else {
+        Err(AppError::Internal(format!(
+            "integrity check of {} failed: {result}",
+            path.display()
+        )))
+    }
+}

@@ -1,0 +1,264 @@
+//! Signing in and out. Unknown accounts and wrong passwords get the same answer in the same
+//! time; repeated failures are throttled per account and per address; every attempt is audited.
+
+use crate::app::AppState;
+use crate::crypto;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, Actor, Event};
+use crate::store::{sessions, staff};
+use crate::web::pages::{css_url, render};
+use crate::web::session::{self, CurrentStaff, MaybeStaff, PRE_CSRF_COOKIE};
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    css: &'static str,
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// The pre-session CSRF token: the existing cookie, or a new one to set.
+pub fn pre_session_csrf(headers: &axum::http::HeaderMap) -> (String, bool) {
+    match session::cookie(headers, PRE_CSRF_COOKIE).filter(|v| v.len() >= 20) {
+        Some(v) => (v, false),
+        None => (crypto::random_token(24), true),
+    }
+}
+
+pub fn with_pre_csrf_cookie(mut res: Response, token: &str, is_new: bool, https: bool) -> Response {
+    if is_new {
+        let c = session::set_cookie(PRE_CSRF_COOKIE, token, https, None);
+        if let Ok(v) = c.parse() {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    MaybeStaff(current): MaybeStaff,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    if let Some(info) = current {
+        return Ok(Redirect::to(crate::web::home_for(&info)).into_response());
+    }
+    let (csrf, is_new) = pre_session_csrf(&headers);
+    let page = LoginPage {
+        css: css_url(),
+        csrf: csrf.clone(),
+        email: String::new(),
+        error: None,
+    };
+    Ok(with_pre_csrf_cookie(
+        render(&page)?,
+        &csrf,
+        is_new,
+        state.config.https(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+const BAD_CREDENTIALS: &str = "That email and password do not match an active account.";
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let ip = peer.ip().to_string();
+    let email = form.email.trim().to_lowercase();
+    let now = state.clock.now();
+    let account_key = format!("acct:{email}");
+    let keys = vec![account_key.clone(), format!("ip:{ip}")];
+    let (csrf, _) = pre_session_csrf(&headers);
+    let again = |status: StatusCode, message: String| -> AppResult<Response> {
+        let page = LoginPage {
+            css: css_url(),
+            csrf: csrf.clone(),
+            email: email.clone(),
+            error: Some(message),
+        };
+        Ok((status, render(&page)?).into_response())
+    };
+
+    if let Some(wait) = state.throttle.retry_after(&keys, now) {
+        let minutes = wait.div_ceil(60);
+        let (e, ip2) = (email.clone(), ip.clone());
+        state
+            .db
+            .write(move |tx| {
+                audit::record_unscoped(
+                    tx,
+                    &Event {
+                        actor: &Actor::Anonymous(e),
+                        action: "login.throttled",
+                        object: "",
+                        detail: "",
+                        ip: Some(&ip2),
+                        at: now.timestamp(),
+                    },
+                )
+            })
+            .await?;
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many failed sign-ins. Try again in {minutes} minute(s)."),
+        );
+    }
+
+    let lookup_email = email.clone();
+    let found = state
+        .db
+        .read(move |c| staff::find_for_login(c, &lookup_email))
+        .await?;
+    let password = form.password.clone();
+    let verified = tokio::task::spawn_blocking(move || match found {
+        Some((scope, member, hash)) => {
+            let ok = crypto::verify_password(&password, &hash) && !member.disabled;
+            Some((scope, member, ok))
+        }
+        None => {
+            crypto::burn_password_check(&password);
+            None
+        }
+    })
+    .await?;
+
+    let ip2 = ip.clone();
+    match verified {
+        Some((scope, member, true)) => {
+            state.throttle.record_success(&account_key);
+            sign_in(&state, scope, member, &ip, &headers).await
+        }
+        other => {
+            state.throttle.record_failure(&keys, now);
+            let e = email.clone();
+            state
+                .db
+                .write(move |tx| {
+                    let event = Event {
+                        actor: &Actor::Anonymous(e),
+                        action: "login.failed",
+                        object: "",
+                        detail: "",
+                        ip: Some(&ip2),
+                        at: now.timestamp(),
+                    };
+                    match other {
+                        Some((scope, _, _)) => audit::record(tx, &scope, &event),
+                        None => audit::record_unscoped(tx, &event),
+                    }
+                })
+                .await?;
+            again(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into())
+        }
+    }
+}
+
+/// Starts a new session for `member` (a fresh token, so a cookie planted before sign-in never
+/// becomes a session), audits the login and redirects to the member's home page.
+pub async fn sign_in(
+    state: &AppState,
+    scope: crate::store::OrgScope,
+    member: staff::Staff,
+    ip: &str,
+    headers: &axum::http::HeaderMap,
+) -> AppResult<Response> {
+    let now = state.clock.now().timestamp();
+    let token = crypto::random_token(32);
+    let token_hash = crypto::token_hash(&token);
+    let https = state.config.https();
+    let old = session::cookie(headers, session::session_cookie_name(https))
+        .map(|t| crypto::token_hash(&t));
+    let csrf = crypto::random_token(24);
+    let home = crate::web::home_for_role(member.role);
+    let ip = ip.to_string();
+    state
+        .db
+        .write(move |tx| {
+            if let Some(old) = old {
+                sessions::delete_by_token_hash(tx, &old)?;
+            }
+            sessions::create(tx, &scope, member.id, &token_hash, &csrf, now, Some(&ip))?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &Actor::Staff {
+                        id: member.id,
+                        email: member.email.clone(),
+                    },
+                    action: "login",
+                    object: &format!("staff:{}", member.id),
+                    detail: "",
+                    ip: Some(&ip),
+                    at: now,
+                },
+            )
+        })
+        .await?;
+    let cookie = session::set_cookie(session::session_cookie_name(https), &token, https, None);
+    let mut res = Redirect::to(home).into_response();
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        cookie.parse().map_err(AppError::internal)?,
+    );
+    Ok(res)
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    CurrentStaff(info): CurrentStaff,
+) -> AppResult<Response> {
+    let now = state.clock.now().timestamp();
+    let ip = peer.ip().to_string();
+    state
+        .db
+        .write(move |tx| {
+            sessions::delete(tx, &info.scope, info.session_id)?;
+            audit::record(
+                tx,
+                &info.scope,
+                &Event {
+                    actor: &Actor::Staff {
+                        id: info.staff.id,
+                        email: info.staff.email.clone(),
+                    },
+                    action: "logout",
+                    object: &format!("staff:{}", info.staff.id),
+                    detail: "",
+                    ip: Some(&ip),
+                    at: now,
+                },
+            )
+        })
+        .await?;
+    let https = state.config.https();
+    let cookie = session::set_cookie(session::session_cookie_name(https), "", https, Some(0));
+    let mut res = Redirect::to("/login").into_response();
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        cookie.parse().map_err(AppError::internal)?,
+    );
+    Ok(res)
+}

@@ -1,0 +1,70 @@
+//! The staff-facing side: the whole route table in one place, plus the webhook-only router
+//! that a tunnel may expose.
+
+pub mod account;
+pub mod auth;
+pub mod health;
+pub mod middleware;
+pub mod pages;
+pub mod session;
+pub mod settings;
+pub mod setup;
+pub mod staff;
+pub mod throttle;
+
+use crate::app::AppState;
+use crate::store::sessions::SessionInfo;
+use crate::store::staff::Role;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Where a person lands after signing in.
+pub fn home_for_role(role: Role) -> &'static str {
+    match role {
+        Role::Owner => pages::home_path(),
+        Role::Staff => "/account",
+    }
+}
+
+pub fn home_for(info: &SessionInfo) -> &'static str {
+    home_for_role(info.staff.role)
+}
+
+async fn root(session::MaybeStaff(info): session::MaybeStaff) -> Redirect {
+    match info {
+        Some(info) => Redirect::to(home_for(&info)),
+        None => Redirect::to("/login"),
+    }
+}
+
+/// Routes that Vapi and Twilio call, plus the probes. Served on the main listener and, alone,
+/// on the webhook listener.
+pub fn webhook_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+}
+
+/// The dashboard and everything else, for the main listener.
+pub fn dashboard_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(root))
+        .route("/static/app.css", get(pages::static_css))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/setup", get(setup::setup_form).post(setup::setup))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/settings", get(settings::show))
+        .route("/settings/profile", post(settings::save_profile))
+        .route("/settings/hours", post(settings::save_hours))
+        .route("/settings/rules", post(settings::save_rules))
+        .route("/settings/staff", get(staff::list).post(staff::add))
+        .route("/settings/staff/{id}/disable", post(staff::disable))
+        .route("/settings/staff/{id}/enable", post(staff::enable))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            session::session,
+        ))
+}

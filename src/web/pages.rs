@@ -1,0 +1,138 @@
+//! Page plumbing shared by every dashboard area: the chrome (navigation, signed-in user,
+//! CSRF token) that `base.html` renders, the render helper, embedded static files, and the
+//! error page.
+
+use crate::error::{AppError, AppResult};
+use crate::store::sessions::SessionInfo;
+use crate::store::staff::Role;
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+/// The product's areas in navigation order. Only areas that exist are linked.
+const AREAS: &[(&str, &str, bool)] = &[
+    ("Overview", "/", false),
+    ("Calls", "/calls", false),
+    ("Leads", "/leads", false),
+    ("Appointments", "/appointments", false),
+    ("Services", "/services", false),
+    ("Messages", "/messages", false),
+    ("Telephony", "/telephony", false),
+    ("Settings", "/settings", true),
+];
+
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub active: bool,
+}
+
+/// What `base.html` needs on every signed-in page.
+pub struct Chrome {
+    pub org_name: String,
+    pub staff_name: String,
+    pub is_owner: bool,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub css: &'static str,
+    pub notice: Option<String>,
+}
+
+impl Chrome {
+    pub fn new(session: &SessionInfo, org_name: &str, active: &str) -> Self {
+        Self {
+            org_name: org_name.to_string(),
+            staff_name: session.staff.name.clone(),
+            is_owner: session.staff.role == Role::Owner,
+            csrf: session.csrf_token.clone(),
+            nav: AREAS
+                .iter()
+                .filter(|(_, _, built)| *built)
+                .map(|(label, href, _)| NavItem {
+                    label,
+                    href,
+                    active: *label == active,
+                })
+                .collect(),
+            css: css_url(),
+            notice: None,
+        }
+    }
+
+    pub fn with_notice(mut self, notice: Option<&str>) -> Self {
+        self.notice = notice.map(str::to_string);
+        self
+    }
+}
+
+/// The first area that exists: where "/" and a fresh login go.
+pub fn home_path() -> &'static str {
+    AREAS
+        .iter()
+        .find(|(_, _, built)| *built)
+        .map(|(_, href, _)| *href)
+        .unwrap_or("/settings")
+}
+
+pub fn render<T: Template>(page: &T) -> AppResult<Response> {
+    Ok(Html(page.render()?).into_response())
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+fn css_version() -> &'static str {
+    static V: OnceLock<String> = OnceLock::new();
+    V.get_or_init(|| hex::encode(&Sha256::digest(APP_CSS.as_bytes())[..6]))
+}
+
+/// Cache-busting URL of the stylesheet.
+pub fn css_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| format!("/static/app.css?v={}", css_version()))
+}
+
+pub async fn static_css() -> Response {
+    let mut r = APP_CSS.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    r
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    request_id: &'a str,
+    css: &'a str,
+}
+
+pub fn error_page(status: StatusCode, message: &str, request_id: &str) -> Response {
+    let page = ErrorPage {
+        title: status.canonical_reason().unwrap_or("Error"),
+        message,
+        request_id,
+        css: css_url(),
+    };
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(_) => format!("{message} (request {request_id})").into_response(),
+    }
+}
+
+/// Turns a validation error into a message shown on the re-rendered form; other errors pass.
+pub fn form_error(e: AppError) -> Result<String, AppError> {
+    match e {
+        AppError::Validation(m) | AppError::Conflict(m) => Ok(m),
+        other => Err(other),
+    }
+}

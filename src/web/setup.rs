@@ -1,0 +1,175 @@
+//! First run: while no clinic exists, `/setup?token=…` (the token is printed at start-up)
+//! creates the clinic and its owner and signs the owner in. Without the token it is a 404.
+
+use crate::app::AppState;
+use crate::crypto;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, Actor, Event};
+use crate::store::{orgs, staff};
+use crate::web::auth::{pre_session_csrf, sign_in, with_pre_csrf_cookie};
+use crate::web::pages::{css_url, form_error, render};
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    css: &'static str,
+    csrf: String,
+    token: String,
+    form: SetupForm,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct SetupForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    clinic: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn token_ok(state: &AppState, presented: &str) -> AppResult<bool> {
+    let expected = state.setup_token.lock().map(|t| t.clone()).unwrap_or(None);
+    let Some(expected) = expected else {
+        return Ok(false);
+    };
+    if !crypto::constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        return Ok(false);
+    }
+    Ok(!state.db.read(orgs::any_exists).await?)
+}
+
+pub async fn setup_form(
+    State(state): State<AppState>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if !token_ok(&state, &q.token).await? {
+        return Err(AppError::NotFound);
+    }
+    let (csrf, is_new) = pre_session_csrf(&headers);
+    let page = SetupPage {
+        css: css_url(),
+        csrf: csrf.clone(),
+        token: q.token,
+        form: SetupForm {
+            timezone: "America/New_York".into(),
+            ..Default::default()
+        },
+        error: None,
+    };
+    Ok(with_pre_csrf_cookie(
+        render(&page)?,
+        &csrf,
+        is_new,
+        state.config.https(),
+    ))
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> AppResult<Response> {
+    if !token_ok(&state, &form.token).await? {
+        return Err(AppError::NotFound);
+    }
+    let ip = peer.ip().to_string();
+    let now = state.clock.now().timestamp();
+    let f = form.clone();
+    let created = tokio::task::spawn_blocking(move || -> AppResult<_> {
+        let tz = orgs::parse_timezone(&f.timezone)?;
+        staff::validate_password(&f.password)?;
+        Ok((tz, crypto::hash_password(&f.password)))
+    })
+    .await?;
+    let result = match created {
+        Ok((tz, hash)) => {
+            let f = form.clone();
+            let ip2 = ip.clone();
+            let vault = state.vault.clone();
+            state
+                .db
+                .write(move |tx| {
+                    if orgs::any_exists(tx)? {
+                        return Err(AppError::NotFound);
+                    }
+                    let scope = crate::store::provision_org(tx, &vault, &f.clinic, tz, now)?;
+                    let owner = staff::create(
+                        tx,
+                        &scope,
+                        &staff::NewStaff {
+                            email: &f.email,
+                            name: &f.name,
+                            role: staff::Role::Owner,
+                            password_hash: &hash,
+                        },
+                        now,
+                    )?;
+                    audit::record(
+                        tx,
+                        &scope,
+                        &Event {
+                            actor: &Actor::System("setup"),
+                            action: "org.created",
+                            object: &format!("org:{}", scope.org_id()),
+                            detail: &format!("owner {}", owner.email),
+                            ip: Some(&ip2),
+                            at: now,
+                        },
+                    )?;
+                    Ok((scope, owner))
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((scope, owner)) => {
+            if let Ok(mut t) = state.setup_token.lock() {
+                *t = None;
+            }
+            tracing::info!(
+                org_id = scope.org_id(),
+                "clinic created through the setup page"
+            );
+            sign_in(&state, scope, owner, &ip, &headers).await
+        }
+        Err(e) => {
+            let message = form_error(e)?;
+            let (csrf, _) = pre_session_csrf(&headers);
+            let page = SetupPage {
+                css: css_url(),
+                csrf,
+                token: form.token.clone(),
+                form: SetupForm {
+                    password: String::new(),
+                    ..form
+                },
+                error: Some(message),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Staff management (owners only): list, add, disable and re-enable accounts. Disabling ends
+//! the account's sessions at once. Every change is audited.
+
+use crate::app::AppState;
+use crate::crypto;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, Actor, Event};
+use crate::store::orgs;
+use crate::store::sessions::SessionInfo;
+use crate::store::staff::{self, NewStaff, Role, Staff};
+use crate::web::pages::{form_error, render, Chrome};
+use crate::web::session::Owner;
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "settings/staff.html")]
+struct StaffPage {
+    chrome: Chrome,
+    members: Vec<Staff>,
+    me: i64,
+    error: Option<String>,
+}
+
+async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> AppResult<Response> {
+    let scope = info.scope;
+    let (org, members) = state
+        .db
+        .read(move |c| Ok((orgs::get(c, &scope)?, staff::list(c, &scope)?)))
+        .await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = StaffPage {
+        chrome: Chrome::new(info, &org.name, "Settings"),
+        members,
+        me: info.staff.id,
+        error,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn list(State(state): State<AppState>, Owner(info): Owner) -> AppResult<Response> {
+    page(&state, &info, None).await
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn actor(info: &SessionInfo) -> Actor {
+    Actor::Staff {
+        id: info.staff.id,
+        email: info.staff.email.clone(),
+    }
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Form(form): Form<AddForm>,
+) -> AppResult<Response> {
+    let prepared = async {
+        let role = Role::parse(&form.role)?;
+        staff::validate_password(&form.password)?;
+        let password = form.password.clone();
+        let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await?;
+        Ok::<_, AppError>((role, hash))
+    }
+    .await;
+    let (role, hash) = match prepared {
+        Ok(v) => v,
+        Err(e) => return page(&state, &info, Some(form_error(e)?)).await,
+    };
+    let now = state.clock.now().timestamp();
+    let (scope, who, ip) = (info.scope, actor(&info), ip.ip().to_string());
+    let result = state
+        .db
+        .write(move |tx| {
+            let member = staff::create(
+                tx,
+                &scope,
+                &NewStaff {
+                    email: &form.email,
+                    name: &form.name,
+                    role,
+                    password_hash: &hash,
+                },
+                now,
+            )?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &who,
+                    action: "staff.added",
+                    object: &format!("staff:{}", member.id),
+                    detail: &format!("{} ({})", member.email, role.as_str()),
+                    ip: Some(&ip),
+                    at: now,
+                },
+            )
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/settings/staff").into_response()),
+        Err(e) => page(&state, &info, Some(form_error(e)?)).await,
+    }
+}
+
+async fn set_disabled(
+    state: AppState,
+    ip: SocketAddr,
+    info: SessionInfo,
+    id: i64,
+    disabled: bool,
+) -> AppResult<Response> {
+    if disabled && id == info.staff.id {
+        return page(
+            &state,
+            &info,
+            Some("You cannot disable your own account.".into()),
+        )
+        .await;
+    }
+    let now = state.clock.now().timestamp();
+    let (scope, who, ip) = (info.scope, actor(&info), ip.ip().to_string());
+    let result = state
+        .db
+        .write(move |tx| {
+            let member = staff::set_disabled(tx, &scope, id, disabled)?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &who,
+                    action: if disabled {
+                        "staff.disabled"
+                    } else {
+                        "staff.enabled"
+                    },
+                    object: &format!("staff:{}", member.id),
+                    detail: &member.email,
+                    ip: Some(&ip),
+                    at: now,
+                },
+            )
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/settings/staff").into_response()),
+        Err(AppError::NotFound) => Err(AppError::NotFound),
+        Err(e) => page(&state, &info, Some(form_error(e)?)).await,
+    }
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    set_disabled(state, ip, info, id, true).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    set_disabled(state, ip, info, id, false).await
+}

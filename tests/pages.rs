@@ -1,0 +1,141 @@
+//! Every route carries the security headers; signed-in pages are never cached.
+
+mod support;
+
+use support::TestApp;
+
+fn assert_headers(res: &reqwest::Response, path: &str) {
+    let h = res.headers();
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{path}: no CSP"))
+        .to_str()
+        .unwrap();
+    for part in [
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "script-src 'self'",
+    ] {
+        assert!(csp.contains(part), "{path}: CSP lacks {part}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{path}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    assert!(h.contains_key("referrer-policy"), "{path}");
+    assert!(h.contains_key("x-request-id"), "{path}");
+}
+
+#[tokio::test]
+async fn every_route_sends_security_headers() {
+    let app = TestApp::spawn().await;
+    let anon = app.client();
+    for path in [
+        "/",
+        "/login",
+        "/setup",
+        "/healthz",
+        "/readyz",
+        "/settings",
+        "/no-such-page",
+        "/static/app.css",
+        "/api/unknown",
+    ] {
+        let res = anon.get(app.url(path)).send().await.unwrap();
+        assert_headers(&res, path);
+    }
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    for path in ["/settings", "/settings/staff", "/account", "/no-such-page"] {
+        let res = owner.get(app.url(path)).send().await.unwrap();
+        assert_headers(&res, path);
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+    }
+    let res = owner
+        .post(app.url("/settings/rules"))
+        .form(&[("csrf_token", csrf.as_str()), ("buffer_minutes", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_headers(&res, "POST /settings/rules");
+    let res = reqwest::get(app.webhook_url("/healthz")).await.unwrap();
+    assert_headers(&res, "webhook /healthz");
+}
+
+#[tokio::test]
+async fn webhook_listener_never_serves_the_dashboard() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        reqwest::get(app.webhook_url("/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for path in ["/login", "/settings", "/setup", "/"] {
+        assert_eq!(
+            reqwest::get(app.webhook_url(path)).await.unwrap().status(),
+            404,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn errors_render_as_json_for_api_and_html_for_pages() {
+    let app = TestApp::spawn().await;
+    let res = reqwest::get(app.url("/api/nothing")).await.unwrap();
+    assert_eq!(res.status(), 404);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["requestId"].is_string() && body["error"].is_string());
+    let res = reqwest::get(app.url("/nothing")).await.unwrap();
+    assert!(res.text().await.unwrap().contains("Request id"));
+    let ready: serde_json::Value = reqwest::get(app.url("/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+}
+
+#[tokio::test]
+async fn settings_forms_validate_and_change_nothing_on_bad_input() {
+    let app = TestApp::spawn().await;
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let res = owner
+        .post(app.url("/settings/profile"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Alpha"),
+            ("timezone", "Mars/Olympus"),
+            ("alert_phone", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("not a known time zone"));
+    let res = owner
+        .post(app.url("/settings/hours"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("mon_open", "18:00"),
+            ("mon_close", "09:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let hours: String = rusqlite::Connection::open(app.config.db_path())
+        .unwrap()
+        .query_row(
+            "SELECT hours_json FROM orgs WHERE id = ?1",
+            [app.a.org_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        hours.contains("09:00"),
+        "hours changed despite the error: {hours}"
+    );
+}

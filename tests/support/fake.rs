@@ -1,0 +1,172 @@
+//! A tiny in-process HTTP server standing in for Vapi or Twilio: it records every request and
+//! answers from a script (queued responses per path prefix, else the service's default).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn form(&self) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(&self.body).unwrap_or_default()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub type Default = fn(&Recorded) -> (u16, String);
+type Script = Vec<(String, VecDeque<(u16, String)>)>;
+
+#[derive(Clone)]
+struct Shared {
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    script: Arc<Mutex<Script>>,
+    default: Default,
+}
+
+pub struct FakeServer {
+    pub addr: SocketAddr,
+    shared: Shared,
+}
+
+impl FakeServer {
+    pub async fn start(default: Default) -> FakeServer {
+        let shared = Shared {
+            recorded: Arc::new(Mutex::new(Vec::new())),
+            script: Arc::new(Mutex::new(Vec::new())),
+            default,
+        };
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeServer { addr, shared }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Queues responses for requests whose path starts with `prefix`, used in order.
+    pub fn respond(&self, prefix: &str, status: u16, body: &str) {
+        let mut script = self.shared.script.lock().expect("script");
+        match script.iter_mut().find(|(p, _)| p == prefix) {
+            Some((_, q)) => q.push_back((status, body.to_string())),
+            None => script.push((
+                prefix.to_string(),
+                VecDeque::from([(status, body.to_string())]),
+            )),
+        }
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.recorded.lock().expect("recorded").clone()
+    }
+
+    pub fn requests_to(&self, prefix: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .collect()
+    }
+}
+
+async fn handle(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rec = Recorded {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().unwrap_or("").to_string(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    shared.recorded.lock().expect("recorded").push(rec.clone());
+    let scripted = {
+        let mut script = shared.script.lock().expect("script");
+        script
+            .iter_mut()
+            .filter(|(p, q)| rec.path.starts_with(p.as_str()) && !q.is_empty())
+            .max_by_key(|(p, _)| p.len())
+            .and_then(|(_, q)| q.pop_front())
+    };
+    let (status, body) = scripted.unwrap_or_else(|| (shared.default)(&rec));
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [("content-type", "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// Twilio's answers by default: a queued message for sends, 200 for reads, 204 for deletes.
+pub fn twilio_default(rec: &Recorded) -> (u16, String) {
+    if rec.method == "POST" && rec.path.ends_with("/Messages.json") {
+        let n = rec.body.len();
+        let to = rec
+            .form()
+            .into_iter()
+            .find(|(k, _)| k == "To")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        return (
+            201,
+            serde_json::json!({
+                "sid": format!("SM{:032x}", n as u128 * 7919 + to.len() as u128),
+                "status": "queued", "to": to, "num_segments": "1", "error_code": null
+            })
+            .to_string(),
+        );
+    }
+    if rec.method == "DELETE" {
+        return (204, String::new());
+    }
+    (200, "{}".to_string())
+}
+
+/// Vapi's answers by default: echo creates with an id.
+pub fn vapi_default(rec: &Recorded) -> (u16, String) {
+    if rec.method == "POST" {
+        let mut v = rec.json();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert(
+                "id".into(),
+                serde_json::json!(format!("vapi-{}", rec.path.trim_start_matches('/'))),
+            );
+        }
+        return (201, v.to_string());
+    }
+    (200, "{}".to_string())
+}
