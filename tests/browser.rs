@@ -7,7 +7,9 @@ use support::browser::Browser;
 use support::{TestApp, PASSWORD};
 
 fn artifact(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/artifacts")
+        .join(name)
 }
 
 #[tokio::test]
@@ -17,7 +19,10 @@ async fn owner_signs_in_and_saves_booking_rules_in_a_real_browser() {
     };
     let app = TestApp::spawn().await;
     browser.goto(&app.url("/login")).await.unwrap();
-    browser.screenshot(&artifact("login-1280.png")).await.unwrap();
+    browser
+        .screenshot(&artifact("login-1280.png"))
+        .await
+        .unwrap();
     browser.fill("#email", app.a.owner_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
@@ -25,15 +30,34 @@ async fn owner_signs_in_and_saves_booking_rules_in_a_real_browser() {
     assert!(browser.source().await.unwrap().contains("Alpha Clinic"));
 
     browser.fill("#buffer_minutes", "15").await.unwrap();
-    browser.click("form[action='/settings/rules'] button").await.unwrap();
-    browser.wait_for_text(".notice", "Saved rules").await.unwrap();
-    assert_eq!(app.query_i64("SELECT buffer_minutes FROM orgs WHERE id = ?1", &[&app.a.org_id]), 15);
+    browser
+        .click("form[action='/settings/rules'] button")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(".notice", "Saved rules")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.query_i64(
+            "SELECT buffer_minutes FROM orgs WHERE id = ?1",
+            &[&app.a.org_id]
+        ),
+        15
+    );
 
-    for (path, name) in [("/settings", "settings"), ("/settings/staff", "staff"), ("/account", "account")] {
+    for (path, name) in [
+        ("/settings", "settings"),
+        ("/settings/staff", "staff"),
+        ("/account", "account"),
+    ] {
         browser.goto(&app.url(path)).await.unwrap();
         for width in [1280, 390] {
             browser.set_window_width(width, 900).await.unwrap();
-            browser.screenshot(&artifact(&format!("{name}-{width}.png"))).await.unwrap();
+            browser
+                .screenshot(&artifact(&format!("{name}-{width}.png")))
+                .await
+                .unwrap();
         }
         browser.set_window_width(1280, 900).await.unwrap();
     }
