@@ -22,6 +22,8 @@ pub struct AppState {
     /// The one-time setup token, present while no clinic exists.
     pub setup_token: Arc<Mutex<Option<String>>>,
     pub throttle: Arc<LoginThrottle>,
+    /// Serializes deliveries of the same tool call.
+    pub tool_locks: Arc<crate::voice::dispatch::KeyedLocks>,
 }
 
 /// A start-up failure, printed as one line naming the setting at fault.
@@ -68,6 +70,7 @@ impl App {
                 vault,
                 setup_token: Arc::new(Mutex::new(setup_token)),
                 throttle: Arc::new(LoginThrottle::default()),
+                tool_locks: Arc::default(),
             },
             generated_master_key,
             _lock: lock,

@@ -375,3 +375,20 @@ pub fn print(value: &Value, as_json: bool) {
     }
     walk("", value);
 }
+
+/// `voxanne vapi show`: what to paste into Vapi for an org.
+pub fn vapi_show(config: &Config, org: Option<i64>) -> CliResult {
+    let (db, vault) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let secret = db.read_blocking(|c| store::vapi_secrets::current(c, &vault, &scope))?;
+    let urls = crate::voice::urls(config);
+    Ok(json!({
+        "org_id": scope.org_id(),
+        "server_url": urls.webhook,
+        "tool_url": urls.tools,
+        "legacy_booking_url": urls.legacy_booking,
+        "secret_header": "X-Vapi-Secret",
+        "secret": secret,
+        "public_url_configured": config.public_url.is_some(),
+    }))
+}

@@ -77,6 +77,22 @@ enum Command {
     },
     /// Exit 0 when the running appliance answers /healthz (for container health checks)
     Healthcheck,
+    /// The Vapi side: what to paste into the assistant
+    Vapi {
+        #[command(subcommand)]
+        action: VapiAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum VapiAction {
+    /// Print the server URL, tool URL and secret for an org
+    Show {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -248,6 +264,9 @@ fn main() -> ExitCode {
         Command::Backup { path, json } => (cli::backup(&config, &path), json),
         Command::Restore { path, json } => (cli::restore(&config, &path), json),
         Command::Check { json } => (cli::check(&config), json),
+        Command::Vapi {
+            action: VapiAction::Show { org, json },
+        } => (cli::vapi_show(&config, org), json),
     };
     match result {
         Ok(value) => {

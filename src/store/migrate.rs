@@ -5,10 +5,16 @@ use crate::error::{AppError, AppResult};
 use rusqlite::Connection;
 
 /// `(version, sql)` in order. A test checks this list against the `migrations/` folder.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../../migrations/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../../migrations/0001_foundation.sql"),
+    ),
+    (
+        "0002_booking",
+        include_str!("../../migrations/0002_booking.sql"),
+    ),
+];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {
     conn.execute_batch(

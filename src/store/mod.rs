@@ -2,12 +2,17 @@
 //! connection (`synchronous=FULL`, every write transaction `BEGIN IMMEDIATE`), all used off the
 //! async threads. Tenant queries take an [`OrgScope`] first; only authentication code mints one.
 
+pub mod appointments;
 pub mod audit;
+pub mod contacts;
 pub mod migrate;
 pub mod orgs;
 pub mod scope;
+pub mod services;
 pub mod sessions;
 pub mod staff;
+pub mod tool_results;
+pub mod vapi_secrets;
 
 pub use scope::OrgScope;
 
@@ -24,12 +29,15 @@ pub type ReadPool = r2d2::Pool<SqliteConnectionManager>;
 /// by other means (the setup token, the operator's command line), so it yields the scope.
 pub fn provision_org(
     tx: &Transaction<'_>,
-    _vault: &crate::crypto::Vault,
+    vault: &crate::crypto::Vault,
     name: &str,
     timezone: chrono_tz::Tz,
     now: i64,
 ) -> AppResult<OrgScope> {
-    orgs::create(tx, name, timezone, now)
+    let scope = orgs::create(tx, name, timezone, now)?;
+    services::seed_defaults(tx, &scope, now)?;
+    vapi_secrets::create(tx, vault, &scope, now)?;
+    Ok(scope)
 }
 
 /// Handle to the database. Cheap to clone.

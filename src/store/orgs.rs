@@ -17,10 +17,15 @@ pub struct Org {
     pub rules: BookingRules,
     pub hot_lead_alert_phone: Option<String>,
     pub created_at: i64,
+    /// How long a held slot lasts before anyone else may take it.
+    pub hold_minutes: u32,
+    /// Whether callers must confirm a texted code before a booking is made.
+    pub require_verification: bool,
 }
 
 const COLUMNS: &str = "id, name, timezone, hours_json, closures_json, buffer_minutes, slot_minutes,
-     min_notice_minutes, horizon_days, hot_lead_alert_phone, created_at";
+     min_notice_minutes, horizon_days, hot_lead_alert_phone, created_at, hold_minutes,
+     require_verification";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Org> {
     let tz: String = r.get(2)?;
@@ -40,6 +45,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Org> {
         },
         hot_lead_alert_phone: r.get(9)?,
         created_at: r.get(10)?,
+        hold_minutes: r.get(11)?,
+        require_verification: r.get(12)?,
     })
 }
 
@@ -138,6 +145,19 @@ pub fn update_rules(tx: &Transaction<'_>, scope: &OrgScope, rules: &BookingRules
             rules.min_notice_minutes,
             rules.horizon_days
         ],
+    )?;
+    Ok(())
+}
+
+pub fn update_phone_booking(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    hold_minutes: u32,
+    require_verification: bool,
+) -> AppResult<()> {
+    tx.execute(
+        "UPDATE orgs SET hold_minutes = ?2, require_verification = ?3 WHERE id = ?1",
+        params![scope.org_id(), hold_minutes, require_verification],
     )?;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod throttle;
+pub mod voice_settings;
 
 use crate::app::AppState;
 use crate::store::sessions::SessionInfo;
@@ -44,6 +45,12 @@ pub fn webhook_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/api/vapi/tools", post(crate::voice::http::tools))
+        .route(
+            "/api/vapi/tools/bookClinicAppointment",
+            post(crate::voice::http::book_clinic_appointment),
+        )
+        .route("/api/vapi/webhook", post(crate::voice::http::webhook))
 }
 
 /// The dashboard and everything else, for the main listener.
@@ -60,6 +67,13 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/profile", post(settings::save_profile))
         .route("/settings/hours", post(settings::save_hours))
         .route("/settings/rules", post(settings::save_rules))
+        .route("/settings/voice", get(voice_settings::show))
+        .route("/settings/voice/reveal", post(voice_settings::reveal))
+        .route("/settings/voice/rotate", post(voice_settings::rotate))
+        .route(
+            "/settings/voice/booking",
+            post(voice_settings::save_booking),
+        )
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))

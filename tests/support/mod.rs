@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod fake;
+pub mod vapi;
 
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::BTreeMap;

@@ -1,0 +1,346 @@
+//! Appointments and holds (a hold is an appointment in status `held` with an expiry).
+//! Every write here runs inside the caller's `BEGIN IMMEDIATE` transaction: stale holds are
+//! expired, the slot is checked for overlap (buffers included) against live holds and
+//! confirmed appointments, then the row is written. The partial unique index
+//! `appointments_live_slot` is the second line of defence.
+
+use super::OrgScope;
+use crate::domain::schedule::Busy;
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transaction};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Appointment {
+    pub id: i64,
+    pub provider_id: i64,
+    pub service_id: i64,
+    pub contact_id: i64,
+    pub start_at: i64,
+    pub end_at: i64,
+    pub status: String,
+    pub hold_expires_at: Option<i64>,
+    pub verified_at: Option<i64>,
+    pub source: String,
+    pub call_id: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl Appointment {
+    pub fn start(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.start_at, 0).unwrap_or_default()
+    }
+}
+
+const COLUMNS: &str = "id, provider_id, service_id, contact_id, start_at, end_at, status,
+     hold_expires_at, verified_at, source, call_id, notes";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Appointment> {
+    Ok(Appointment {
+        id: r.get(0)?,
+        provider_id: r.get(1)?,
+        service_id: r.get(2)?,
+        contact_id: r.get(3)?,
+        start_at: r.get(4)?,
+        end_at: r.get(5)?,
+        status: r.get(6)?,
+        hold_expires_at: r.get(7)?,
+        verified_at: r.get(8)?,
+        source: r.get(9)?,
+        call_id: r.get(10)?,
+        notes: r.get(11)?,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    PhoneAi,
+    Staff,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::PhoneAi => "phone_ai",
+            Source::Staff => "staff",
+        }
+    }
+}
+
+/// A slot someone wants: the first of `provider_ids` that is free gets it.
+pub struct SlotRequest<'a> {
+    pub provider_ids: &'a [i64],
+    pub service_id: i64,
+    pub duration_minutes: u32,
+    pub contact_id: i64,
+    pub start_at: i64,
+    pub buffer_minutes: u32,
+    pub source: Source,
+    pub call_id: Option<&'a str>,
+    pub notes: Option<&'a str>,
+}
+
+/// What happened to a slot request.
+#[derive(Debug)]
+pub enum Placed {
+    Placed(Appointment),
+    /// Someone else holds or booked an overlapping time.
+    Taken,
+}
+
+/// Why a hold could not be confirmed.
+#[derive(Debug)]
+pub enum ConfirmRefusal {
+    NotFound,
+    Expired,
+    NotActive(String),
+}
+
+/// Marks holds past their expiry as expired, so they neither block nor can be confirmed.
+pub fn expire_stale_holds(tx: &Transaction<'_>, scope: &OrgScope, now: i64) -> AppResult<usize> {
+    Ok(tx.execute(
+        "UPDATE appointments SET status = 'expired', updated_at = ?2
+         WHERE org_id = ?1 AND status = 'held' AND hold_expires_at <= ?2",
+        params![scope.org_id(), now],
+    )?)
+}
+
+/// Live (held and unexpired, or confirmed) bookings of one calendar within a range.
+pub fn busy_between(
+    conn: &Connection,
+    scope: &OrgScope,
+    provider_id: i64,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> AppResult<Vec<Busy>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT start_at, end_at FROM appointments
+         WHERE org_id = ?1 AND provider_id = ?2 AND start_at < ?4 AND end_at > ?3
+           AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > ?5))",
+    )?;
+    let rows = stmt.query_map(params![scope.org_id(), provider_id, from, to, now], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (s, e) = row?;
+        if let (Some(start), Some(end)) = (
+            DateTime::from_timestamp(s, 0),
+            DateTime::from_timestamp(e, 0),
+        ) {
+            out.push(Busy { start, end });
+        }
+    }
+    Ok(out)
+}
+
+fn overlaps_live(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    provider_id: i64,
+    start: i64,
+    end: i64,
+    buffer_secs: i64,
+    exclude_id: i64,
+) -> AppResult<bool> {
+    // Same rule as domain::schedule::conflicts: a.start < b.end + buffer && b.start < a.end + buffer.
+    // Holds past expiry were marked expired at the start of this transaction.
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM appointments
+             WHERE org_id = ?1 AND provider_id = ?2 AND status IN ('held', 'confirmed')
+               AND start_at < ?4 + ?5 AND end_at + ?5 > ?3 AND id != ?6)",
+        )?
+        .query_row(
+            params![
+                scope.org_id(),
+                provider_id,
+                start,
+                end,
+                buffer_secs,
+                exclude_id
+            ],
+            |r| r.get(0),
+        )?)
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+/// Places a hold (`hold_minutes` > 0) or a confirmed booking (`None`) on the first free
+/// calendar.
+pub fn place(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    req: &SlotRequest<'_>,
+    hold_minutes: Option<u32>,
+    now: i64,
+) -> AppResult<Placed> {
+    expire_stale_holds(tx, scope, now)?;
+    let end = req.start_at + i64::from(req.duration_minutes) * 60;
+    let buffer = i64::from(req.buffer_minutes) * 60;
+    let (status, expires) = match hold_minutes {
+        Some(m) => ("held", Some(now + i64::from(m) * 60)),
+        None => ("confirmed", None),
+    };
+    for &provider_id in req.provider_ids {
+        if overlaps_live(tx, scope, provider_id, req.start_at, end, buffer, 0)? {
+            continue;
+        }
+        let inserted = tx.execute(
+            "INSERT INTO appointments (org_id, provider_id, service_id, contact_id, start_at, end_at,
+                 status, hold_expires_at, source, call_id, notes, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            params![
+                scope.org_id(),
+                provider_id,
+                req.service_id,
+                req.contact_id,
+                req.start_at,
+                end,
+                status,
+                expires,
+                req.source.as_str(),
+                req.call_id,
+                req.notes,
+                now
+            ],
+        );
+        match inserted {
+            Ok(_) => return Ok(Placed::Placed(get(tx, scope, tx.last_insert_rowid())?)),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Placed::Taken)
+}
+
+/// Turns a live hold into a confirmed appointment. Confirming an already confirmed
+/// appointment returns it unchanged.
+pub fn confirm_hold(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    hold_id: i64,
+    now: i64,
+) -> AppResult<Result<Appointment, ConfirmRefusal>> {
+    expire_stale_holds(tx, scope, now)?;
+    let Some(appt) = find(tx, scope, hold_id)? else {
+        return Ok(Err(ConfirmRefusal::NotFound));
+    };
+    match appt.status.as_str() {
+        "held" => {
+            tx.execute(
+                "UPDATE appointments SET status = 'confirmed', hold_expires_at = NULL, updated_at = ?3
+                 WHERE org_id = ?1 AND id = ?2",
+                params![scope.org_id(), hold_id, now],
+            )?;
+            Ok(Ok(get(tx, scope, hold_id)?))
+        }
+        "confirmed" => Ok(Ok(appt)),
+        "expired" => Ok(Err(ConfirmRefusal::Expired)),
+        other => Ok(Err(ConfirmRefusal::NotActive(other.to_string()))),
+    }
+}
+
+/// Moves a confirmed appointment to a new start (same duration, same or another calendar),
+/// freeing the old time in the same transaction.
+pub fn reschedule(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    id: i64,
+    provider_ids: &[i64],
+    new_start: i64,
+    buffer_minutes: u32,
+    now: i64,
+) -> AppResult<Placed> {
+    expire_stale_holds(tx, scope, now)?;
+    let appt = get(tx, scope, id)?;
+    if appt.status != "confirmed" {
+        return Err(AppError::Conflict(format!(
+            "appointment {id} is {} and cannot be moved",
+            appt.status
+        )));
+    }
+    let new_end = new_start + (appt.end_at - appt.start_at);
+    let buffer = i64::from(buffer_minutes) * 60;
+    let mut candidates = vec![appt.provider_id];
+    candidates.extend(
+        provider_ids
+            .iter()
+            .copied()
+            .filter(|p| *p != appt.provider_id),
+    );
+    for provider_id in candidates {
+        if overlaps_live(tx, scope, provider_id, new_start, new_end, buffer, id)? {
+            continue;
+        }
+        let updated = tx.execute(
+            "UPDATE appointments SET provider_id = ?3, start_at = ?4, end_at = ?5, updated_at = ?6
+             WHERE org_id = ?1 AND id = ?2",
+            params![scope.org_id(), id, provider_id, new_start, new_end, now],
+        );
+        match updated {
+            Ok(_) => return Ok(Placed::Placed(get(tx, scope, id)?)),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Placed::Taken)
+}
+
+/// Cancels a confirmed appointment or releases a hold.
+pub fn cancel(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    id: i64,
+    reason: Option<&str>,
+    now: i64,
+) -> AppResult<Appointment> {
+    let appt = get(tx, scope, id)?;
+    if !matches!(appt.status.as_str(), "confirmed" | "held") {
+        return Err(AppError::Conflict(format!(
+            "appointment {id} is already {}",
+            appt.status
+        )));
+    }
+    tx.execute(
+        "UPDATE appointments SET status = 'cancelled', cancel_reason = ?3, updated_at = ?4
+         WHERE org_id = ?1 AND id = ?2",
+        params![scope.org_id(), id, reason, now],
+    )?;
+    get(tx, scope, id)
+}
+
+pub fn find(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Option<Appointment>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM appointments WHERE org_id = ?1 AND id = ?2"),
+            params![scope.org_id(), id],
+            from_row,
+        )
+        .optional()?)
+}
+
+pub fn get(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Appointment> {
+    find(conn, scope, id)?.ok_or(AppError::NotFound)
+}
+
+/// A contact's confirmed appointments starting in `[from, to)`, earliest first.
+pub fn confirmed_for_contact(
+    conn: &Connection,
+    scope: &OrgScope,
+    contact_id: i64,
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<Appointment>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM appointments
+         WHERE org_id = ?1 AND contact_id = ?2 AND status = 'confirmed' AND start_at >= ?3 AND start_at < ?4
+         ORDER BY start_at"
+    ))?;
+    let rows = stmt.query_map(params![scope.org_id(), contact_id, from, to], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

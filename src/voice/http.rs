@@ -1,0 +1,145 @@
+//! The Vapi endpoints: `POST /api/vapi/tools`, `POST /api/vapi/webhook` (the assistant's server
+//! URL) and the original product's `POST /api/vapi/tools/bookClinicAppointment`. Each request
+//! is authenticated on its raw bytes before anything is parsed or written.
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::voice::auth::authenticate;
+use crate::voice::dispatch::{run_once, ToolCtx};
+use crate::voice::parse::{self, Inbound, ParseError, ToolReply};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+fn bad_body(e: ParseError) -> AppError {
+    AppError::BadRequest(format!("The request body is not a Vapi message: {e}"))
+}
+
+async fn answer(
+    state: &AppState,
+    scope: crate::store::OrgScope,
+    inbound: Inbound,
+) -> AppResult<Response> {
+    match inbound {
+        Inbound::ToolCalls { call, calls } => {
+            let mut ctx = ToolCtx::load(state, scope, call).await?;
+            let mut replies = Vec::with_capacity(calls.len());
+            for tc in calls {
+                let outcome = run_once(&mut ctx, &tc.id, &tc.name, tc.args).await;
+                replies.push(ToolReply {
+                    tool_call_id: tc.id,
+                    name: tc.name,
+                    outcome: outcome.as_outcome(),
+                });
+            }
+            Ok(Json(parse::tool_calls_response(&replies)).into_response())
+        }
+        Inbound::FunctionCall { call, name, args } => {
+            let mut ctx = ToolCtx::load(state, scope, call).await?;
+            let outcome = run_once(&mut ctx, "", &name, args).await;
+            Ok(Json(parse::function_call_response(&outcome.as_outcome())).into_response())
+        }
+        // Call events are acknowledged at once.
+        Inbound::Event { .. } => Ok(Json(json!({})).into_response()),
+    }
+}
+
+pub async fn tools(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let scope = authenticate(&state, &headers, &body).await?;
+    let inbound = parse::parse_tool_request(&body).map_err(bad_body)?;
+    if let Inbound::Event { .. } = inbound {
+        return Err(AppError::BadRequest(
+            "The request carries no tool calls.".into(),
+        ));
+    }
+    answer(&state, scope, inbound).await
+}
+
+pub async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let scope = authenticate(&state, &headers, &body).await?;
+    let inbound = parse::parse_webhook(&body).map_err(bad_body)?;
+    answer(&state, scope, inbound).await
+}
+
+/// The original product's one-shot booking route.
+pub async fn book_clinic_appointment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let scope = authenticate(&state, &headers, &body).await?;
+    let (tool_call_id, call, args) = match parse::parse_legacy_booking(&body) {
+        Ok(v) => v,
+        Err(ParseError::BadArguments {
+            tool_call_id,
+            reason,
+        }) => {
+            return Ok(legacy_reply(
+                StatusCode::OK,
+                &tool_call_id,
+                false,
+                None,
+                "skipped",
+                &reason,
+            ));
+        }
+        Err(e) => return Err(bad_body(e)),
+    };
+    if let Some(org) = args.get("organizationId").filter(|v| !v.is_null()) {
+        let claimed = org
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| org.to_string());
+        if claimed.trim() != scope.org_id().to_string() {
+            return Ok(legacy_reply(
+                StatusCode::FORBIDDEN,
+                &tool_call_id,
+                false,
+                None,
+                "skipped",
+                "This assistant's secret does not belong to that organization.",
+            ));
+        }
+    }
+    let mut ctx = ToolCtx::load(&state, scope, call).await?;
+    let outcome = run_once(&mut ctx, &tool_call_id, "book_appointment", Ok(args)).await;
+    let success = !outcome.is_error && outcome.data["ok"] == json!(true);
+    let sms = outcome.data["smsStatus"]
+        .as_str()
+        .unwrap_or("skipped")
+        .to_string();
+    Ok(legacy_reply(
+        StatusCode::OK,
+        &tool_call_id,
+        success,
+        outcome.data["appointmentId"].as_i64(),
+        &sms,
+        &outcome.sentence,
+    ))
+}
+
+fn legacy_reply(
+    status: StatusCode,
+    id: &str,
+    success: bool,
+    appointment_id: Option<i64>,
+    sms: &str,
+    message: &str,
+) -> Response {
+    let body: Value = json!({
+        "toolCallId": id,
+        "result": {"success": success, "appointmentId": appointment_id, "smsStatus": sms, "message": parse::single_line(message)},
+    });
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,207 @@
+//! Settings → Voice agent (owners only): the URLs to paste into Vapi, the webhook secret
+//! (masked, with reveal and rotate), and how phone bookings behave. Every action is audited.
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, Actor, Event};
+use crate::store::sessions::SessionInfo;
+use crate::store::{orgs, vapi_secrets};
+use crate::web::pages::{form_error, render, Chrome};
+use crate::web::session::Owner;
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "settings/voice.html")]
+struct VoicePage {
+    chrome: Chrome,
+    webhook_url: String,
+    tools_url: String,
+    legacy_url: String,
+    public_url_set: bool,
+    secret_shown: Option<String>,
+    secret_last4: String,
+    hold_minutes: u32,
+    require_verification: bool,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    saved: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    info: &SessionInfo,
+    reveal: bool,
+    error: Option<String>,
+    notice: Option<&str>,
+) -> AppResult<Response> {
+    let (scope, vault) = (info.scope, state.vault.clone());
+    let (org, secret) = state
+        .db
+        .read(move |c| {
+            Ok((
+                orgs::get(c, &scope)?,
+                vapi_secrets::current(c, &vault, &scope)?,
+            ))
+        })
+        .await?;
+    let urls = crate::voice::urls(&state.config);
+    let last4: String = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = VoicePage {
+        chrome: Chrome::new(info, &org.name, "Settings").with_notice(notice),
+        webhook_url: urls.webhook,
+        tools_url: urls.tools,
+        legacy_url: urls.legacy_booking,
+        public_url_set: state.config.public_url.is_some(),
+        secret_shown: reveal.then_some(secret),
+        secret_last4: last4,
+        hold_minutes: org.hold_minutes,
+        require_verification: org.require_verification,
+        error,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Owner(info): Owner,
+    Query(q): Query<Notice>,
+) -> AppResult<Response> {
+    let notice = match q.saved.as_deref() {
+        Some("rotated") => Some("A new secret is active. The previous one keeps working for 24 hours; update the assistant now."),
+        Some(_) => Some("Saved."),
+        None => None,
+    };
+    page(&state, &info, false, None, notice).await
+}
+
+async fn audited<T: Send + 'static>(
+    state: &AppState,
+    info: &SessionInfo,
+    ip: SocketAddr,
+    action: &'static str,
+    detail: String,
+    change: impl FnOnce(&rusqlite::Transaction<'_>, &crate::store::OrgScope) -> AppResult<T>
+        + Send
+        + 'static,
+) -> AppResult<T> {
+    let (scope, staff, ip, now) = (
+        info.scope,
+        info.staff.clone(),
+        ip.ip().to_string(),
+        state.clock.now().timestamp(),
+    );
+    state
+        .db
+        .write(move |tx| {
+            let out = change(tx, &scope)?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &Actor::Staff {
+                        id: staff.id,
+                        email: staff.email.clone(),
+                    },
+                    action,
+                    object: &format!("org:{}", scope.org_id()),
+                    detail: &detail,
+                    ip: Some(&ip),
+                    at: now,
+                },
+            )?;
+            Ok(out)
+        })
+        .await
+}
+
+pub async fn reveal(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+) -> AppResult<Response> {
+    audited(
+        &state,
+        &info,
+        ip,
+        "settings.vapi_secret_revealed",
+        String::new(),
+        |_, _| Ok(()),
+    )
+    .await?;
+    page(&state, &info, true, None, None).await
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+) -> AppResult<Response> {
+    let (vault, now) = (state.vault.clone(), state.clock.now().timestamp());
+    audited(
+        &state,
+        &info,
+        ip,
+        "settings.vapi_secret_rotated",
+        String::new(),
+        move |tx, scope| vapi_secrets::rotate(tx, &vault, scope, now).map(|_| ()),
+    )
+    .await?;
+    Ok(Redirect::to("/settings/voice?saved=rotated").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct BookingForm {
+    #[serde(default)]
+    hold_minutes: String,
+    #[serde(default)]
+    require_verification: Option<String>,
+}
+
+pub async fn save_booking(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Form(form): Form<BookingForm>,
+) -> AppResult<Response> {
+    let hold = match form.hold_minutes.trim().parse::<u32>() {
+        Ok(n) if (1..=60).contains(&n) => n,
+        _ => {
+            let e = AppError::Validation(
+                "How long a hold lasts must be a whole number of minutes from 1 to 60".into(),
+            );
+            return page(&state, &info, false, Some(form_error(e)?), None).await;
+        }
+    };
+    let verify = form.require_verification.is_some();
+    audited(
+        &state,
+        &info,
+        ip,
+        "settings.phone_booking",
+        format!("hold_minutes={hold} require_verification={verify}"),
+        move |tx, scope| orgs::update_phone_booking(tx, scope, hold, verify),
+    )
+    .await?;
+    Ok(Redirect::to("/settings/voice?saved=booking").into_response())
+}
