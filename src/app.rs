@@ -130,8 +130,9 @@ impl App {
             }
             None => main.await,
         };
-        let db = state.db.clone();
-        let _ = tokio::task::spawn_blocking(move || db.checkpoint()).await;
+        if let Err(e) = state.db.checkpoint().await {
+            tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+        }
         result
     }
 }

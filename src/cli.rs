@@ -103,14 +103,15 @@ fn create_account(db: &Db, scope: OrgScope, account: &NewAccount<'_>) -> AppResu
         .name
         .map(str::to_string)
         .unwrap_or_else(|| email.split('@').next().unwrap_or("Owner").to_string());
-    db.write_blocking(|tx| {
+    let role = account.role;
+    db.write_blocking(move |tx| {
         let member = staff::create(
             tx,
             &scope,
             &staff::NewStaff {
                 email: &email,
                 name: &name,
-                role: account.role,
+                role,
                 password_hash: &hash,
             },
             now(),
@@ -134,16 +135,13 @@ fn create_org(
     tz: chrono_tz::Tz,
     clinic: &NewClinic<'_>,
 ) -> AppResult<OrgScope> {
-    db.write_blocking(|tx| {
-        let scope = store::provision_org(tx, vault, clinic.clinic, tz, now())?;
+    let (vault, name) = (vault.clone(), clinic.clinic.to_string());
+    db.write_blocking(move |tx| {
+        let scope = store::provision_org(tx, &vault, &name, tz, now())?;
         audit::record(
             tx,
             &scope,
-            &cli_event(
-                "org.created",
-                &format!("org:{}", scope.org_id()),
-                clinic.clinic,
-            ),
+            &cli_event("org.created", &format!("org:{}", scope.org_id()), &name),
         )?;
         Ok(scope)
     })
@@ -196,8 +194,9 @@ pub fn user_passwd(config: &Config, org: Option<i64>, email: &str, password: &st
     let scope = scope_for(&db, org)?;
     let member = db.read_blocking(|c| staff::get_by_email(c, &scope, email))?;
     let hash = crypto::hash_password(password);
-    db.write_blocking(|tx| {
-        staff::set_password(tx, &scope, member.id, &hash)?;
+    let id = member.id;
+    db.write_blocking(move |tx| {
+        staff::set_password(tx, &scope, id, &hash)?;
         audit::record(
             tx,
             &scope,
@@ -222,8 +221,9 @@ pub fn user_set_disabled(
     let (db, _) = open_store(config)?;
     let scope = scope_for(&db, org)?;
     let member = db.read_blocking(|c| staff::get_by_email(c, &scope, email))?;
-    let member = db.write_blocking(|tx| {
-        let m = staff::set_disabled(tx, &scope, member.id, disabled)?;
+    let id = member.id;
+    let member = db.write_blocking(move |tx| {
+        let m = staff::set_disabled(tx, &scope, id, disabled)?;
         let action = if disabled {
             "staff.disabled"
         } else {

@@ -13,14 +13,14 @@ pub mod sessions;
 pub mod staff;
 pub mod tool_results;
 pub mod vapi_secrets;
+pub mod writer;
 
 pub use scope::OrgScope;
 
 use crate::error::{AppError, AppResult};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub type ReadPool = r2d2::Pool<SqliteConnectionManager>;
@@ -44,7 +44,7 @@ pub fn provision_org(
 #[derive(Clone)]
 pub struct Db {
     read: ReadPool,
-    write: Arc<Mutex<Connection>>,
+    writer: writer::Writer,
     path: PathBuf,
 }
 
@@ -81,7 +81,7 @@ impl Db {
             .build(manager)?;
         Ok(Self {
             read,
-            write: Arc::new(Mutex::new(write)),
+            writer: writer::Writer::start(write)?,
             path: path.to_path_buf(),
         })
     }
@@ -104,27 +104,36 @@ impl Db {
         .await?
     }
 
-    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the write connection: committed when
-    /// `f` returns Ok, rolled back (nothing half-written) when it returns Err.
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the write connection and answers after
+    /// the commit: committed when `f` returns Ok, rolled back (nothing half-written) when it
+    /// returns Err. Concurrent writes share one commit (see [`writer`]).
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_blocking(f)).await?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.writer.submit(f, move |r| {
+            let _ = reply.send(r);
+        })?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the write was abandoned".into()))?
     }
 
-    /// The blocking form of [`Db::write`], for the CLI and blocking jobs.
+    /// The blocking form of [`Db::write`], for the command line (never on async threads).
     pub fn write_blocking<T, F>(&self, f: F) -> AppResult<T>
     where
-        F: FnOnce(&Transaction<'_>) -> AppResult<T>,
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
-        let mut conn = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.writer.submit(f, move |r| {
+            let _ = reply.send(r);
+        })?;
+        answer
+            .recv()
+            .map_err(|_| AppError::Internal("the write was abandoned".into()))?
     }
 
     /// The blocking form of [`Db::read`].
@@ -156,9 +165,11 @@ impl Db {
     }
 
     /// Flushes the WAL into the main file; called at shutdown.
-    pub fn checkpoint(&self) -> AppResult<()> {
-        let conn = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    pub async fn checkpoint(&self) -> AppResult<()> {
+        self.writer
+            .submit_raw(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))?
+            .await
+            .map_err(|_| AppError::Internal("the writer has stopped".into()))??;
         Ok(())
     }
 }
