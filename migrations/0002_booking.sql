@@ -73,6 +73,7 @@ CREATE UNIQUE INDEX appointments_live_slot
 CREATE INDEX appointments_org_start ON appointments(org_id, start_at);
 CREATE INDEX appointments_contact ON appointments(org_id, contact_id, start_at);
 CREATE INDEX appointments_live ON appointments(org_id, provider_id, status, start_at);
+CREATE INDEX appointments_held_expiry ON appointments(org_id, hold_expires_at) WHERE status = 'held';
 
 -- One stored reply per tool call, so a retried or duplicated call acts once.
 CREATE TABLE tool_results (

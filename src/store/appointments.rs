@@ -33,6 +33,10 @@ impl Appointment {
     }
 }
 
+/// The longest an appointment can last (services are capped at 720 minutes). It bounds the
+/// overlap queries from below so they read only nearby rows.
+const MAX_LENGTH_SECS: i64 = 720 * 60;
+
 const COLUMNS: &str = "id, provider_id, service_id, contact_id, start_at, end_at, status,
      hold_expires_at, verified_at, source, call_id, notes";
 
@@ -117,12 +121,14 @@ pub fn busy_between(
 ) -> AppResult<Vec<Busy>> {
     let mut stmt = conn.prepare_cached(
         "SELECT start_at, end_at FROM appointments
-         WHERE org_id = ?1 AND provider_id = ?2 AND start_at < ?4 AND end_at > ?3
-           AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > ?5))",
+         WHERE org_id = ?1 AND provider_id = ?2 AND status IN ('held', 'confirmed')
+           AND start_at < ?4 AND start_at > ?3 - ?6 AND end_at > ?3
+           AND (status = 'confirmed' OR hold_expires_at > ?5)",
     )?;
-    let rows = stmt.query_map(params![scope.org_id(), provider_id, from, to, now], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-    })?;
+    let rows = stmt.query_map(
+        params![scope.org_id(), provider_id, from, to, now, MAX_LENGTH_SECS],
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+    )?;
     let mut out = Vec::new();
     for row in rows {
         let (s, e) = row?;
@@ -151,7 +157,8 @@ fn overlaps_live(
         .prepare_cached(
             "SELECT EXISTS(SELECT 1 FROM appointments
              WHERE org_id = ?1 AND provider_id = ?2 AND status IN ('held', 'confirmed')
-               AND start_at < ?4 + ?5 AND end_at + ?5 > ?3 AND id != ?6)",
+               AND start_at < ?4 + ?5 AND start_at > ?3 - ?5 - ?7
+               AND end_at + ?5 > ?3 AND id != ?6)",
         )?
         .query_row(
             params![
@@ -160,7 +167,8 @@ fn overlaps_live(
                 start,
                 end,
                 buffer_secs,
-                exclude_id
+                exclude_id,
+                MAX_LENGTH_SECS
             ],
             |r| r.get(0),
         )?)
