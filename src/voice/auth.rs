@@ -1,13 +1,15 @@
 //! Authenticating a Vapi request over HTTP: the secret that verifies (X-Vapi-Secret, a bearer
 //! token, or an HMAC signature over the raw body) names the org. Nothing else can.
 
-use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::crypto::Vault;
+use crate::error::AppResult;
 use crate::store::{vapi_secrets, OrgScope};
 use crate::voice::verify;
 use axum::http::HeaderMap;
+use rusqlite::Connection;
 
-fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+/// Header names (lowercase) and values, as the verifier reads them.
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .filter_map(|(k, v)| {
@@ -19,38 +21,30 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The org whose secret verifies this request, or `Unauthorized`.
-pub async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
+/// The org whose secret verifies this request, if any. Runs on a database connection so the
+/// caller can load what it needs in the same read.
+pub fn authenticate_on(
+    conn: &Connection,
+    vault: &Vault,
+    pairs: &[(String, String)],
     body: &[u8],
-) -> AppResult<OrgScope> {
-    let pairs = header_pairs(headers);
-    let now = state.clock.now().timestamp();
-    if let Some(presented) = verify::presented_secret(&pairs).map(str::to_string) {
-        let vault = state.vault.clone();
-        let found = state
-            .db
-            .read(move |c| vapi_secrets::authenticate_presented(c, &vault, &presented, now))
-            .await?;
-        if let Some((scope, secret)) = found {
-            if verify::verify(&pairs, body, &[secret.as_str()], now).is_ok() {
-                return Ok(scope);
+    now: i64,
+) -> AppResult<Option<OrgScope>> {
+    if let Some(presented) = verify::presented_secret(pairs) {
+        if let Some((scope, secret)) =
+            vapi_secrets::authenticate_presented(conn, vault, presented, now)?
+        {
+            if verify::verify(pairs, body, &[secret.as_str()], now).is_ok() {
+                return Ok(Some(scope));
             }
         }
     }
-    if verify::has_signature(&pairs) {
-        let vault = state.vault.clone();
-        let candidates = state
-            .db
-            .read(move |c| vapi_secrets::hmac_candidates_all_orgs(c, &vault, now))
-            .await?;
+    if verify::has_signature(pairs) {
+        let candidates = vapi_secrets::hmac_candidates_all_orgs(conn, vault, now)?;
         let secrets: Vec<&str> = candidates.iter().map(|(_, s)| s.as_str()).collect();
-        if let Ok(i) = verify::verify(&pairs, body, &secrets, now) {
-            if let Some((scope, _)) = candidates.get(i) {
-                return Ok(*scope);
-            }
+        if let Ok(i) = verify::verify(pairs, body, &secrets, now) {
+            return Ok(candidates.get(i).map(|(scope, _)| *scope));
         }
     }
-    Err(AppError::Unauthorized)
+    Ok(None)
 }

@@ -3,13 +3,16 @@
 //! its reply stored.
 
 use crate::app::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store::orgs::{self, Org};
 use crate::store::services::{self, Provider, Service};
 use crate::store::{tool_results, OrgScope};
+use crate::voice::auth::{authenticate_on, header_pairs};
 use crate::voice::parse::CallInfo;
 use crate::voice::tools::Tool;
 use crate::voice::{booking_tools, clinic_tools};
+use axum::body::Bytes;
+use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -72,11 +75,22 @@ pub struct ToolCtx {
 }
 
 impl ToolCtx {
-    pub async fn load(state: &AppState, scope: OrgScope, call: CallInfo) -> AppResult<ToolCtx> {
-        let (org, services, providers) = state
+    /// Authenticates the request and loads the org's context in one database read.
+    /// `Unauthorized` when no secret verifies; nothing is written either way.
+    pub async fn authenticate(
+        state: &AppState,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> AppResult<ToolCtx> {
+        let pairs = header_pairs(headers);
+        let (vault, body, now) = (state.vault.clone(), body.clone(), state.clock.now());
+        let (scope, org, services, providers) = state
             .db
             .read(move |c| {
+                let scope = authenticate_on(c, &vault, &pairs, &body, now.timestamp())?
+                    .ok_or(AppError::Unauthorized)?;
                 Ok((
+                    scope,
                     orgs::get(c, &scope)?,
                     services::list_active(c, &scope)?,
                     services::list_providers(c, &scope)?,
@@ -89,9 +103,9 @@ impl ToolCtx {
             org,
             services,
             providers,
-            call,
+            call: CallInfo::default(),
             tool_call_id: String::new(),
-            now: state.clock.now(),
+            now,
         })
     }
 

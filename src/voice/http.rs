@@ -4,7 +4,6 @@
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::voice::auth::authenticate;
 use crate::voice::dispatch::{run_once, ToolCtx};
 use crate::voice::parse::{self, Inbound, ParseError, ToolReply};
 use axum::body::Bytes;
@@ -18,14 +17,10 @@ fn bad_body(e: ParseError) -> AppError {
     AppError::BadRequest(format!("The request body is not a Vapi message: {e}"))
 }
 
-async fn answer(
-    state: &AppState,
-    scope: crate::store::OrgScope,
-    inbound: Inbound,
-) -> AppResult<Response> {
+async fn answer(mut ctx: ToolCtx, inbound: Inbound) -> AppResult<Response> {
     match inbound {
         Inbound::ToolCalls { call, calls } => {
-            let mut ctx = ToolCtx::load(state, scope, call).await?;
+            ctx.call = call;
             let mut replies = Vec::with_capacity(calls.len());
             for tc in calls {
                 let outcome = run_once(&mut ctx, &tc.id, &tc.name, tc.args).await;
@@ -38,7 +33,7 @@ async fn answer(
             Ok(Json(parse::tool_calls_response(&replies)).into_response())
         }
         Inbound::FunctionCall { call, name, args } => {
-            let mut ctx = ToolCtx::load(state, scope, call).await?;
+            ctx.call = call;
             let outcome = run_once(&mut ctx, "", &name, args).await;
             Ok(Json(parse::function_call_response(&outcome.as_outcome())).into_response())
         }
@@ -52,14 +47,14 @@ pub async fn tools(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let scope = authenticate(&state, &headers, &body).await?;
+    let ctx = ToolCtx::authenticate(&state, &headers, &body).await?;
     let inbound = parse::parse_tool_request(&body).map_err(bad_body)?;
     if let Inbound::Event { .. } = inbound {
         return Err(AppError::BadRequest(
             "The request carries no tool calls.".into(),
         ));
     }
-    answer(&state, scope, inbound).await
+    answer(ctx, inbound).await
 }
 
 pub async fn webhook(
@@ -67,9 +62,9 @@ pub async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let scope = authenticate(&state, &headers, &body).await?;
+    let ctx = ToolCtx::authenticate(&state, &headers, &body).await?;
     let inbound = parse::parse_webhook(&body).map_err(bad_body)?;
-    answer(&state, scope, inbound).await
+    answer(ctx, inbound).await
 }
 
 /// The original product's one-shot booking route.
@@ -78,7 +73,8 @@ pub async fn book_clinic_appointment(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let scope = authenticate(&state, &headers, &body).await?;
+    let mut ctx = ToolCtx::authenticate(&state, &headers, &body).await?;
+    let scope = ctx.scope;
     let (tool_call_id, call, args) = match parse::parse_legacy_booking(&body) {
         Ok(v) => v,
         Err(ParseError::BadArguments {
@@ -112,7 +108,7 @@ pub async fn book_clinic_appointment(
             ));
         }
     }
-    let mut ctx = ToolCtx::load(&state, scope, call).await?;
+    ctx.call = call;
     let outcome = run_once(&mut ctx, &tool_call_id, "book_appointment", Ok(args)).await;
     let success = !outcome.is_error && outcome.data["ok"] == json!(true);
     let sms = outcome.data["smsStatus"]
