@@ -246,3 +246,46 @@ impl AppState {
         }
     }
 }
+
+/// Runs `change` for the signed-in staff member and writes its audit row (action, the org as
+/// object, `detail`, IP) in the same transaction: both happen or neither does.
+pub async fn audited_change<T, F>(
+    state: &AppState,
+    info: &SessionInfo,
+    ip: std::net::SocketAddr,
+    action: &'static str,
+    detail: String,
+    change: F,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>, &crate::store::OrgScope) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    use crate::store::audit::{self, Actor, Event};
+    let (scope, staff) = (info.scope, info.staff.clone());
+    let (ip, now) = (ip.ip().to_string(), state.clock.now().timestamp());
+    state
+        .db
+        .write(move |tx| {
+            let out = change(tx, &scope)?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &Actor::Staff {
+                        id: staff.id,
+                        email: staff.email.clone(),
+                    },
+                    action,
+                    object: &format!("org:{}", scope.org_id()),
+                    detail: &detail,
+                    ip: Some(&ip),
+                    at: now,
+                },
+            )?;
+            Ok(out)
+        })
+        .await
+}

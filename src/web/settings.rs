@@ -5,7 +5,6 @@ use crate::app::AppState;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::schedule::{BookingRules, Interval, WeeklyHours};
 use crate::error::{AppError, AppResult};
-use crate::store::audit::{self, Actor, Event};
 use crate::store::orgs::{self, Org};
 use crate::store::sessions::SessionInfo;
 use crate::web::pages::{form_error, render, Chrome};
@@ -19,7 +18,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use crate::web::session::Owner;
+use crate::web::session::{audited_change, Owner};
 
 pub const DAY_NAMES: [&str; 7] = [
     "Monday",
@@ -111,13 +110,13 @@ pub async fn show(
     page(&state, &info, None, notice.as_deref()).await
 }
 
-/// Runs a settings change with its audit row in one transaction, then redirects back, or
-/// re-renders the page with the validation message (nothing changed).
+/// Runs a settings change with its audit row, then redirects back, or re-renders the page
+/// with the validation message (nothing changed).
 async fn apply<F>(
     state: &AppState,
     info: &SessionInfo,
     ip: SocketAddr,
-    what: &'static str,
+    action: &'static str,
     detail: String,
     change: F,
 ) -> AppResult<Response>
@@ -126,32 +125,11 @@ where
         + Send
         + 'static,
 {
-    let now = state.clock.now().timestamp();
-    let (scope, staff) = (info.scope, info.staff.clone());
-    let ip = ip.ip().to_string();
-    let result = state
-        .db
-        .write(move |tx| {
-            change(tx, &scope)?;
-            audit::record(
-                tx,
-                &scope,
-                &Event {
-                    actor: &Actor::Staff {
-                        id: staff.id,
-                        email: staff.email.clone(),
-                    },
-                    action: &format!("settings.{what}"),
-                    object: &format!("org:{}", scope.org_id()),
-                    detail: &detail,
-                    ip: Some(&ip),
-                    at: now,
-                },
-            )
-        })
-        .await;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/settings?saved={what}")).into_response()),
+    match audited_change(state, info, ip, action, detail, change).await {
+        Ok(()) => {
+            let what = action.trim_start_matches("settings.");
+            Ok(Redirect::to(&format!("/settings?saved={what}")).into_response())
+        }
         Err(e) => page(state, info, Some(form_error(e)?), None).await,
     }
 }
@@ -191,9 +169,14 @@ pub async fn save_profile(
         Err(e) => return page(&state, &info, Some(form_error(e)?), None).await,
     };
     let detail = format!("name={name} timezone={}", tz.name());
-    apply(&state, &info, ip, "profile", detail, move |tx, scope| {
-        orgs::update_profile(tx, scope, &name, tz, phone.as_deref())
-    })
+    apply(
+        &state,
+        &info,
+        ip,
+        "settings.profile",
+        detail,
+        move |tx, scope| orgs::update_profile(tx, scope, &name, tz, phone.as_deref()),
+    )
     .await
 }
 
@@ -271,9 +254,14 @@ pub async fn save_hours(
         Err(e) => return page(&state, &info, Some(form_error(e)?), None).await,
     };
     let detail = serde_json::to_string(&hours).unwrap_or_default();
-    apply(&state, &info, ip, "hours", detail, move |tx, scope| {
-        orgs::update_hours(tx, scope, &hours, &closures)
-    })
+    apply(
+        &state,
+        &info,
+        ip,
+        "settings.hours",
+        detail,
+        move |tx, scope| orgs::update_hours(tx, scope, &hours, &closures),
+    )
     .await
 }
 
@@ -321,8 +309,13 @@ pub async fn save_rules(
         "buffer={} slot={} notice={} horizon={}",
         rules.buffer_minutes, rules.slot_minutes, rules.min_notice_minutes, rules.horizon_days
     );
-    apply(&state, &info, ip, "rules", detail, move |tx, scope| {
-        orgs::update_rules(tx, scope, &rules)
-    })
+    apply(
+        &state,
+        &info,
+        ip,
+        "settings.rules",
+        detail,
+        move |tx, scope| orgs::update_rules(tx, scope, &rules),
+    )
     .await
 }

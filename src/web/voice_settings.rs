@@ -3,11 +3,10 @@
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::store::audit::{self, Actor, Event};
 use crate::store::sessions::SessionInfo;
 use crate::store::{orgs, vapi_secrets};
 use crate::web::pages::{form_error, render, Chrome};
-use crate::web::session::Owner;
+use crate::web::session::{audited_change, Owner};
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
@@ -95,52 +94,12 @@ pub async fn show(
     page(&state, &info, false, None, notice).await
 }
 
-async fn audited<T: Send + 'static>(
-    state: &AppState,
-    info: &SessionInfo,
-    ip: SocketAddr,
-    action: &'static str,
-    detail: String,
-    change: impl FnOnce(&rusqlite::Transaction<'_>, &crate::store::OrgScope) -> AppResult<T>
-        + Send
-        + 'static,
-) -> AppResult<T> {
-    let (scope, staff, ip, now) = (
-        info.scope,
-        info.staff.clone(),
-        ip.ip().to_string(),
-        state.clock.now().timestamp(),
-    );
-    state
-        .db
-        .write(move |tx| {
-            let out = change(tx, &scope)?;
-            audit::record(
-                tx,
-                &scope,
-                &Event {
-                    actor: &Actor::Staff {
-                        id: staff.id,
-                        email: staff.email.clone(),
-                    },
-                    action,
-                    object: &format!("org:{}", scope.org_id()),
-                    detail: &detail,
-                    ip: Some(&ip),
-                    at: now,
-                },
-            )?;
-            Ok(out)
-        })
-        .await
-}
-
 pub async fn reveal(
     State(state): State<AppState>,
     ConnectInfo(ip): ConnectInfo<SocketAddr>,
     Owner(info): Owner,
 ) -> AppResult<Response> {
-    audited(
+    audited_change(
         &state,
         &info,
         ip,
@@ -158,7 +117,7 @@ pub async fn rotate(
     Owner(info): Owner,
 ) -> AppResult<Response> {
     let (vault, now) = (state.vault.clone(), state.clock.now().timestamp());
-    audited(
+    audited_change(
         &state,
         &info,
         ip,
@@ -194,7 +153,7 @@ pub async fn save_booking(
         }
     };
     let verify = form.require_verification.is_some();
-    audited(
+    audited_change(
         &state,
         &info,
         ip,
