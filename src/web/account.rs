@@ -7,11 +7,10 @@ use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::sessions::SessionInfo;
 use crate::store::{orgs, staff};
-use crate::web::pages::{form_error, render, Chrome};
+use crate::web::pages::{form_error, render_form, Chrome, Notice};
 use crate::web::session::CurrentStaff;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -26,11 +25,6 @@ struct AccountPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct Notice {
-    saved: Option<String>,
-}
-
 async fn page(
     state: &AppState,
     info: &SessionInfo,
@@ -39,18 +33,13 @@ async fn page(
 ) -> AppResult<Response> {
     let scope = info.scope;
     let org = state.db.read(move |c| orgs::get(c, &scope)).await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = AccountPage {
         chrome: Chrome::new(info, &org.name, "Account").with_notice(notice),
         email: info.staff.email.clone(),
         role: info.staff.role.as_str(),
         error,
     };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, &page.error)
 }
 
 pub async fn show(

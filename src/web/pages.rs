@@ -80,6 +80,22 @@ pub fn render<T: Template>(page: &T) -> AppResult<Response> {
     Ok(Html(page.render()?).into_response())
 }
 
+/// Renders a page that carries a form: 422 when it shows a validation message, else 200.
+pub fn render_form<T: Template>(page: &T, error: &Option<String>) -> AppResult<Response> {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, render(page)?).into_response())
+}
+
+/// `?saved=…` after a redirect, so the page can say what was saved.
+#[derive(serde::Deserialize)]
+pub struct Notice {
+    pub saved: Option<String>,
+}
+
 const APP_CSS: &str = include_str!("../../static/app.css");
 
 fn css_version() -> &'static str {

@@ -7,10 +7,9 @@ use crate::domain::schedule::{BookingRules, Interval, WeeklyHours};
 use crate::error::{AppError, AppResult};
 use crate::store::orgs::{self, Org};
 use crate::store::sessions::SessionInfo;
-use crate::web::pages::{form_error, render, Chrome};
+use crate::web::pages::{form_error, render_form, Chrome, Notice};
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{NaiveDate, NaiveTime};
@@ -47,11 +46,6 @@ struct SettingsPage {
     closures: String,
     alert_phone: String,
     error: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct Notice {
-    saved: Option<String>,
 }
 
 fn day_rows(hours: &WeeklyHours) -> Vec<DayRow> {
@@ -93,12 +87,7 @@ async fn page(
         org,
         error: error.clone(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, &page.error)
 }
 
 pub async fn show(

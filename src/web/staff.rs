@@ -8,11 +8,10 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::orgs;
 use crate::store::sessions::SessionInfo;
 use crate::store::staff::{self, NewStaff, Role, Staff};
-use crate::web::pages::{form_error, render, Chrome};
+use crate::web::pages::{form_error, render_form, Chrome};
 use crate::web::session::Owner;
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -33,18 +32,13 @@ async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> Ap
         .db
         .read(move |c| Ok((orgs::get(c, &scope)?, staff::list(c, &scope)?)))
         .await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = StaffPage {
         chrome: Chrome::new(info, &org.name, "Settings"),
         members,
         me: info.staff.id,
         error,
     };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, &page.error)
 }
 
 pub async fn list(State(state): State<AppState>, Owner(info): Owner) -> AppResult<Response> {

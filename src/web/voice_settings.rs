@@ -5,11 +5,10 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::store::sessions::SessionInfo;
 use crate::store::{orgs, vapi_secrets};
-use crate::web::pages::{form_error, render, Chrome};
+use crate::web::pages::{form_error, render_form, Chrome, Notice};
 use crate::web::session::{audited_change, Owner};
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -28,11 +27,6 @@ struct VoicePage {
     hold_minutes: u32,
     require_verification: bool,
     error: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct Notice {
-    saved: Option<String>,
 }
 
 async fn page(
@@ -61,11 +55,6 @@ async fn page(
         .into_iter()
         .rev()
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = VoicePage {
         chrome: Chrome::new(info, &org.name, "Settings").with_notice(notice),
         webhook_url: urls.webhook,
@@ -78,7 +67,7 @@ async fn page(
         require_verification: org.require_verification,
         error,
     };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, &page.error)
 }
 
 pub async fn show(
