@@ -108,6 +108,7 @@ impl App {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
+        crate::jobs::spawn_all(&state, stop_rx.clone());
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
