@@ -49,6 +49,8 @@ pub struct Config {
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
     pub default_country: String,
+    /// Texts per destination number per hour, per clinic; more are refused (and audited).
+    pub sms_hourly_cap: i64,
     /// Which file the values came from, if any (for `voxanne check`).
     pub source_file: Option<PathBuf>,
 }
@@ -85,6 +87,7 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("VOXANNE_SESSION_IDLE_MINUTES", Some("30"), false),
     ("VOXANNE_SESSION_MAX_HOURS", Some("12"), false),
     ("VOXANNE_DEFAULT_COUNTRY", Some("US"), false),
+    ("VOXANNE_SMS_HOURLY_CAP", Some("10"), false),
 ];
 
 impl Config {
@@ -180,6 +183,12 @@ impl Config {
                 24 * 30,
             )?,
             default_country: country,
+            sms_hourly_cap: parse_range(
+                "VOXANNE_SMS_HOURLY_CAP",
+                &required("VOXANNE_SMS_HOURLY_CAP")?,
+                1,
+                1000,
+            )?,
             source_file: None,
         })
     }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod integrations;
 pub mod jobs;
 pub mod store;
 pub mod voice;

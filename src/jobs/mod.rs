@@ -4,21 +4,33 @@
 //! functions directly after moving the manual clock, so nothing waits on wall time.
 
 pub mod maintenance;
+pub mod outbox;
 
 use crate::app::AppState;
 use crate::error::AppResult;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::sync::Notify;
 
 /// Starts every background job; they stop when `stop` turns true.
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
     every(
         state,
-        stop,
+        stop.clone(),
         "maintenance",
         Duration::from_secs(60),
+        None,
         |s| async move { maintenance::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop,
+        "outbox",
+        Duration::from_secs(5),
+        Some(state.outbox_wake.clone()),
+        |s| async move { outbox::run_due(&s).await.map(|_| ()) },
     );
 }
 
@@ -29,6 +41,7 @@ fn every<F, Fut>(
     mut stop: watch::Receiver<bool>,
     name: &'static str,
     period: Duration,
+    wake: Option<Arc<Notify>>,
     job: F,
 ) where
     F: Fn(AppState) -> Fut + Send + 'static,
@@ -43,8 +56,15 @@ fn every<F, Fut>(
             if let Err(e) = job(state.clone()).await {
                 tracing::warn!(job = name, error = %e, "background job failed; will retry");
             }
+            let woken = async {
+                match &wake {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::time::sleep(period) => {}
+                _ = woken => {}
                 _ = stop.wait_for(|s| *s) => break,
             }
         }

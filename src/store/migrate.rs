@@ -14,6 +14,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_booking",
         include_str!("../../migrations/0002_booking.sql"),
     ),
+    (
+        "0003_messaging",
+        include_str!("../../migrations/0003_messaging.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

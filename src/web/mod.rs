@@ -67,6 +67,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/profile", post(settings::save_profile))
         .route("/settings/hours", post(settings::save_hours))
         .route("/settings/rules", post(settings::save_rules))
+        .route("/settings/texts", post(settings::save_texts))
         .route("/settings/voice", get(voice_settings::show))
         .route("/settings/voice/reveal", post(voice_settings::reveal))
         .route("/settings/voice/rotate", post(voice_settings::rotate))
