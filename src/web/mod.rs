@@ -6,6 +6,8 @@ pub mod auth;
 pub mod health;
 pub mod middleware;
 pub mod pages;
+pub mod services;
+pub mod services_api;
 pub mod session;
 pub mod settings;
 pub mod setup;
@@ -68,6 +70,20 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/hours", post(settings::save_hours))
         .route("/settings/rules", post(settings::save_rules))
         .route("/settings/texts", post(settings::save_texts))
+        .route("/services", get(services::show).post(services::create))
+        .route("/services/{id}", post(services::update))
+        .route("/services/{id}/archive", post(services::archive))
+        .route("/services/{id}/restore", post(services::restore))
+        .route(
+            "/api/services",
+            get(services_api::list).post(services_api::create),
+        )
+        .route(
+            "/api/services/{id}",
+            get(services_api::get)
+                .patch(services_api::patch)
+                .delete(services_api::delete),
+        )
         .route("/settings/voice", get(voice_settings::show))
         .route("/settings/voice/reveal", post(voice_settings::reveal))
         .route("/settings/voice/rotate", post(voice_settings::rotate))

@@ -17,7 +17,7 @@ const AREAS: &[(&str, &str, bool)] = &[
     ("Calls", "/calls", false),
     ("Leads", "/leads", false),
     ("Appointments", "/appointments", false),
-    ("Services", "/services", false),
+    ("Services", "/services", true),
     ("Messages", "/messages", false),
     ("Telephony", "/telephony", false),
     ("Settings", "/settings", true),
