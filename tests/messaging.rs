@@ -716,3 +716,56 @@ async fn owners_set_texts_and_reminder_hours_in_settings() {
     assert_eq!(off["smsStatus"], "skipped");
     assert_eq!(app.texts().len(), 1);
 }
+
+#[tokio::test]
+async fn the_messages_page_lists_the_clinics_texts_with_filters() {
+    let app = spawn().await;
+    app.set_twilio(app.a.org_id);
+    let s = app.vapi_secret(app.a.org_id);
+    // A patient name that tries to inject markup is shown as text.
+    data(&app.tool(&s, "b1", "book_appointment", json!({"date": "2026-08-20", "time": "15:00", "service": "Botox", "patientName": "<script>x</script>", "patientPhone": CALLER})).await.unwrap());
+    let (staff, _) = app.signed_in(app.a.staff_email).await;
+    let page = staff.get(app.url("/messages")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("confirmed for Thursday, August 20 at 3:00 PM"),
+        "{html}"
+    );
+    assert!(html.contains(CALLER));
+    assert!(html.contains("<code>SM"));
+    let none = staff
+        .get(app.url("/messages?purpose=reminder"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!none.contains("confirmed for Thursday"));
+    // Unknown filter values are ignored rather than failing.
+    let odd = staff
+        .get(app.url("/messages?status=%27%20OR%201%3D1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odd.status(), 200);
+    // Another clinic sees none of it.
+    let (b_owner, _) = app.signed_in(app.b.owner_email).await;
+    let b_html = b_owner
+        .get(app.url("/messages"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!b_html.contains(CALLER) && b_html.contains("No messages yet"));
+    // Signed out: to the sign-in page.
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = anon.get(app.url("/messages")).send().await.unwrap();
+    assert!(res.status().is_redirection());
+}

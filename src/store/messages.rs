@@ -94,28 +94,58 @@ pub struct Message {
 
 /// The org's newest messages first.
 pub fn list(conn: &Connection, scope: &OrgScope, limit: i64) -> AppResult<Vec<Message>> {
+    list_filtered(conn, scope, &Filter::default(), limit)
+}
+
+/// Optional filters for [`list_filtered`]; None matches everything.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub direction: Option<String>,
+    pub purpose: Option<String>,
+    pub status: Option<String>,
+}
+
+/// The org's newest messages first, filtered.
+pub fn list_filtered(
+    conn: &Connection,
+    scope: &OrgScope,
+    filter: &Filter,
+    limit: i64,
+) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, direction, purpose, recipient, body, status, provider_sid, error_code,
                 appointment_id, contact_id, call_id, created_at
-         FROM messages WHERE org_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+         FROM messages
+         WHERE org_id = ?1 AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR purpose = ?4)
+           AND (?5 IS NULL OR status = ?5)
+         ORDER BY created_at DESC, id DESC LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![scope.org_id(), limit], |r| {
-            Ok(Message {
-                id: r.get(0)?,
-                direction: r.get(1)?,
-                purpose: r.get(2)?,
-                recipient: r.get(3)?,
-                body: r.get(4)?,
-                status: r.get(5)?,
-                provider_sid: r.get(6)?,
-                error_code: r.get(7)?,
-                appointment_id: r.get(8)?,
-                contact_id: r.get(9)?,
-                call_id: r.get(10)?,
-                created_at: r.get(11)?,
-            })
-        })?
+        .query_map(
+            params![
+                scope.org_id(),
+                limit,
+                filter.direction,
+                filter.purpose,
+                filter.status
+            ],
+            |r| {
+                Ok(Message {
+                    id: r.get(0)?,
+                    direction: r.get(1)?,
+                    purpose: r.get(2)?,
+                    recipient: r.get(3)?,
+                    body: r.get(4)?,
+                    status: r.get(5)?,
+                    provider_sid: r.get(6)?,
+                    error_code: r.get(7)?,
+                    appointment_id: r.get(8)?,
+                    contact_id: r.get(9)?,
+                    call_id: r.get(10)?,
+                    created_at: r.get(11)?,
+                })
+            },
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

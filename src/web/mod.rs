@@ -4,6 +4,7 @@
 pub mod account;
 pub mod auth;
 pub mod health;
+pub mod messages;
 pub mod middleware;
 pub mod pages;
 pub mod services;
@@ -74,6 +75,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/services/{id}", post(services::update))
         .route("/services/{id}/archive", post(services::archive))
         .route("/services/{id}/restore", post(services::restore))
+        .route("/messages", get(messages::show))
         .route(
             "/api/services",
             get(services_api::list).post(services_api::create),

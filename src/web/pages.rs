@@ -18,7 +18,7 @@ const AREAS: &[(&str, &str, bool)] = &[
     ("Leads", "/leads", false),
     ("Appointments", "/appointments", false),
     ("Services", "/services", true),
-    ("Messages", "/messages", false),
+    ("Messages", "/messages", true),
     ("Telephony", "/telephony", false),
     ("Settings", "/settings", true),
 ];
