@@ -27,6 +27,18 @@ pub struct Org {
     pub reminder_hours: u32,
 }
 
+impl Org {
+    /// The clinic's calendar rules for slot checks.
+    pub fn calendar(&self) -> crate::domain::schedule::Calendar<'_> {
+        crate::domain::schedule::Calendar {
+            tz: self.timezone,
+            hours: &self.hours,
+            closures: &self.closures,
+            rules: &self.rules,
+        }
+    }
+}
+
 const COLUMNS: &str = "id, name, timezone, hours_json, closures_json, buffer_minutes, slot_minutes,
      min_notice_minutes, horizon_days, hot_lead_alert_phone, created_at, hold_minutes,
      require_verification, sms_enabled, reminder_hours";

@@ -2,6 +2,7 @@
 //! that a tunnel may expose.
 
 pub mod account;
+pub mod appointments;
 pub mod auth;
 pub mod health;
 pub mod messages;
@@ -76,6 +77,21 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/services/{id}/archive", post(services::archive))
         .route("/services/{id}/restore", post(services::restore))
         .route("/messages", get(messages::show))
+        .route(
+            "/appointments",
+            get(appointments::show).post(appointments::create),
+        )
+        .route(
+            "/appointments/{id}/reschedule",
+            post(appointments::reschedule),
+        )
+        .route("/appointments/{id}/cancel", post(appointments::cancel))
+        .route("/appointments/{id}/outcome", post(appointments::outcome))
+        .route("/appointments/{id}/remind", post(appointments::remind))
+        .route(
+            "/appointments/{id}/calendar.ics",
+            get(appointments::ics_file),
+        )
         .route(
             "/api/services",
             get(services_api::list).post(services_api::create),

@@ -16,7 +16,7 @@ const AREAS: &[(&str, &str, bool)] = &[
     ("Overview", "/", false),
     ("Calls", "/calls", false),
     ("Leads", "/leads", false),
-    ("Appointments", "/appointments", false),
+    ("Appointments", "/appointments", true),
     ("Services", "/services", true),
     ("Messages", "/messages", true),
     ("Telephony", "/telephony", false),
