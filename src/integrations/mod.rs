@@ -2,3 +2,5 @@
 //! fakes on loopback. They never touch the database.
 
 pub mod twilio;
+pub mod twilio_check;
+pub mod vapi;

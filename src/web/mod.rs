@@ -11,6 +11,7 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod throttle;
+pub mod twilio_settings;
 pub mod voice_settings;
 
 use crate::app::AppState;
@@ -75,6 +76,11 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             "/settings/voice/booking",
             post(voice_settings::save_booking),
         )
+        .route(
+            "/settings/twilio",
+            get(twilio_settings::show).post(twilio_settings::save),
+        )
+        .route("/settings/twilio/sync", post(twilio_settings::retry_sync))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
