@@ -3,4 +3,5 @@
 
 pub mod twilio;
 pub mod twilio_check;
+pub mod twilio_signature;
 pub mod vapi;

@@ -64,6 +64,16 @@ impl TwilioError {
 /// Twilio's error code for a recipient who replied STOP.
 pub const OPTED_OUT: i64 = 21610;
 
+/// Where Twilio posts delivery reports for the texts we send (on the webhook listener).
+pub const STATUS_CALLBACK_PATH: &str = "/api/twilio/status";
+/// Where the clinic's number's messaging webhook should point, for texts patients send.
+pub const INBOUND_SMS_PATH: &str = "/api/twilio/sms";
+
+/// The `StatusCallback` to send with each text, once a public URL is configured.
+pub fn status_callback_url(public_url: Option<&str>) -> Option<String> {
+    public_url.map(|base| format!("{base}{STATUS_CALLBACK_PATH}"))
+}
+
 /// Sorts an error answer: 429/20429, 5xx and unknown server trouble are transient; the rest
 /// (4xx with a Twilio code such as 21211, 21408, 21608, 21610, 21612, 21614, 20003) permanent.
 pub fn classify(http_status: u16, body: &str) -> TwilioError {

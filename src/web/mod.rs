@@ -11,6 +11,7 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod throttle;
+pub mod twilio_hooks;
 pub mod twilio_settings;
 pub mod voice_settings;
 
@@ -52,6 +53,14 @@ pub fn webhook_routes() -> Router<AppState> {
             post(crate::voice::http::book_clinic_appointment),
         )
         .route("/api/vapi/webhook", post(crate::voice::http::webhook))
+        .route(
+            crate::integrations::twilio::STATUS_CALLBACK_PATH,
+            post(twilio_hooks::status),
+        )
+        .route(
+            crate::integrations::twilio::INBOUND_SMS_PATH,
+            post(twilio_hooks::inbound_sms),
+        )
 }
 
 /// The dashboard and everything else, for the main listener.

@@ -5,6 +5,7 @@
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::integrations::twilio::INBOUND_SMS_PATH;
 use crate::integrations::twilio_check;
 use crate::jobs::vapi_sync;
 use crate::store::orgs;
@@ -28,6 +29,8 @@ struct TwilioPage {
     sync: Option<SyncState>,
     vapi_key_set: bool,
     public_url_set: bool,
+    /// Where the number's messaging webhook should point.
+    inbound_url: String,
     /// What was typed, shown again after a refusal (never the secrets).
     form: FormValues,
     error: Option<String>,
@@ -121,12 +124,18 @@ async fn page(
         },
         None => FormValues::default(),
     });
+    let base = state
+        .config
+        .public_url
+        .as_deref()
+        .unwrap_or("https://YOUR-TUNNEL-ADDRESS");
     let page = TwilioPage {
         chrome: Chrome::new(info, &org.name, "Settings").with_notice(notice),
         summary,
         sync,
         vapi_key_set: state.config.vapi_private_key.is_some(),
         public_url_set: state.config.public_url.is_some(),
+        inbound_url: format!("{base}{INBOUND_SMS_PATH}"),
         form,
         error,
     };
