@@ -439,3 +439,24 @@ pub fn twilio_show(config: &Config, org: Option<i64>) -> CliResult {
         None => json!({"org_id": scope.org_id(), "configured": false}),
     })
 }
+
+/// `voxanne keys rotate`: re-seals every stored secret under a new master key.
+pub fn keys_rotate(config: &Config, new_key_file: Option<&Path>) -> CliResult {
+    let done = crate::keys::rotate(config, new_key_file)?;
+    let next_step = match &done.retired_key_file {
+        Some(retired) => format!(
+            "The new key is in use. Back it up now, replacing the old copy. Keep {} only as long as you keep backups taken before this rotation (they need it), then delete it.",
+            retired.display()
+        ),
+        None => format!(
+            "Before starting the server, set VOXANNE_MASTER_KEY_FILE={} and remove VOXANNE_MASTER_KEY from the configuration: the stored secrets no longer open with the old key. Keep the old key only for backups taken before this rotation.",
+            done.key_file.display()
+        ),
+    };
+    Ok(json!({
+        "resealed": done.resealed,
+        "master_key_file": done.key_file.display().to_string(),
+        "retired_key_file": done.retired_key_file.as_ref().map(|p| p.display().to_string()),
+        "next_step": next_step,
+    }))
+}

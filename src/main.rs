@@ -87,6 +87,23 @@ enum Command {
         #[command(subcommand)]
         action: TwilioAction,
     },
+    /// The master key that seals stored secrets
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Re-seal every stored secret under a new master key (stop the server first)
+    Rotate {
+        /// Where to write the new key, when VOXANNE_MASTER_KEY comes from the configuration
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -307,6 +324,9 @@ fn main() -> ExitCode {
         Command::Vapi {
             action: VapiAction::Show { org, json },
         } => (cli::vapi_show(&config, org), json),
+        Command::Keys {
+            action: KeysAction::Rotate { new_key_file, json },
+        } => (cli::keys_rotate(&config, new_key_file.as_deref()), json),
         Command::Twilio {
             action: TwilioAction::Show { org, json },
         } => (cli::twilio_show(&config, org), json),

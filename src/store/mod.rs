@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod opt_outs;
 pub mod orgs;
 pub mod outbox;
+pub mod rekey;
 pub mod scope;
 pub mod services;
 pub mod sessions;

@@ -2,6 +2,7 @@
 //! the org and this table in its associated data, so a ciphertext copied into another org's row
 //! does not open; only its last four characters are ever shown.
 
+use super::rekey::SealedColumn;
 use super::OrgScope;
 use crate::config::Secret;
 use crate::crypto::{SecretSlot, Vault};
@@ -11,13 +12,17 @@ use crate::integrations::twilio::Credentials;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
+/// The sealed auth token or API key secret: one row per org, so the row name is fixed.
+pub const SEALED: SealedColumn = SealedColumn {
+    table: "twilio_credentials",
+    id_column: "org_id",
+    fixed_row: Some("current"),
+    column: "secret_enc",
+    field: "secret",
+};
+
 fn slot(org_id: i64) -> SecretSlot<'static> {
-    SecretSlot {
-        org_id,
-        table: "twilio_credentials",
-        row: "current",
-        field: "secret",
-    }
+    SEALED.slot(org_id, "current")
 }
 
 /// What an owner or operator may see.
