@@ -150,6 +150,16 @@ enum VapiAction {
         #[arg(long)]
         json: bool,
     },
+    /// Register the tools with Vapi (VAPI_PRIVATE_KEY) and link them to the org's assistant
+    SyncTools {
+        #[arg(long)]
+        org: Option<i64>,
+        /// The Vapi assistant to link the tools to (saved for the org)
+        #[arg(long)]
+        assistant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -324,6 +334,17 @@ fn main() -> ExitCode {
         Command::Vapi {
             action: VapiAction::Show { org, json },
         } => (cli::vapi_show(&config, org), json),
+        Command::Vapi {
+            action:
+                VapiAction::SyncTools {
+                    org,
+                    assistant,
+                    json,
+                },
+        } => (
+            cli::vapi_sync_tools(&config, org, assistant.as_deref()),
+            json,
+        ),
         Command::Keys {
             action: KeysAction::Rotate { new_key_file, json },
         } => (cli::keys_rotate(&config, new_key_file.as_deref()), json),

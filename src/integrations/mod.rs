@@ -5,3 +5,4 @@ pub mod twilio;
 pub mod twilio_check;
 pub mod twilio_signature;
 pub mod vapi;
+pub mod vapi_assistant;

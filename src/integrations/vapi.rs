@@ -1,5 +1,6 @@
 //! Vapi's management API (`reference/vapi.md` §4), for what the appliance keeps in step there:
-//! the clinic's Twilio credential and, when asked, its Twilio number. Authenticated with the
+//! the clinic's Twilio credential and, when asked, its Twilio number; the tools and the
+//! assistant they are linked to (429 and 5xx retried with backoff). Authenticated with the
 //! private key from `VAPI_PRIVATE_KEY`; the base URL is `VAPI_API_BASE`. Vapi's own error text
 //! is logged, never shown: callers get [`VapiError`].
 
@@ -212,6 +213,75 @@ pub async fn find_phone_number(config: &Config, number: &str) -> Result<Option<S
         .into_iter()
         .find(|i| i.number.as_deref() == Some(number))
         .and_then(|i| i.id))
+}
+
+/// Waits before each retry of a throttled (429) or failing (5xx) request, as Vapi's own
+/// client does; after the last, the failure stands.
+const BACKOFF_SECS: [u64; 3] = [2, 4, 8];
+
+/// [`call`] with backoff. A create is retried only on 429 (Twilio-style "not processed"): after
+/// a 5xx it may have happened, and a retry could make it twice.
+async fn call_with_backoff(
+    config: &Config,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value, VapiError> {
+    let retry_server_errors = method != Method::POST;
+    let mut waits = BACKOFF_SECS.iter();
+    loop {
+        match call(config, method.clone(), path, body).await {
+            Err(VapiError::Refused(s)) if s == 429 || (retry_server_errors && s >= 500) => {
+                let Some(wait) = waits.next() else {
+                    return Err(VapiError::Refused(s));
+                };
+                tracing::info!(status = s, %method, path, wait_secs = wait, "Vapi asked us to slow down or failed; retrying");
+                tokio::time::sleep(Duration::from_secs(*wait)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `POST /tool`; returns the tool's id.
+pub async fn create_tool(config: &Config, body: &Value) -> Result<String, VapiError> {
+    id_of(&call_with_backoff(config, Method::POST, "/tool", Some(body)).await?)
+}
+
+/// `PATCH /tool/:id`. Vapi's update schema has no `type` (nor the server-managed fields), and
+/// unknown properties are refused, so they are left out.
+pub async fn update_tool(config: &Config, id: &str, body: &Value) -> Result<(), VapiError> {
+    let mut body = body.clone();
+    if let Some(b) = body.as_object_mut() {
+        for k in ["type", "id", "orgId", "createdAt", "updatedAt"] {
+            b.remove(k);
+        }
+    }
+    let path = format!("/tool/{}", path_segment(id)?);
+    call_with_backoff(config, Method::PATCH, &path, Some(&body))
+        .await
+        .map(|_| ())
+}
+
+/// `GET /tool/:id`.
+pub async fn get_tool(config: &Config, id: &str) -> Result<Value, VapiError> {
+    let path = format!("/tool/{}", path_segment(id)?);
+    call_with_backoff(config, Method::GET, &path, None).await
+}
+
+/// `GET /assistant/:id`.
+pub async fn get_assistant(config: &Config, id: &str) -> Result<Value, VapiError> {
+    let path = format!("/assistant/{}", path_segment(id)?);
+    call_with_backoff(config, Method::GET, &path, None).await
+}
+
+/// `PATCH /assistant/:id`. Each top-level field sent replaces its whole subtree in Vapi, so
+/// callers send complete objects (see `vapi_assistant::link_patch`).
+pub async fn update_assistant(config: &Config, id: &str, body: &Value) -> Result<(), VapiError> {
+    let path = format!("/assistant/{}", path_segment(id)?);
+    call_with_backoff(config, Method::PATCH, &path, Some(body))
+        .await
+        .map(|_| ())
 }
 
 /// An id Vapi gave us, checked before it goes into a path.

@@ -6,6 +6,7 @@
 pub mod maintenance;
 pub mod outbox;
 pub mod vapi_sync;
+pub mod vapi_tools;
 
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -32,6 +33,14 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         Duration::from_secs(300),
         None,
         |s| async move { vapi_sync::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "vapi_tools",
+        Duration::from_secs(600),
+        None,
+        |s| async move { vapi_tools::run_due(&s).await.map(|_| ()) },
     );
     every(
         state,

@@ -19,6 +19,7 @@ pub mod staff;
 pub mod tool_results;
 pub mod twilio_credentials;
 pub mod vapi_secrets;
+pub mod vapi_tools;
 pub mod vapi_twilio_sync;
 pub mod verification;
 pub mod writer;

@@ -13,6 +13,7 @@ pub mod staff;
 pub mod throttle;
 pub mod twilio_hooks;
 pub mod twilio_settings;
+pub mod vapi_tools_settings;
 pub mod voice_settings;
 
 use crate::app::AppState;
@@ -84,6 +85,10 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route(
             "/settings/voice/booking",
             post(voice_settings::save_booking),
+        )
+        .route(
+            "/settings/voice/tools",
+            get(vapi_tools_settings::show).post(vapi_tools_settings::sync),
         )
         .route(
             "/settings/twilio",

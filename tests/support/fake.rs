@@ -253,11 +253,31 @@ fn vapi_management(rec: &Recorded) -> Option<(u16, String)> {
         v
     };
     let path = rec.path.as_str();
-    let kind = ["/credential", "/phone-number"]
+    let kind = ["/credential", "/phone-number", "/tool", "/assistant"]
         .into_iter()
         .find(|p| path == *p || path.starts_with(&format!("{p}/")))?;
+    let id = path.rsplit('/').next().unwrap_or_default();
     match (rec.method.as_str(), path == kind) {
         ("GET", true) => Some((200, "[]".into())),
+        ("POST", true) if kind == "/tool" => {
+            let mut v = rec.json();
+            let name = v["function"]["name"]
+                .as_str()
+                .unwrap_or("unnamed")
+                .to_string();
+            v["id"] = serde_json::json!(format!("tool-{name}"));
+            v["orgId"] = serde_json::json!("org-fake");
+            Some((201, v.to_string()))
+        }
+        ("GET", false) if kind == "/assistant" => Some((200, fake_assistant(id).to_string())),
+        ("GET", false) if kind == "/tool" => {
+            let kind = if id == THEIR_CALENDAR_TOOL {
+                "google.calendar.availability.check"
+            } else {
+                "function"
+            };
+            Some((200, serde_json::json!({"id": id, "type": kind}).to_string()))
+        }
         ("POST", true) => {
             let mut v = redacted();
             v["id"] = serde_json::json!(format!(
@@ -282,4 +302,25 @@ fn vapi_management(rec: &Recorded) -> Option<(u16, String)> {
         )),
         _ => None,
     }
+}
+
+/// The system prompt of the fake Vapi assistant: a tool sync must send it back untouched.
+pub const ASSISTANT_PROMPT: &str = "You are the front desk of Alpha Clinic. Be warm and brief.";
+/// Tools already on the fake assistant: one of the clinic's own, and a native calendar tool.
+pub const THEIR_FAQ_TOOL: &str = "tool-their-faq";
+pub const THEIR_CALENDAR_TOOL: &str = "tool-their-calendar";
+
+/// An assistant as `GET /assistant/:id` returns it (`reference/vapi.md` §4.2).
+pub fn fake_assistant(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "orgId": "org-fake", "name": "Front desk", "firstMessage": "Thanks for calling!",
+        "model": {
+            "provider": "openai", "model": "gpt-4o", "temperature": 0.4,
+            "messages": [{"role": "system", "content": ASSISTANT_PROMPT}],
+            "toolIds": [THEIR_FAQ_TOOL, THEIR_CALENDAR_TOOL],
+            "tools": [{"type": "endCall"}]
+        },
+        "voice": {"provider": "11labs", "voiceId": "sarah"},
+        "serverMessages": ["end-of-call-report"]
+    })
 }
