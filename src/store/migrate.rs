@@ -18,6 +18,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_messaging",
         include_str!("../../migrations/0003_messaging.sql"),
     ),
+    (
+        "0006_integrations",
+        include_str!("../../migrations/0006_integrations.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {
