@@ -58,15 +58,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a consistent, integrity-checked copy of the database (safe while serving)
+    /// Write a consistent, integrity-checked copy of the database (safe while serving); without
+    /// PATH, into the backup directory, keeping the newest VOXANNE_BACKUP_KEEP
     Backup {
-        path: PathBuf,
+        path: Option<PathBuf>,
+        /// Encrypt with the master key (always on when VOXANNE_BACKUP_ENCRYPT=true)
+        #[arg(long)]
+        encrypt: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Replace the database with a backup (the server must be stopped)
+    /// Replace the database with a backup, plain or encrypted (the server must be stopped)
     Restore {
         path: PathBuf,
+        /// The master key the backup was encrypted with, when it is not this appliance's
+        /// (also installed as the appliance's key)
+        #[arg(long)]
+        key_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -261,8 +269,16 @@ fn main() -> ExitCode {
             UserAction::List { org, json } => (cli::user_list(&config, org), json),
         },
         Command::Migrate { json } => (cli::migrate_cmd(&config), json),
-        Command::Backup { path, json } => (cli::backup(&config, &path), json),
-        Command::Restore { path, json } => (cli::restore(&config, &path), json),
+        Command::Backup {
+            path,
+            encrypt,
+            json,
+        } => (cli::backup(&config, path.as_deref(), encrypt), json),
+        Command::Restore {
+            path,
+            key_file,
+            json,
+        } => (cli::restore(&config, &path, key_file.as_deref()), json),
         Command::Check { json } => (cli::check(&config), json),
         Command::Vapi {
             action: VapiAction::Show { org, json },

@@ -3,6 +3,7 @@
 //! [`spawn_all`] runs every job on its period until shutdown. Tests call the `run_due`
 //! functions directly after moving the manual clock, so nothing waits on wall time.
 
+pub mod backups;
 pub mod maintenance;
 
 use crate::app::AppState;
@@ -15,10 +16,19 @@ use tokio::sync::watch;
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
     every(
         state,
-        stop,
+        stop.clone(),
         "maintenance",
         Duration::from_secs(60),
         |s| async move { maintenance::run_due(&s).await.map(|_| ()) },
+    );
+    // Due-ness comes from the clock and the newest backup, so the period only bounds how late
+    // a scheduled backup can be.
+    every(
+        state,
+        stop,
+        "backups",
+        Duration::from_secs(60),
+        |s| async move { backups::run_due(&s).await.map(|_| ()) },
     );
 }
 

@@ -14,6 +14,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_booking",
         include_str!("../../migrations/0002_booking.sql"),
     ),
+    (
+        "0005_appliance_status",
+        include_str!("../../migrations/0005_appliance_status.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

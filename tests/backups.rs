@@ -1,0 +1,233 @@
+//! Backups: scheduled runs on the injected clock (written, checked, rotated) and encrypted
+//! copies (no plaintext, refused without the key, restored with it).
+
+mod support;
+
+use chrono::{Duration, TimeZone, Utc};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{Options, TestApp};
+use voxanne::backup::{sealed, BackupSet};
+use voxanne::jobs;
+use voxanne::store::check_integrity;
+
+fn backup_dir(app: &TestApp) -> PathBuf {
+    app.config.backup.dir.clone()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    BackupSet::new(dir)
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect()
+}
+
+fn voxanne(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxanne"));
+    cmd.env_clear()
+        .env("VOXANNE_DATA_DIR", data_dir)
+        .env("VOXANNE_CONFIG", "/dev/null");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run voxanne");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn scheduled_backups_run_daily_are_checked_and_rotate() {
+    let app = TestApp::spawn_with(Options {
+        extra: vec![("VOXANNE_BACKUP_KEEP", "3".into())],
+        ..Options::default()
+    })
+    .await;
+    let dir = backup_dir(&app);
+    // No backup yet: one is due at once (the job also runs at start; either writes it).
+    jobs::backups::run_due(&app.state).await.unwrap();
+    assert_eq!(names(&dir), vec!["voxanne-20260615T140000Z.db"]);
+
+    // 03:30 in New York (Alpha Clinic, the first clinic) is 07:30 UTC in June.
+    let mut expected = vec!["voxanne-20260615T140000Z.db".to_string()];
+    for day in 16..=20 {
+        let before = Utc.with_ymd_and_hms(2026, 6, day, 7, 29, 0).unwrap();
+        app.clock.set(before);
+        assert!(jobs::backups::run_due(&app.state).await.unwrap().is_none());
+        let after = Utc.with_ymd_and_hms(2026, 6, day, 7, 31, 0).unwrap();
+        app.clock.set(after);
+        jobs::backups::run_due(&app.state).await.unwrap();
+        // Not twice in a day.
+        app.clock.set(after + Duration::hours(12));
+        assert!(jobs::backups::run_due(&app.state).await.unwrap().is_none());
+        expected.insert(0, format!("voxanne-202606{day}T073100Z.db"));
+        expected.truncate(3);
+        assert_eq!(names(&dir), expected, "after day {day}");
+    }
+    for name in &expected {
+        let path = dir.join(name);
+        check_integrity(&path).unwrap();
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM orgs"), 2);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{name} is readable by others");
+        }
+    }
+    // Scheduled backups can be switched off.
+    let off = TestApp::spawn_with(Options {
+        extra: vec![("VOXANNE_BACKUP_TIME", "off".into())],
+        ..Options::default()
+    })
+    .await;
+    assert!(jobs::backups::run_due(&off.state).await.unwrap().is_none());
+    assert!(names(&backup_dir(&off)).is_empty());
+}
+
+#[tokio::test]
+async fn encrypted_backups_hold_no_plaintext_and_restore_only_with_the_key() {
+    let app = TestApp::spawn_with(Options {
+        extra: vec![("VOXANNE_BACKUP_ENCRYPT", "true".into())],
+        ..Options::default()
+    })
+    .await;
+    let taken = jobs::backups::run_now(&app.state).await.unwrap();
+    assert!(taken.file.name.ends_with(".db.enc"), "{}", taken.file.name);
+    assert!(taken.file.encrypted);
+    let bytes = std::fs::read(&taken.path).unwrap();
+    assert!(!bytes.starts_with(b"SQLite format 3\0"));
+    for known in [
+        "Alpha Clinic",
+        "owner@alpha.test",
+        "staff@beta.test",
+        "Europe/London",
+    ] {
+        assert!(
+            !bytes.windows(known.len()).any(|w| w == known.as_bytes()),
+            "{known} in the encrypted backup"
+        );
+    }
+    assert!(rusqlite::Connection::open(&taken.path)
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get::<_, i64>(0)))
+        .is_err());
+    // With the key it opens to a checked database.
+    let opened = app.dir.path().join("opened.db");
+    sealed::open(
+        app.state.vault.file_key(),
+        std::fs::File::open(&taken.path).unwrap(),
+        std::fs::File::create(&opened).unwrap(),
+    )
+    .unwrap();
+    check_integrity(&opened).unwrap();
+    assert_eq!(count(&opened, "SELECT COUNT(*) FROM staff"), 4);
+
+    // A change after the backup, which the restore must undo.
+    let live = app.config.db_path();
+    rusqlite::Connection::open(&live)
+        .unwrap()
+        .execute(
+            "UPDATE staff SET disabled = 1 WHERE email = 'staff@alpha.test'",
+            [],
+        )
+        .unwrap();
+    let data = app.dir.path().to_path_buf();
+    let backup = taken.path.clone();
+    let _dir = app.stop().await;
+
+    // Elsewhere, without any key: refused cleanly, nothing written.
+    let fresh = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(voxanne(fresh.path()).args(["restore", backup.to_str().unwrap()]));
+    assert!(!ok);
+    assert!(
+        err.contains("is encrypted") && err.contains("--key-file"),
+        "{err}"
+    );
+    assert!(!fresh.path().join("voxanne.db").exists());
+    // With the wrong key: refused, naming the key.
+    let wrong = fresh.path().join("wrong.key");
+    std::fs::write(&wrong, "02".repeat(32)).unwrap();
+    let (ok, _, err) = run(voxanne(fresh.path()).args([
+        "restore",
+        backup.to_str().unwrap(),
+        "--key-file",
+        wrong.to_str().unwrap(),
+    ]));
+    assert!(!ok && err.contains("not the master key"), "{err}");
+    assert!(!fresh.path().join("voxanne.db").exists());
+
+    // On a new machine with the right key file: restored, and the key installed so the
+    // clinics' stored secrets can be read.
+    let key = fresh.path().join("master.key.saved");
+    std::fs::write(&key, format!("{}\n", support::MASTER_KEY)).unwrap();
+    let (ok, out, err) = run(voxanne(fresh.path()).args([
+        "restore",
+        backup.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--json",
+    ]));
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["encrypted"], true);
+    assert_eq!(v["master_key_installed"], true);
+    let (ok, out, err) = run(voxanne(fresh.path()).args(["vapi", "show", "--org", "1", "--json"]));
+    assert!(
+        ok,
+        "the restored secrets decrypt with the installed key: {err}"
+    );
+    assert!(out.contains("\"secret\":\""));
+
+    // In place, with the appliance's own key (from the environment).
+    let (ok, _, err) = run(voxanne(&data)
+        .env("VOXANNE_MASTER_KEY", support::MASTER_KEY)
+        .args(["restore", backup.to_str().unwrap()]));
+    assert!(ok, "{err}");
+    assert_eq!(
+        count(
+            &data.join("voxanne.db"),
+            "SELECT disabled FROM staff WHERE email = 'staff@alpha.test'"
+        ),
+        0,
+        "the restore brought the data back"
+    );
+}
+
+#[tokio::test]
+async fn backup_into_the_set_from_the_command_line() {
+    let app = TestApp::spawn_with(Options {
+        extra: vec![("VOXANNE_BACKUP_KEEP", "2".into())],
+        ..Options::default()
+    })
+    .await;
+    let data = app.dir.path().to_path_buf();
+    let dir = backup_dir(&app);
+    let (ok, out, err) = tokio::task::spawn_blocking(move || {
+        run(voxanne(&data)
+            .env("VOXANNE_MASTER_KEY", support::MASTER_KEY)
+            .env("VOXANNE_BACKUP_KEEP", "2")
+            .args(["backup", "--encrypt", "--json"]))
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["encrypted"], true);
+    assert_eq!(v["integrity"], "ok");
+    let written = PathBuf::from(v["backup"].as_str().unwrap());
+    assert_eq!(written.parent(), Some(dir.as_path()));
+    assert!(sealed::is_sealed(&written).unwrap());
+    assert!(names(&dir).len() <= 2);
+}
