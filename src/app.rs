@@ -24,6 +24,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Serializes deliveries of the same tool call.
     pub tool_locks: Arc<crate::voice::dispatch::KeyedLocks>,
+    /// Limits how often the last Vapi request is written down.
+    pub webhook_activity: Arc<web::webhook_activity::Throttle>,
 }
 
 /// A start-up failure, printed as one line naming the setting at fault.
@@ -71,6 +73,7 @@ impl App {
                 setup_token: Arc::new(Mutex::new(setup_token)),
                 throttle: Arc::new(LoginThrottle::default()),
                 tool_locks: Arc::default(),
+                webhook_activity: Arc::default(),
             },
             generated_master_key,
             _lock: lock,
@@ -189,7 +192,7 @@ fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
 
 /// The full router for the main listener.
 pub fn router(state: AppState) -> Router {
-    web::webhook_routes()
+    web::webhook_routes(state.clone())
         .merge(web::dashboard_routes(state.clone()))
         .layer(axum::middleware::from_fn(web::middleware::frame))
         .with_state(state)
@@ -197,7 +200,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the webhook routes and probes: what a tunnel may reach.
 pub fn webhook_router(state: AppState) -> Router {
-    web::webhook_routes()
+    web::webhook_routes(state.clone())
         .layer(axum::middleware::from_fn(web::middleware::frame))
         .with_state(state)
 }

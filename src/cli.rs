@@ -290,18 +290,38 @@ pub fn restore(config: &Config, src: &Path, key_file: Option<&Path>) -> CliResul
     Ok(serde_json::to_value(restored).map_err(AppError::internal)?)
 }
 
-/// `voxanne check`: the resolved configuration (secrets redacted) and what is still missing.
-pub fn check(config: &Config) -> CliResult {
+/// `voxanne check [--online]`: the resolved configuration (secrets redacted) and what is
+/// still missing; with `--online`, also the diagnostics report, whose `problems` make the
+/// command exit 1.
+pub fn check(config: &Config, online: bool) -> CliResult {
     let settings: serde_json::Map<String, Value> = config
         .describe()
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "config_file": config.source_file.as_ref().map(|p| p.display().to_string()),
         "settings": settings,
         "missing": config.missing_for_full_operation(),
-    }))
+    });
+    if online {
+        let (db, _) = open_store(config)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Message(format!("cannot start the runtime: {e}")))?;
+        let report = runtime.block_on(crate::diagnostics::gather(
+            db,
+            std::sync::Arc::new(config.clone()),
+        ))?;
+        let mut diagnostics = serde_json::to_value(&report).map_err(AppError::internal)?;
+        if let Some(map) = diagnostics.as_object_mut() {
+            map.remove("problems");
+        }
+        out["problems"] = json!(report.problems);
+        out["diagnostics"] = diagnostics;
+    }
+    Ok(out)
 }
 
 /// Prints a result as one JSON object, or as readable lines.

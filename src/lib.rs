@@ -5,7 +5,7 @@
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
 //! - `jobs`: background loops — `voice`: the Vapi-facing side
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
-//! - `backup`: the backup set, encrypted backups, restore
+//! - `backup`: the backup set, encrypted backups, restore — `diagnostics`: the health report
 
 pub mod app;
 pub mod backup;
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod diagnostics;
 pub mod domain;
 pub mod error;
 pub mod jobs;

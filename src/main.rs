@@ -78,8 +78,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the resolved configuration (secrets hidden) and what is missing
+    /// Print the resolved configuration (secrets hidden) and what is missing; with --online,
+    /// also the diagnostics report (database, backups, webhooks, Twilio and Vapi reachability)
     Check {
+        #[arg(long)]
+        online: bool,
         #[arg(long)]
         json: bool,
     },
@@ -279,7 +282,7 @@ fn main() -> ExitCode {
             key_file,
             json,
         } => (cli::restore(&config, &path, key_file.as_deref()), json),
-        Command::Check { json } => (cli::check(&config), json),
+        Command::Check { online, json } => (cli::check(&config, online), json),
         Command::Vapi {
             action: VapiAction::Show { org, json },
         } => (cli::vapi_show(&config, org), json),
@@ -287,7 +290,13 @@ fn main() -> ExitCode {
     match result {
         Ok(value) => {
             cli::print(&value, json);
-            ExitCode::SUCCESS
+            // `check --online` lists what needs attention; monitoring reads the exit status.
+            let problems = value.get("problems").and_then(|p| p.as_array());
+            if problems.is_some_and(|p| !p.is_empty()) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => fail(e),
     }

@@ -12,6 +12,7 @@ pub mod setup;
 pub mod staff;
 pub mod throttle;
 pub mod voice_settings;
+pub mod webhook_activity;
 
 use crate::app::AppState;
 use crate::store::sessions::SessionInfo;
@@ -41,7 +42,7 @@ async fn root(session::MaybeStaff(info): session::MaybeStaff) -> Redirect {
 
 /// Routes that Vapi and Twilio call, plus the probes. Served on the main listener and, alone,
 /// on the webhook listener.
-pub fn webhook_routes() -> Router<AppState> {
+pub fn webhook_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -51,6 +52,11 @@ pub fn webhook_routes() -> Router<AppState> {
             post(crate::voice::http::book_clinic_appointment),
         )
         .route("/api/vapi/webhook", post(crate::voice::http::webhook))
+        // Diagnostics: when Vapi last reached us, and what it was answered.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            webhook_activity::record,
+        ))
 }
 
 /// The dashboard and everything else, for the main listener.
