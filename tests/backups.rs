@@ -1,5 +1,6 @@
-//! Backups: scheduled runs on the injected clock (written, checked, rotated) and encrypted
-//! copies (no plaintext, refused without the key, restored with it).
+//! Backups: scheduled runs on the injected clock (written, checked, rotated), encrypted copies
+//! (no plaintext, refused without the key, restored with it), and Settings → Backups (back up
+//! now, downloads, audit, who may see it).
 
 mod support;
 
@@ -230,4 +231,159 @@ async fn backup_into_the_set_from_the_command_line() {
     assert_eq!(written.parent(), Some(dir.as_path()));
     assert!(sealed::is_sealed(&written).unwrap());
     assert!(names(&dir).len() <= 2);
+}
+
+async fn get_text(client: &reqwest::Client, url: String) -> (u16, String) {
+    let res = client.get(url).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn audits(app: &TestApp, action: &str) -> i64 {
+    app.query_i64(
+        "SELECT COUNT(*) FROM audit_log WHERE action = ?1",
+        &[&action],
+    )
+}
+
+#[tokio::test]
+async fn backups_page_backs_up_and_downloads_audited() {
+    let app = TestApp::spawn().await;
+    let dir = backup_dir(&app);
+    jobs::backups::run_due(&app.state).await.unwrap();
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+
+    let (status, page) = get_text(&owner, app.url("/settings/backups")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Last good backup") && page.contains("voxanne-20260615T140000Z.db"));
+    assert!(page.contains("Daily at 03:30 (America/New_York)"), "{page}");
+    assert!(
+        page.contains("Jun 15, 2026 10:00 AM"),
+        "times in the clinic's zone"
+    );
+
+    // Back up now: a second file (same clock second), audited.
+    app.clock.advance(Duration::minutes(5));
+    let res = owner
+        .post(app.url("/settings/backups/now"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(names(&dir).len(), 2);
+    assert_eq!(audits(&app, "backup.created"), 1);
+    let newest = names(&dir)[0].clone();
+    assert_eq!(newest, "voxanne-20260615T140500Z.db");
+
+    // Download: the file's exact bytes, as an attachment, audited.
+    let res = owner
+        .post(app.url("/settings/backups/download"))
+        .form(&[("csrf_token", csrf.as_str()), ("name", newest.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(disposition, format!("attachment; filename=\"{newest}\""));
+    let body = res.bytes().await.unwrap();
+    assert_eq!(
+        body.as_ref(),
+        std::fs::read(dir.join(&newest)).unwrap().as_slice()
+    );
+    assert_eq!(audits(&app, "backup.downloaded"), 1);
+
+    // Anything that is not a listed backup is a 404 and is not audited.
+    std::fs::write(app.dir.path().join("notes.db"), b"not a backup").unwrap();
+    for name in [
+        "../voxanne.db",
+        "../master.key",
+        "voxanne.db",
+        "/etc/passwd",
+        "voxanne-20990101T000000Z.db",
+        ".lock",
+        "../notes.db",
+        "",
+    ] {
+        let res = owner
+            .post(app.url("/settings/backups/download"))
+            .form(&[("csrf_token", csrf.as_str()), ("name", name)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{name}");
+    }
+    assert_eq!(audits(&app, "backup.downloaded"), 1);
+    // Without the CSRF token: refused.
+    let res = owner
+        .post(app.url("/settings/backups/download"))
+        .form(&[("name", newest.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn backups_and_diagnostics_are_for_the_administering_owner_only() {
+    let app = TestApp::spawn().await;
+    jobs::backups::run_due(&app.state).await.unwrap();
+    let name = names(&backup_dir(&app))[0].clone();
+    // A backup holds every clinic: Beta's owner may not see or download it.
+    for who in [app.a.staff_email, app.b.owner_email, app.b.staff_email] {
+        let (client, csrf) = app.signed_in(who).await;
+        for path in ["/settings/backups", "/settings/diagnostics"] {
+            let (status, _) = get_text(&client, app.url(path)).await;
+            assert_eq!(status, 403, "{who} {path}");
+        }
+        for path in ["/settings/backups/now", "/settings/backups/download"] {
+            let res = client
+                .post(app.url(path))
+                .form(&[("csrf_token", csrf.as_str()), ("name", name.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "{who} {path}");
+        }
+    }
+    assert_eq!(names(&backup_dir(&app)).len(), 1);
+    assert_eq!(audits(&app, "backup.downloaded"), 0);
+    // Signed out: the sign-in page.
+    let res = app
+        .client()
+        .get(app.url("/settings/backups"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn a_failed_backup_is_shown_and_recorded() {
+    // The backup "directory" is a file: every attempt fails.
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    let app = TestApp::spawn_with(Options {
+        extra: vec![("VOXANNE_BACKUP_DIR", blocker.path().display().to_string())],
+        ..Options::default()
+    })
+    .await;
+    assert!(jobs::backups::run_due(&app.state).await.is_err());
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let res = owner
+        .post(app.url("/settings/backups/now"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("The backup failed"), "{page}");
+    assert!(page.contains("VOXANNE_BACKUP_DIR"), "{page}");
+    assert_eq!(audits(&app, "backup.created"), 0);
+    assert_eq!(
+        app.query_i64("SELECT ok FROM appliance_status WHERE name = 'backup'", &[]),
+        0
+    );
 }

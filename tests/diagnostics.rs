@@ -1,12 +1,12 @@
-//! Diagnostics: `voxanne check --online` reports versions, sizes, integrity, backups, the
-//! outbox, the last webhook, Twilio and Vapi reachability and the public URL, says when
-//! Twilio or Vapi fails, and never shows a secret.
+//! Diagnostics: Settings → Diagnostics and `voxanne check --online` report versions, sizes,
+//! integrity, backups, the outbox, the last webhook, Twilio and Vapi reachability and the
+//! public URL, say when Twilio or Vapi fails, and never show a secret.
 
 mod support;
 
 use serde_json::{json, Value};
 use std::process::Command;
-use support::TestApp;
+use support::{Options, TestApp};
 use voxanne::jobs;
 
 /// A loopback address where nothing listens.
@@ -25,6 +25,94 @@ fn secrets(app: &TestApp) -> Vec<String> {
         app.vapi_secret(app.a.org_id),
         app.vapi_secret(app.b.org_id),
     ]
+}
+
+async fn diagnostics_page(app: &TestApp) -> String {
+    let (owner, _) = app.signed_in(app.a.owner_email).await;
+    let res = owner
+        .get(app.url("/settings/diagnostics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_page_reports_every_item_and_a_failing_vapi() {
+    let app = TestApp::spawn_with(Options {
+        extra: vec![("VOXANNE_PUBLIC_URL", "https://clinic.example.com".into())],
+        ..Options::default()
+    })
+    .await;
+    jobs::backups::run_due(&app.state).await.unwrap();
+    // A tool call reaches us: the last webhook is recorded.
+    let secret = app.vapi_secret(app.a.org_id);
+    app.tool(&secret, "call-diag-1", "get_clinic_context", json!({}))
+        .await
+        .unwrap();
+    app.vapi.respond("/", 503, r#"{"message":"upstream down"}"#);
+
+    let page = diagnostics_page(&app).await;
+    for item in [
+        env!("CARGO_PKG_VERSION"),
+        chrono_tz::IANA_TZDB_VERSION,
+        "SQLite",
+        &app.dir.path().display().to_string(),
+        "write-ahead log",
+        "Quick integrity check</dt><dd>ok",
+        "voxanne-20260615T140000Z.db",
+        "Outbox backlog</dt><dd>not available",
+        "POST /api/vapi/tools → 200",
+        "https://clinic.example.com",
+    ] {
+        assert!(page.contains(item), "missing {item}");
+    }
+    assert!(page.contains(&format!(
+        "<code>{}/</code>: reachable (HTTP 200)",
+        app.twilio.url()
+    )));
+    assert!(
+        page.contains("server error (HTTP 503)"),
+        "a failing Vapi is reported: {page}"
+    );
+    assert!(page.contains("Vapi (http://"), "and listed as a problem");
+    for s in secrets(&app) {
+        assert!(!page.contains(&s), "a secret on the page");
+    }
+    // The probes carried no credentials.
+    for probe in app
+        .vapi
+        .requests_to("/")
+        .iter()
+        .chain(app.twilio.requests().iter())
+    {
+        if probe.method == "GET" {
+            assert_eq!(probe.header("authorization"), None);
+            assert_eq!(probe.header("x-vapi-secret"), None);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_webhook_shows_at_once() {
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    app.tool(&secret, "call-diag-2", "get_clinic_context", json!({}))
+        .await
+        .unwrap();
+    // Then one with a wrong secret, within the same minute: a change of outcome is recorded.
+    let (status, _) = app
+        .vapi_post(
+            "/api/vapi/webhook",
+            "wrong-secret",
+            &json!({"message": {"type": "status-update"}}),
+        )
+        .await;
+    assert_eq!(status, 401);
+    let page = diagnostics_page(&app).await;
+    assert!(page.contains("POST /api/vapi/webhook → 401"), "{page}");
+    assert!(!page.contains("wrong-secret"));
 }
 
 fn voxanne(app: &TestApp) -> Command {

@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod auth;
+pub mod backups;
+pub mod diagnostics;
 pub mod health;
 pub mod middleware;
 pub mod pages;
@@ -83,6 +85,11 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
+        // Whole-appliance pages: backups and diagnostics.
+        .route("/settings/backups", get(backups::show))
+        .route("/settings/backups/now", post(backups::back_up_now))
+        .route("/settings/backups/download", post(backups::download))
+        .route("/settings/diagnostics", get(diagnostics::show))
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::session,
