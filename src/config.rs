@@ -52,6 +52,8 @@ pub struct Config {
     pub session_max_hours: i64,
     pub default_country: String,
     pub backup: BackupSettings,
+    /// Call transcripts and recording links older than this many days are purged; `None` keeps them.
+    pub retention_days: Option<u32>,
     /// Which file the values came from, if any (for `voxanne check`).
     pub source_file: Option<PathBuf>,
 }
@@ -98,11 +100,12 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("VOXANNE_SESSION_IDLE_MINUTES", Some("30"), false),
     ("VOXANNE_SESSION_MAX_HOURS", Some("12"), false),
     ("VOXANNE_DEFAULT_COUNTRY", Some("US"), false),
-    // Backups. The backup directory defaults to DATA_DIR/backups.
+    // Backups and retention. The backup directory defaults to DATA_DIR/backups.
     ("VOXANNE_BACKUP_DIR", None, false),
     ("VOXANNE_BACKUP_TIME", Some("03:30"), false),
     ("VOXANNE_BACKUP_KEEP", Some("7"), false),
     ("VOXANNE_BACKUP_ENCRYPT", Some("false"), false),
+    ("VOXANNE_RETENTION_DAYS", Some("off"), false),
 ];
 
 impl Config {
@@ -192,6 +195,17 @@ impl Config {
                 &required("VOXANNE_BACKUP_ENCRYPT")?,
             )?,
         };
+        let retention_days = match required("VOXANNE_RETENTION_DAYS")?
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "off" | "" => None,
+            days => Some(
+                parse_range("VOXANNE_RETENTION_DAYS", days, 1, 36_500)
+                    .map_err(|e| ConfigError::new(e.setting, format!("{} (or off)", e.message)))?
+                    as u32,
+            ),
+        };
         Ok(Self {
             data_dir,
             listen,
@@ -217,6 +231,7 @@ impl Config {
             )?,
             default_country: country,
             backup,
+            retention_days,
             source_file: None,
         })
     }
@@ -295,6 +310,12 @@ impl Config {
             (
                 "VOXANNE_BACKUP_ENCRYPT".into(),
                 self.backup.encrypt.to_string(),
+            ),
+            (
+                "VOXANNE_RETENTION_DAYS".into(),
+                self.retention_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "off".into()),
             ),
         ]
     }
@@ -480,7 +501,7 @@ mod tests {
     }
 
     #[test]
-    fn backup_settings() {
+    fn backup_and_retention_settings() {
         let c = Config::from_values(&values(&[("VOXANNE_DATA_DIR", "/srv/vx")])).unwrap();
         assert_eq!(c.backup.dir, PathBuf::from("/srv/vx/backups"));
         assert_eq!(
@@ -488,20 +509,24 @@ mod tests {
             Some("03:30")
         );
         assert_eq!((c.backup.keep, c.backup.encrypt), (7, false));
+        assert_eq!(c.retention_days, None);
         let c = Config::from_values(&values(&[
             ("VOXANNE_BACKUP_DIR", "/mnt/nas/vx"),
             ("VOXANNE_BACKUP_TIME", "off"),
             ("VOXANNE_BACKUP_KEEP", "30"),
             ("VOXANNE_BACKUP_ENCRYPT", "yes"),
+            ("VOXANNE_RETENTION_DAYS", "90"),
         ]))
         .unwrap();
         assert_eq!(c.backup.dir, PathBuf::from("/mnt/nas/vx"));
         assert!(c.backup.schedule.is_none());
         assert_eq!((c.backup.keep, c.backup.encrypt), (30, true));
+        assert_eq!(c.retention_days, Some(90));
         for (key, bad) in [
             ("VOXANNE_BACKUP_TIME", "half past three"),
             ("VOXANNE_BACKUP_KEEP", "0"),
             ("VOXANNE_BACKUP_ENCRYPT", "maybe"),
+            ("VOXANNE_RETENTION_DAYS", "-5"),
         ] {
             let err = Config::from_values(&values(&[(key, bad)])).unwrap_err();
             assert_eq!(err.setting, key, "{bad}");

@@ -5,6 +5,7 @@
 
 pub mod backups;
 pub mod maintenance;
+pub mod retention;
 
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -21,14 +22,21 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         Duration::from_secs(60),
         |s| async move { maintenance::run_due(&s).await.map(|_| ()) },
     );
-    // Due-ness comes from the clock and the newest backup, so the period only bounds how late
-    // a scheduled backup can be.
+    // Backups and retention: due-ness comes from the clock and the data, so the period only
+    // bounds how late a run can be.
     every(
         state,
-        stop,
+        stop.clone(),
         "backups",
         Duration::from_secs(60),
         |s| async move { backups::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop,
+        "retention",
+        Duration::from_secs(3600),
+        |s| async move { retention::run_due(&s).await.map(|_| ()) },
     );
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod contacts;
 pub mod migrate;
 pub mod orgs;
+pub mod retention;
 pub mod scope;
 pub mod services;
 pub mod sessions;
