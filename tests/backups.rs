@@ -204,6 +204,22 @@ async fn encrypted_backups_hold_no_plaintext_and_restore_only_with_the_key() {
         0,
         "the restore brought the data back"
     );
+    // Restoring again at once keeps both replaced databases: nothing is overwritten.
+    let (ok, _, err) = run(voxanne(&data)
+        .env("VOXANNE_MASTER_KEY", support::MASTER_KEY)
+        .args(["restore", backup.to_str().unwrap()]));
+    assert!(ok, "{err}");
+    let kept = std::fs::read_dir(&data)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("voxanne.db.before-restore-")
+        })
+        .count();
+    assert_eq!(kept, 2);
 }
 
 #[tokio::test]

@@ -165,7 +165,7 @@ fn install_key(data_dir: &Path, key: &[u8; 32], stamp: &str) -> AppResult<Option
         .map_err(|e| refuse(format!("cannot write {}: {e}", incoming.display())))?;
     let mut kept = None;
     if path.exists() {
-        let aside = data_dir.join(format!("{MASTER_KEY_FILE}.before-restore-{stamp}"));
+        let aside = free_name(data_dir, MASTER_KEY_FILE, stamp);
         std::fs::rename(&path, &aside)
             .map_err(|e| refuse(format!("cannot move the old master key aside: {e}")))?;
         kept = Some(aside.display().to_string());
@@ -175,14 +175,22 @@ fn install_key(data_dir: &Path, key: &[u8; 32], stamp: &str) -> AppResult<Option
     Ok(kept)
 }
 
+/// `<file>.before-restore-<stamp>`, numbered when a restore in the same second already
+/// used it: a kept file is never overwritten.
+fn free_name(dir: &Path, file: &str, stamp: &str) -> PathBuf {
+    let base = format!("{file}.before-restore-{stamp}");
+    std::iter::once(dir.join(&base))
+        .chain((2u32..).map(|n| dir.join(format!("{base}-{n}"))))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{base}-{}", crypto::random_token(6))))
+}
+
 /// Replaces the live database with the staged one; the old one (its WAL folded in) is kept.
 fn swap_in(config: &Config, staging: &Path, stamp: &str) -> AppResult<Option<String>> {
     let db_path = config.db_path();
     let mut kept: Option<PathBuf> = None;
     if db_path.exists() {
-        let aside = config
-            .data_dir
-            .join(format!("voxanne.db.before-restore-{stamp}"));
+        let aside = free_name(&config.data_dir, "voxanne.db", stamp);
         {
             // Fold the WAL in first so the kept copy is complete on its own.
             let conn = rusqlite::Connection::open(&db_path).map_err(AppError::from)?;
