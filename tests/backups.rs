@@ -184,6 +184,15 @@ async fn encrypted_backups_hold_no_plaintext_and_restore_only_with_the_key() {
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["encrypted"], true);
     assert_eq!(v["master_key_installed"], true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(fresh.path().join("voxanne.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the restored database is the owner's only");
+    }
     let (ok, out, err) = run(voxanne(fresh.path()).args(["vapi", "show", "--org", "1", "--json"]));
     assert!(
         ok,

@@ -162,6 +162,7 @@ async fn check_online_reports_a_failing_twilio_without_secrets() {
     assert_eq!(d["backups"]["last"]["name"], "voxanne-20260615T140000Z.db");
     assert_eq!(d["outbox_backlog"], Value::Null);
     assert_eq!(d["last_webhook"]["detail"], "POST /api/vapi/tools → 200");
+    assert_eq!(d["last_webhook"]["at"], "2026-06-15T14:00:00Z");
     assert_eq!(d["public_url"], "https://clinic.example.com");
     assert_eq!(d["twilio"]["ok"], false);
     assert_eq!(d["twilio"]["status"], Value::Null);

@@ -134,9 +134,25 @@ fn check_key(
     Ok(())
 }
 
-/// Puts the plaintext database at `staging`: decrypted, or copied.
+/// Puts the plaintext database at `staging` (readable by its owner only): decrypted, or copied.
 fn stage(src: &Path, staging: &Path, key: Option<&[u8; 32]>, encrypted: bool) -> AppResult<()> {
     let _ = std::fs::remove_file(staging);
+    let staged = copy_or_open(src, staging, key, encrypted);
+    #[cfg(unix)]
+    if staged.is_ok() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(staging, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| refuse(format!("cannot restrict {}: {e}", staging.display())))?;
+    }
+    staged
+}
+
+fn copy_or_open(
+    src: &Path,
+    staging: &Path,
+    key: Option<&[u8; 32]>,
+    encrypted: bool,
+) -> AppResult<()> {
     if !encrypted {
         return std::fs::copy(src, staging)
             .map(|_| ())

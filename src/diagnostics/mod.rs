@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::AppResult;
 use crate::store::appliance::{self, Backlog, Status};
 use crate::store::Db;
+use chrono::{DateTime, Utc};
 use reach::Reach;
 use serde::Serialize;
 use std::path::Path;
@@ -22,6 +23,24 @@ pub struct Versions {
     pub sqlite: String,
     /// The IANA time zone database compiled into the binary.
     pub tzdb: &'static str,
+}
+
+/// Something that happened last (a webhook, a backup attempt), with its instant in UTC.
+#[derive(Debug, Clone, Serialize)]
+pub struct Last {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub detail: String,
+}
+
+impl From<Status> for Last {
+    fn from(s: Status) -> Self {
+        Last {
+            at: DateTime::from_timestamp(s.at, 0).unwrap_or_default(),
+            ok: s.ok,
+            detail: s.detail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,7 +62,7 @@ pub struct Backups {
     pub kept: usize,
     pub last: Option<BackupFile>,
     /// The last attempt (scheduled or "Back up now"), including a failure.
-    pub last_attempt: Option<Status>,
+    pub last_attempt: Option<Last>,
     /// Why the backup directory could not be listed, if it could not.
     pub unreadable: Option<String>,
 }
@@ -57,7 +76,7 @@ pub struct Report {
     /// Outbound messages waiting to be sent, or null when this database has no outbox yet.
     pub outbox_backlog: Option<i64>,
     /// The last request to the Vapi endpoints (time, request and answer), if any.
-    pub last_webhook: Option<Status>,
+    pub last_webhook: Option<Last>,
     pub twilio: Reach,
     pub vapi: Reach,
     pub public_url: Option<String>,
@@ -71,7 +90,7 @@ struct Local {
     database: Database,
     backups: Backups,
     outbox_backlog: Result<Backlog, String>,
-    last_webhook: Option<Status>,
+    last_webhook: Option<Last>,
 }
 
 /// Gathers the whole report: the local facts off the async threads, both probes at once.
@@ -154,11 +173,11 @@ fn local_facts(db: &Db, config: &Config) -> AppResult<Local> {
             encrypt: config.backup.encrypt,
             kept: kept.len(),
             last: kept.into_iter().next(),
-            last_attempt,
+            last_attempt: last_attempt.map(Last::from),
             unreadable,
         },
         outbox_backlog,
-        last_webhook,
+        last_webhook: last_webhook.map(Last::from),
     })
 }
 

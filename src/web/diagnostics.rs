@@ -12,8 +12,6 @@ use crate::web::session::ApplianceOwner;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 #[derive(Template)]
 #[template(path = "settings/diagnostics.html")]
@@ -25,12 +23,6 @@ struct DiagnosticsPage {
     last_backup: Option<String>,
     last_webhook: Option<String>,
     outbox: String,
-}
-
-fn at(secs: i64, tz: Tz) -> String {
-    DateTime::<Utc>::from_timestamp(secs, 0)
-        .map(|t| short_datetime(t, tz))
-        .unwrap_or_default()
 }
 
 pub async fn show(
@@ -56,7 +48,7 @@ pub async fn show(
         last_webhook: report
             .last_webhook
             .as_ref()
-            .map(|w| format!("{} — {}", at(w.at, tz), w.detail)),
+            .map(|w| format!("{} — {}", short_datetime(w.at, tz), w.detail)),
         outbox: match report.outbox_backlog {
             Some(n) => format!("{n} waiting"),
             None => "not available".into(),
