@@ -24,6 +24,9 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Serializes deliveries of the same tool call.
     pub tool_locks: Arc<crate::voice::dispatch::KeyedLocks>,
+    pub twilio: crate::integrations::twilio::Client,
+    /// Nudges the outbox sender when a text is queued.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Limits how often the last Vapi request is written down.
     pub webhook_activity: Arc<web::webhook_activity::Throttle>,
 }
@@ -64,6 +67,17 @@ impl App {
             .read_blocking(orgs::any_exists)
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let setup_token = needs_setup.then(|| crypto::random_token(24));
+        let now = clock.now().timestamp();
+        let interrupted = db
+            .write_blocking(move |tx| crate::store::outbox::mark_interrupted_system(tx, now))
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        if interrupted > 0 {
+            tracing::warn!(
+                texts = interrupted,
+                "texts were being sent when the server last stopped; they are marked interrupted and not re-sent"
+            );
+        }
+        let twilio = crate::integrations::twilio::Client::new(&config.twilio_api_base);
         Ok(App {
             state: AppState {
                 config: Arc::new(config),
@@ -73,6 +87,8 @@ impl App {
                 setup_token: Arc::new(Mutex::new(setup_token)),
                 throttle: Arc::new(LoginThrottle::default()),
                 tool_locks: Arc::default(),
+                twilio,
+                outbox_wake: Arc::default(),
                 webhook_activity: Arc::default(),
             },
             generated_master_key,

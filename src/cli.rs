@@ -8,7 +8,7 @@ use crate::crypto::{self, Vault};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::scope::{operator_default_scope, operator_scope};
-use crate::store::{self, migrate, orgs, staff, Db, OrgScope};
+use crate::store::{self, migrate, orgs, staff, twilio_credentials, Db, OrgScope};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::Path;
@@ -313,6 +313,7 @@ pub fn check(config: &Config, online: bool) -> CliResult {
         let report = runtime.block_on(crate::diagnostics::gather(
             db,
             std::sync::Arc::new(config.clone()),
+            chrono::Utc::now(),
         ))?;
         let mut diagnostics = serde_json::to_value(&report).map_err(AppError::internal)?;
         if let Some(map) = diagnostics.as_object_mut() {
@@ -380,4 +381,51 @@ pub fn vapi_show(config: &Config, org: Option<i64>) -> CliResult {
         "secret": secret,
         "public_url_configured": config.public_url.is_some(),
     }))
+}
+
+/// `voxanne twilio set`: stores an org's Twilio credentials, encrypted.
+pub fn twilio_set(
+    config: &Config,
+    org: Option<i64>,
+    input: &twilio_credentials::Input<'_>,
+) -> CliResult {
+    let creds = twilio_credentials::validate(input, &config.default_country)?;
+    let (db, vault) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let at = now();
+    db.write_blocking(move |tx| {
+        twilio_credentials::set(tx, &vault, &scope, &creds, at)?;
+        audit::record(
+            tx,
+            &scope,
+            &Event {
+                actor: &Actor::System("cli"),
+                action: "twilio.credentials_set",
+                object: &format!("org:{}", scope.org_id()),
+                detail: "",
+                ip: None,
+                at,
+            },
+        )
+    })?;
+    twilio_show(config, org)
+}
+
+/// `voxanne twilio show`: an org's Twilio set-up, secrets redacted.
+pub fn twilio_show(config: &Config, org: Option<i64>) -> CliResult {
+    let (db, _) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let summary = db.read_blocking(|c| twilio_credentials::summary(c, &scope))?;
+    Ok(match summary {
+        Some(s) => json!({
+            "org_id": scope.org_id(),
+            "configured": true,
+            "account_sid": s.account_sid,
+            "api_key_sid": s.key_sid,
+            "secret": format!("***{}", s.secret_last4),
+            "from_number": s.from_number,
+            "messaging_service_sid": s.messaging_service_sid,
+        }),
+        None => json!({"org_id": scope.org_id(), "configured": false}),
+    })
 }

@@ -51,6 +51,8 @@ pub struct Config {
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
     pub default_country: String,
+    /// Texts per destination number per hour, per clinic; more are refused (and audited).
+    pub sms_hourly_cap: i64,
     pub backup: BackupSettings,
     /// Call transcripts and recording links older than this many days are purged; `None` keeps them.
     pub retention_days: Option<u32>,
@@ -100,6 +102,7 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("VOXANNE_SESSION_IDLE_MINUTES", Some("30"), false),
     ("VOXANNE_SESSION_MAX_HOURS", Some("12"), false),
     ("VOXANNE_DEFAULT_COUNTRY", Some("US"), false),
+    ("VOXANNE_SMS_HOURLY_CAP", Some("10"), false),
     // Backups and retention. The backup directory defaults to DATA_DIR/backups.
     ("VOXANNE_BACKUP_DIR", None, false),
     ("VOXANNE_BACKUP_TIME", Some("03:30"), false),
@@ -230,6 +233,12 @@ impl Config {
                 24 * 30,
             )?,
             default_country: country,
+            sms_hourly_cap: parse_range(
+                "VOXANNE_SMS_HOURLY_CAP",
+                &required("VOXANNE_SMS_HOURLY_CAP")?,
+                1,
+                1000,
+            )?,
             backup,
             retention_days,
             source_file: None,

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod diagnostics;
 pub mod domain;
 pub mod error;
+pub mod integrations;
 pub mod jobs;
 pub mod store;
 pub mod voice;

@@ -93,6 +93,46 @@ enum Command {
         #[command(subcommand)]
         action: VapiAction,
     },
+    /// The clinic's own Twilio account, for texts
+    Twilio {
+        #[command(subcommand)]
+        action: TwilioAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TwilioAction {
+    /// Store the account SID, auth token (or API key) and the number texts come from
+    Set {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        account_sid: String,
+        /// File holding the auth token ("-" for standard input)
+        #[arg(long, conflicts_with = "api_key_secret_file")]
+        auth_token_file: Option<PathBuf>,
+        /// API key SID (SK...), used instead of the auth token
+        #[arg(long, requires = "api_key_secret_file")]
+        api_key_sid: Option<String>,
+        /// File holding the API key secret ("-" for standard input)
+        #[arg(long, requires = "api_key_sid")]
+        api_key_secret_file: Option<PathBuf>,
+        /// The SMS-capable Twilio number texts come from, e.g. +14155550100
+        #[arg(long)]
+        from: Option<String>,
+        /// A messaging service SID (MG...), used instead of a From number
+        #[arg(long)]
+        messaging_service_sid: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stored set-up with secrets redacted
+    Show {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -286,6 +326,43 @@ fn main() -> ExitCode {
         Command::Vapi {
             action: VapiAction::Show { org, json },
         } => (cli::vapi_show(&config, org), json),
+        Command::Twilio {
+            action: TwilioAction::Show { org, json },
+        } => (cli::twilio_show(&config, org), json),
+        Command::Twilio {
+            action:
+                TwilioAction::Set {
+                    org,
+                    account_sid,
+                    auth_token_file,
+                    api_key_sid,
+                    api_key_secret_file,
+                    from,
+                    messaging_service_sid,
+                    json,
+                },
+        } => {
+            let secret = match auth_token_file.or(api_key_secret_file) {
+                Some(path) => cli::read_secret_file(&path),
+                None => Err(cli::CliError::Message(
+                    "give --auth-token-file, or --api-key-sid with --api-key-secret-file".into(),
+                )),
+            };
+            let result = secret.and_then(|secret| {
+                cli::twilio_set(
+                    &config,
+                    org,
+                    &voxanne::store::twilio_credentials::Input {
+                        account_sid: &account_sid,
+                        key_sid: api_key_sid.as_deref(),
+                        secret: &secret,
+                        from_number: from.as_deref(),
+                        messaging_service_sid: messaging_service_sid.as_deref(),
+                    },
+                )
+            });
+            (result, json)
+        }
     };
     match result {
         Ok(value) => {

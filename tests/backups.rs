@@ -191,7 +191,11 @@ async fn encrypted_backups_hold_no_plaintext_and_restore_only_with_the_key() {
             .unwrap()
             .permissions()
             .mode();
-        assert_eq!(mode & 0o777, 0o600, "the restored database is the owner's only");
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the restored database is the owner's only"
+        );
     }
     let (ok, out, err) = run(voxanne(fresh.path()).args(["vapi", "show", "--org", "1", "--json"]));
     assert!(

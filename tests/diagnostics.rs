@@ -52,6 +52,19 @@ async fn the_page_reports_every_item_and_a_failing_vapi() {
         .await
         .unwrap();
     app.vapi.respond("/", 503, r#"{"message":"upstream down"}"#);
+    // One text stuck mid-send (backlog) and one reminder for tomorrow (not backlog yet).
+    let now = app.state.clock.now().timestamp();
+    let conn = rusqlite::Connection::open(app.config.db_path()).unwrap();
+    for (status, due) in [("sending", now - 60), ("pending", now + 86_400)] {
+        conn.execute(
+            "INSERT INTO outbox (org_id, purpose, recipient, body, status, send_after,
+                 next_attempt_at, created_at, updated_at)
+             VALUES (?1, 'reminder', '+14155550123', 'See you', ?2, ?3, ?3, ?4, ?4)",
+            rusqlite::params![app.a.org_id, status, due, now],
+        )
+        .unwrap();
+    }
+    drop(conn);
 
     let page = diagnostics_page(&app).await;
     for item in [
@@ -62,7 +75,7 @@ async fn the_page_reports_every_item_and_a_failing_vapi() {
         "write-ahead log",
         "Quick integrity check</dt><dd>ok",
         "voxanne-20260615T140000Z.db",
-        "Outbox backlog</dt><dd>not available",
+        "Outbox backlog</dt><dd>1 text due and not yet sent",
         "POST /api/vapi/tools → 200",
         "https://clinic.example.com",
     ] {
@@ -160,7 +173,7 @@ async fn check_online_reports_a_failing_twilio_without_secrets() {
     assert!(d["database"]["wal_bytes"].is_u64());
     assert_eq!(d["database"]["quick_check"], "ok");
     assert_eq!(d["backups"]["last"]["name"], "voxanne-20260615T140000Z.db");
-    assert_eq!(d["outbox_backlog"], Value::Null);
+    assert_eq!(d["outbox_backlog"], 0);
     assert_eq!(d["last_webhook"]["detail"], "POST /api/vapi/tools → 200");
     assert_eq!(d["last_webhook"]["at"], "2026-06-15T14:00:00Z");
     assert_eq!(d["public_url"], "https://clinic.example.com");

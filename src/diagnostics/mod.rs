@@ -9,7 +9,8 @@ pub mod reach;
 use crate::backup::{BackupFile, BackupSet};
 use crate::config::Config;
 use crate::error::AppResult;
-use crate::store::appliance::{self, Backlog, Status};
+use crate::store::appliance::{self, Status};
+use crate::store::outbox;
 use crate::store::Db;
 use chrono::{DateTime, Utc};
 use reach::Reach;
@@ -73,8 +74,8 @@ pub struct Report {
     pub data_dir: String,
     pub database: Database,
     pub backups: Backups,
-    /// Outbound messages waiting to be sent, or null when this database has no outbox yet.
-    pub outbox_backlog: Option<i64>,
+    /// Texts due and not yet sent (future reminders are not backlog).
+    pub outbox_backlog: i64,
     /// The last request to the Vapi endpoints (time, request and answer), if any.
     pub last_webhook: Option<Last>,
     pub twilio: Reach,
@@ -89,15 +90,16 @@ struct Local {
     versions: Versions,
     database: Database,
     backups: Backups,
-    outbox_backlog: Result<Backlog, String>,
+    outbox_backlog: i64,
     last_webhook: Option<Last>,
 }
 
-/// Gathers the whole report: the local facts off the async threads, both probes at once.
-pub async fn gather(db: Db, config: Arc<Config>) -> AppResult<Report> {
+/// Gathers the whole report at `now`: the local facts off the async threads, both probes at
+/// once.
+pub async fn gather(db: Db, config: Arc<Config>, now: DateTime<Utc>) -> AppResult<Report> {
     let local = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || local_facts(&db, &config))
+        tokio::task::spawn_blocking(move || local_facts(&db, &config, now))
     };
     let client = reach::client();
     let (local, twilio, vapi) = tokio::join!(
@@ -128,13 +130,13 @@ fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
-fn local_facts(db: &Db, config: &Config) -> AppResult<Local> {
+fn local_facts(db: &Db, config: &Config, now: DateTime<Utc>) -> AppResult<Local> {
     let (sqlite, quick_check, outbox_backlog, last_webhook, last_attempt, tz) =
         db.read_blocking(|c| {
             Ok((
                 appliance::sqlite_version(c)?,
                 appliance::quick_check(c)?,
-                appliance::outbox_backlog(c).map_err(|e| e.to_string()),
+                outbox::backlog_system(c, now.timestamp())?,
                 appliance::status(c, appliance::VAPI_WEBHOOK)?,
                 appliance::status(c, appliance::BACKUP_ATTEMPT)?,
                 appliance::home_timezone(c)?,
@@ -203,14 +205,6 @@ fn assemble(local: Local, twilio: Reach, vapi: Reach, config: &Config) -> Report
             attempt.detail
         ));
     }
-    let outbox_backlog = match local.outbox_backlog {
-        Ok(Backlog::Pending(n)) => Some(n),
-        Ok(Backlog::NotAvailable) => None,
-        Err(e) => {
-            problems.push(format!("the outbox backlog could not be read: {e}"));
-            None
-        }
-    };
     for (name, r) in [("Twilio", &twilio), ("Vapi", &vapi)] {
         if !r.ok {
             problems.push(format!("{name} ({}): {}", r.url, r.detail));
@@ -224,7 +218,7 @@ fn assemble(local: Local, twilio: Reach, vapi: Reach, config: &Config) -> Report
         data_dir: config.data_dir.display().to_string(),
         database: local.database,
         backups: local.backups,
-        outbox_backlog,
+        outbox_backlog: local.outbox_backlog,
         last_webhook: local.last_webhook,
         twilio,
         vapi,

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod format;
 pub mod forwarding;
+pub mod ics;
 pub mod lead;
 pub mod phone;
 pub mod redact;

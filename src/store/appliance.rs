@@ -1,7 +1,6 @@
 //! Appliance-wide facts that span every clinic or belong to none: which clinic administers
-//! the appliance, status rows (last webhook seen, last backup attempt), the database's own
-//! health and the outbound message backlog. Used by diagnostics, backups and retention; none
-//! of it reads a tenant's rows.
+//! the appliance, status rows (last webhook seen, last backup attempt) and the database's own
+//! health. Used by diagnostics, backups and retention; none of it reads a tenant's rows.
 
 use super::OrgScope;
 use crate::error::AppResult;
@@ -89,28 +88,6 @@ pub fn sqlite_version(conn: &Connection) -> AppResult<String> {
     Ok(conn.query_row("SELECT sqlite_version()", [], |r| r.get(0))?)
 }
 
-/// Outbound messages waiting to be sent, across every clinic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backlog {
-    Pending(i64),
-    /// This database has no outbox yet.
-    NotAvailable,
-}
-
-/// The outbox's pending rows. The outbox arrives with the messaging work; until its table
-/// exists the backlog is reported as not available rather than as zero.
-pub fn outbox_backlog(conn: &Connection) -> AppResult<Backlog> {
-    if !table_exists(conn, "outbox")? {
-        return Ok(Backlog::NotAvailable);
-    }
-    let pending = conn.query_row(OUTBOX_PENDING_SQL, [], |r| r.get(0))?;
-    Ok(Backlog::Pending(pending))
-}
-
-/// What counts as pending in the outbox: rows not yet sent and not given up on.
-const OUTBOX_PENDING_SQL: &str =
-    "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'queued')";
-
 pub fn table_exists(conn: &Connection, table: &str) -> AppResult<bool> {
     Ok(conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
@@ -142,9 +119,8 @@ mod tests {
     }
 
     #[test]
-    fn backlog_is_not_available_without_an_outbox() {
+    fn database_health() {
         let conn = db();
-        assert_eq!(outbox_backlog(&conn).unwrap(), Backlog::NotAvailable);
         assert_eq!(quick_check(&conn).unwrap(), "ok");
         assert!(sqlite_version(&conn).unwrap().starts_with("3."));
     }

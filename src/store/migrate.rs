@@ -15,6 +15,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0002_booking.sql"),
     ),
     (
+        "0003_messaging",
+        include_str!("../../migrations/0003_messaging.sql"),
+    ),
+    (
         "0005_appliance_status",
         include_str!("../../migrations/0005_appliance_status.sql"),
     ),

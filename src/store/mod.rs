@@ -5,16 +5,22 @@
 pub mod appliance;
 pub mod appointments;
 pub mod audit;
+pub mod booking_texts;
 pub mod contacts;
+pub mod messages;
 pub mod migrate;
+pub mod opt_outs;
 pub mod orgs;
+pub mod outbox;
 pub mod retention;
 pub mod scope;
 pub mod services;
 pub mod sessions;
 pub mod staff;
 pub mod tool_results;
+pub mod twilio_credentials;
 pub mod vapi_secrets;
+pub mod verification;
 pub mod writer;
 
 pub use scope::OrgScope;

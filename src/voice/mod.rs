@@ -8,6 +8,7 @@ pub mod common;
 pub mod dispatch;
 pub mod http;
 pub mod parse;
+pub mod sms_tools;
 pub mod tools;
 pub mod verify;
 

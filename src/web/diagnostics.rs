@@ -32,7 +32,8 @@ pub async fn show(
     let scope = info.scope;
     let org = state.db.read(move |c| orgs::get(c, &scope)).await?;
     let tz = org.timezone;
-    let report = diagnostics::gather(state.db.clone(), state.config.clone()).await?;
+    let report =
+        diagnostics::gather(state.db.clone(), state.config.clone(), state.clock.now()).await?;
     let page = DiagnosticsPage {
         chrome: Chrome::new(&info, &org.name, "Settings"),
         db_size: human_bytes(report.database.bytes),
@@ -50,8 +51,9 @@ pub async fn show(
             .as_ref()
             .map(|w| format!("{} — {}", short_datetime(w.at, tz), w.detail)),
         outbox: match report.outbox_backlog {
-            Some(n) => format!("{n} waiting"),
-            None => "not available".into(),
+            0 => "none waiting".into(),
+            1 => "1 text due and not yet sent".into(),
+            n => format!("{n} texts due and not yet sent"),
         },
         report,
     };

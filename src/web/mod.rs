@@ -2,12 +2,16 @@
 //! that a tunnel may expose.
 
 pub mod account;
+pub mod appointments;
 pub mod auth;
 pub mod backups;
 pub mod diagnostics;
 pub mod health;
+pub mod messages;
 pub mod middleware;
 pub mod pages;
+pub mod services;
+pub mod services_api;
 pub mod session;
 pub mod settings;
 pub mod setup;
@@ -75,6 +79,37 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/profile", post(settings::save_profile))
         .route("/settings/hours", post(settings::save_hours))
         .route("/settings/rules", post(settings::save_rules))
+        .route("/settings/texts", post(settings::save_texts))
+        .route("/services", get(services::show).post(services::create))
+        .route("/services/{id}", post(services::update))
+        .route("/services/{id}/archive", post(services::archive))
+        .route("/services/{id}/restore", post(services::restore))
+        .route("/messages", get(messages::show))
+        .route(
+            "/appointments",
+            get(appointments::show).post(appointments::create),
+        )
+        .route(
+            "/appointments/{id}/reschedule",
+            post(appointments::reschedule),
+        )
+        .route("/appointments/{id}/cancel", post(appointments::cancel))
+        .route("/appointments/{id}/outcome", post(appointments::outcome))
+        .route("/appointments/{id}/remind", post(appointments::remind))
+        .route(
+            "/appointments/{id}/calendar.ics",
+            get(appointments::ics_file),
+        )
+        .route(
+            "/api/services",
+            get(services_api::list).post(services_api::create),
+        )
+        .route(
+            "/api/services/{id}",
+            get(services_api::get)
+                .patch(services_api::patch)
+                .delete(services_api::delete),
+        )
         .route("/settings/voice", get(voice_settings::show))
         .route("/settings/voice/reveal", post(voice_settings::reveal))
         .route("/settings/voice/rotate", post(voice_settings::rotate))
