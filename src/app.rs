@@ -27,6 +27,8 @@ pub struct AppState {
     pub twilio: crate::integrations::twilio::Client,
     /// Nudges the outbox sender when a text is queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Limits how often the last Vapi request is written down.
+    pub webhook_activity: Arc<web::webhook_activity::Throttle>,
 }
 
 /// A start-up failure, printed as one line naming the setting at fault.
@@ -87,6 +89,7 @@ impl App {
                 tool_locks: Arc::default(),
                 twilio,
                 outbox_wake: Arc::default(),
+                webhook_activity: Arc::default(),
             },
             generated_master_key,
             _lock: lock,
@@ -206,7 +209,7 @@ fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
 
 /// The full router for the main listener.
 pub fn router(state: AppState) -> Router {
-    web::webhook_routes()
+    web::webhook_routes(state.clone())
         .merge(web::dashboard_routes(state.clone()))
         .layer(axum::middleware::from_fn(web::middleware::frame))
         .with_state(state)
@@ -214,7 +217,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the webhook routes and probes: what a tunnel may reach.
 pub fn webhook_router(state: AppState) -> Router {
-    web::webhook_routes()
+    web::webhook_routes(state.clone())
         .layer(axum::middleware::from_fn(web::middleware::frame))
         .with_state(state)
 }

@@ -2,12 +2,13 @@
 //! JSON object, printed as is with `--json` or as `key: value` lines otherwise.
 
 use crate::app::{open_store, StartupError};
+use crate::backup::{self, BackupSet};
 use crate::config::Config;
 use crate::crypto::{self, Vault};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::scope::{operator_default_scope, operator_scope};
-use crate::store::{self, check_integrity, migrate, orgs, staff, twilio_credentials, Db, OrgScope};
+use crate::store::{self, migrate, orgs, staff, twilio_credentials, Db, OrgScope};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::Path;
@@ -254,85 +255,74 @@ pub fn migrate_cmd(config: &Config) -> CliResult {
     Ok(json!({ "applied": versions, "current": true }))
 }
 
-/// `voxanne backup PATH`: an online, consistent copy, integrity-checked.
-pub fn backup(config: &Config, dest: &Path) -> CliResult {
-    let (db, _) = open_store(config)?;
-    db.backup_to(dest)?;
-    let size = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
-    Ok(json!({ "backup": dest.display().to_string(), "bytes": size, "integrity": "ok" }))
-}
-
-/// `voxanne restore PATH`: refuses while a server holds the data directory; keeps the
-/// replaced database beside it so nothing is lost.
-pub fn restore(config: &Config, src: &Path) -> CliResult {
-    if !src.is_file() {
-        return Err(CliError::Message(format!(
-            "{} is not a file",
-            src.display()
-        )));
-    }
-    check_integrity(src).map_err(|e| {
-        CliError::Message(format!(
-            "{} is not a usable backup: {}",
-            src.display(),
-            e.public_message_for_cli()
-        ))
-    })?;
-    {
-        let conn =
-            rusqlite::Connection::open_with_flags(src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|e| CliError::Message(format!("cannot open {}: {e}", src.display())))?;
-        conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|_| CliError::Message(format!("{} is not a Voxanne backup", src.display())))?;
-    }
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| CliError::Message(format!("VOXANNE_DATA_DIR: {e}")))?;
-    let _lock = crate::app::DataDirLock::acquire(&config.data_dir).map_err(|_| {
-        CliError::Message("a Voxanne server is running on this data directory; stop it first (systemctl stop voxanne)".into())
-    })?;
-    let db_path = config.db_path();
-    let staging = config.data_dir.join("voxanne.db.restoring");
-    std::fs::copy(src, &staging)
-        .map_err(|e| CliError::Message(format!("cannot copy the backup: {e}")))?;
-    let mut kept = None;
-    if db_path.exists() {
-        let aside = config.data_dir.join(format!(
-            "voxanne.db.before-restore-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-        ));
-        {
-            // Fold the WAL in first so the kept copy is complete on its own.
-            let conn = rusqlite::Connection::open(&db_path)
-                .map_err(|e| CliError::Message(e.to_string()))?;
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-                .map_err(|e| CliError::Message(e.to_string()))?;
+/// `voxanne backup [PATH]`: an online, consistent, integrity-checked copy. Without a path it
+/// goes into the backup set (`VOXANNE_BACKUP_DIR`, rotated to `VOXANNE_BACKUP_KEEP`);
+/// encrypted with the master key when `--encrypt` or `VOXANNE_BACKUP_ENCRYPT` says so.
+pub fn backup(config: &Config, dest: Option<&Path>, encrypt: bool) -> CliResult {
+    let (db, vault) = open_store(config)?;
+    let key = (encrypt || config.backup.encrypt).then(|| vault.file_key());
+    let (path, removed) = match dest {
+        Some(dest) => {
+            backup::copy_to(&db, key, &config.data_dir, dest)?;
+            (dest.to_path_buf(), vec![])
         }
-        std::fs::rename(&db_path, &aside)
-            .map_err(|e| CliError::Message(format!("cannot move the old database aside: {e}")))?;
-        kept = Some(aside.display().to_string());
-    }
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(config.data_dir.join(format!("voxanne.db{suffix}")));
-    }
-    std::fs::rename(&staging, &db_path)
-        .map_err(|e| CliError::Message(format!("cannot put the backup in place: {e}")))?;
-    Ok(json!({ "restored_from": src.display().to_string(), "previous_database_kept_at": kept }))
+        None => {
+            let set = BackupSet::new(&config.backup.dir);
+            let keep = config.backup.keep as usize;
+            let taken = set.take_now(&db, key, &config.data_dir, chrono::Utc::now(), keep)?;
+            (taken.path, taken.removed)
+        }
+    };
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    Ok(json!({
+        "backup": path.display().to_string(),
+        "bytes": size,
+        "encrypted": key.is_some(),
+        "integrity": "ok",
+        "rotated_out": removed,
+    }))
 }
 
-/// `voxanne check`: the resolved configuration (secrets redacted) and what is still missing.
-pub fn check(config: &Config) -> CliResult {
+/// `voxanne restore PATH [--key-file F]`: refuses while a server holds the data directory;
+/// keeps the replaced database beside it so nothing is lost.
+pub fn restore(config: &Config, src: &Path, key_file: Option<&Path>) -> CliResult {
+    let restored = backup::restore::run(config, src, key_file)?;
+    Ok(serde_json::to_value(restored).map_err(AppError::internal)?)
+}
+
+/// `voxanne check [--online]`: the resolved configuration (secrets redacted) and what is
+/// still missing; with `--online`, also the diagnostics report, whose `problems` make the
+/// command exit 1.
+pub fn check(config: &Config, online: bool) -> CliResult {
     let settings: serde_json::Map<String, Value> = config
         .describe()
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "config_file": config.source_file.as_ref().map(|p| p.display().to_string()),
         "settings": settings,
         "missing": config.missing_for_full_operation(),
-    }))
+    });
+    if online {
+        let (db, _) = open_store(config)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Message(format!("cannot start the runtime: {e}")))?;
+        let report = runtime.block_on(crate::diagnostics::gather(
+            db,
+            std::sync::Arc::new(config.clone()),
+            chrono::Utc::now(),
+        ))?;
+        let mut diagnostics = serde_json::to_value(&report).map_err(AppError::internal)?;
+        if let Some(map) = diagnostics.as_object_mut() {
+            map.remove("problems");
+        }
+        out["problems"] = json!(report.problems);
+        out["diagnostics"] = diagnostics;
+    }
+    Ok(out)
 }
 
 /// Prints a result as one JSON object, or as readable lines.

@@ -5,12 +5,15 @@
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
 //! - `jobs`: background loops — `voice`: the Vapi-facing side
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
+//! - `backup`: the backup set, encrypted backups, restore — `diagnostics`: the health report
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod diagnostics;
 pub mod domain;
 pub mod error;
 pub mod integrations;

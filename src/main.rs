@@ -58,20 +58,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a consistent, integrity-checked copy of the database (safe while serving)
+    /// Write a consistent, integrity-checked copy of the database (safe while serving); without
+    /// PATH, into the backup directory, keeping the newest VOXANNE_BACKUP_KEEP
     Backup {
-        path: PathBuf,
+        path: Option<PathBuf>,
+        /// Encrypt with the master key (always on when VOXANNE_BACKUP_ENCRYPT=true)
+        #[arg(long)]
+        encrypt: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Replace the database with a backup (the server must be stopped)
+    /// Replace the database with a backup, plain or encrypted (the server must be stopped)
     Restore {
         path: PathBuf,
+        /// The master key the backup was encrypted with, when it is not this appliance's
+        /// (also installed as the appliance's key)
+        #[arg(long)]
+        key_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
-    /// Print the resolved configuration (secrets hidden) and what is missing
+    /// Print the resolved configuration (secrets hidden) and what is missing; with --online,
+    /// also the diagnostics report (database, backups, webhooks, Twilio and Vapi reachability)
     Check {
+        #[arg(long)]
+        online: bool,
         #[arg(long)]
         json: bool,
     },
@@ -328,9 +339,17 @@ fn main() -> ExitCode {
             UserAction::List { org, json } => (cli::user_list(&config, org), json),
         },
         Command::Migrate { json } => (cli::migrate_cmd(&config), json),
-        Command::Backup { path, json } => (cli::backup(&config, &path), json),
-        Command::Restore { path, json } => (cli::restore(&config, &path), json),
-        Command::Check { json } => (cli::check(&config), json),
+        Command::Backup {
+            path,
+            encrypt,
+            json,
+        } => (cli::backup(&config, path.as_deref(), encrypt), json),
+        Command::Restore {
+            path,
+            key_file,
+            json,
+        } => (cli::restore(&config, &path, key_file.as_deref()), json),
+        Command::Check { online, json } => (cli::check(&config, online), json),
         Command::Vapi {
             action: VapiAction::Show { org, json },
         } => (cli::vapi_show(&config, org), json),
@@ -389,7 +408,13 @@ fn main() -> ExitCode {
     match result {
         Ok(value) => {
             cli::print(&value, json);
-            ExitCode::SUCCESS
+            // `check --online` lists what needs attention; monitoring reads the exit status.
+            let problems = value.get("problems").and_then(|p| p.as_array());
+            if problems.is_some_and(|p| !p.is_empty()) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => fail(e),
     }

@@ -3,10 +3,12 @@
 //! [`spawn_all`] runs every job on its period until shutdown. Tests call the `run_due`
 //! functions directly after moving the manual clock, so nothing waits on wall time.
 
+pub mod backups;
 pub mod maintenance;
 pub mod outbox;
 pub mod vapi_sync;
 pub mod vapi_tools;
+pub mod retention;
 
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -44,11 +46,29 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
     );
     every(
         state,
-        stop,
+        stop.clone(),
         "outbox",
         Duration::from_secs(5),
         Some(state.outbox_wake.clone()),
         |s| async move { outbox::run_due(&s).await.map(|_| ()) },
+    );
+    // Backups and retention: due-ness comes from the clock and the data, so the period only
+    // bounds how late a run can be.
+    every(
+        state,
+        stop.clone(),
+        "backups",
+        Duration::from_secs(60),
+        None,
+        |s| async move { backups::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop,
+        "retention",
+        Duration::from_secs(3600),
+        None,
+        |s| async move { retention::run_due(&s).await.map(|_| ()) },
     );
 }
 

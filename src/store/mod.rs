@@ -2,6 +2,7 @@
 //! connection (`synchronous=FULL`, every write transaction `BEGIN IMMEDIATE`), all used off the
 //! async threads. Tenant queries take an [`OrgScope`] first; only authentication code mints one.
 
+pub mod appliance;
 pub mod appointments;
 pub mod audit;
 pub mod booking_texts;
@@ -12,6 +13,7 @@ pub mod opt_outs;
 pub mod orgs;
 pub mod outbox;
 pub mod rekey;
+pub mod retention;
 pub mod scope;
 pub mod services;
 pub mod sessions;

@@ -4,6 +4,8 @@
 pub mod account;
 pub mod appointments;
 pub mod auth;
+pub mod backups;
+pub mod diagnostics;
 pub mod health;
 pub mod messages;
 pub mod middleware;
@@ -19,6 +21,7 @@ pub mod twilio_hooks;
 pub mod twilio_settings;
 pub mod vapi_tools_settings;
 pub mod voice_settings;
+pub mod webhook_activity;
 
 use crate::app::AppState;
 use crate::store::sessions::SessionInfo;
@@ -48,7 +51,7 @@ async fn root(session::MaybeStaff(info): session::MaybeStaff) -> Redirect {
 
 /// Routes that Vapi and Twilio call, plus the probes. Served on the main listener and, alone,
 /// on the webhook listener.
-pub fn webhook_routes() -> Router<AppState> {
+pub fn webhook_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -58,6 +61,11 @@ pub fn webhook_routes() -> Router<AppState> {
             post(crate::voice::http::book_clinic_appointment),
         )
         .route("/api/vapi/webhook", post(crate::voice::http::webhook))
+        // Diagnostics: when Vapi last reached us, and what it was answered.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            webhook_activity::record,
+        ))
         .route(
             crate::integrations::twilio::STATUS_CALLBACK_PATH,
             post(twilio_hooks::status),
@@ -132,6 +140,11 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
+        // Whole-appliance pages: backups and diagnostics.
+        .route("/settings/backups", get(backups::show))
+        .route("/settings/backups/now", post(backups::back_up_now))
+        .route("/settings/backups/download", post(backups::download))
+        .route("/settings/diagnostics", get(diagnostics::show))
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::session,
