@@ -50,8 +50,13 @@ pub struct Db {
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements kept per connection. The hot paths (a Vapi request's authentication
+/// and context, a booking's writes) use `prepare_cached`; room for them and the dashboard's.
+const STATEMENT_CACHE: usize = 64;
+
 fn apply_pragmas(conn: &Connection, synchronous: &str) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA foreign_keys = ON;

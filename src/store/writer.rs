@@ -109,7 +109,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
     };
     let mut deliveries = Vec::with_capacity(batch.len());
     for job in batch {
-        if let Err(e) = tx.execute_batch("SAVEPOINT job") {
+        if let Err(e) = savepoint(&tx, "SAVEPOINT job") {
             // Dropping the job drops its reply sender: its waiter gets an error.
             tracing::error!(error = %e, "could not open a job's savepoint");
             continue;
@@ -124,11 +124,11 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
             }
         };
         let end = if ok {
-            "RELEASE job"
+            savepoint(&tx, "RELEASE job")
         } else {
-            "ROLLBACK TO job; RELEASE job"
+            savepoint(&tx, "ROLLBACK TO job").and_then(|()| savepoint(&tx, "RELEASE job"))
         };
-        if let Err(e) = tx.execute_batch(end) {
+        if let Err(e) = end {
             tracing::error!(error = %e, "could not end a job's savepoint");
         }
         deliveries.extend(deliver);
@@ -140,6 +140,12 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
     for deliver in deliveries {
         deliver(commit_error.as_ref());
     }
+}
+
+/// Savepoint statements run twice per job: cached, so they are parsed once.
+fn savepoint(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 #[cfg(test)]
