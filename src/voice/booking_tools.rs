@@ -2,7 +2,7 @@
 //! cancel. Every change runs in one write transaction with its audit row.
 
 use crate::domain::schedule::check_start;
-use crate::domain::when;
+use crate::domain::{format, when};
 use crate::error::{AppError, AppResult};
 use crate::store::appointments::{self, Appointment, ConfirmRefusal, Placed, SlotRequest, Source};
 use crate::store::audit::{self, Actor, Event};
@@ -102,15 +102,17 @@ struct Wanted<'a> {
     notes: Option<String>,
 }
 
-/// Validates against the clinic's rules and places the hold or booking.
+/// Validates against the clinic's rules and places the hold or booking. `reply` describes
+/// the placed appointment; it runs in the write, so the reply is stored with the booking.
 async fn place(
     ctx: &ToolCtx,
     w: &Wanted<'_>,
     hold: bool,
-) -> AppResult<Result<Appointment, ToolOutcome>> {
+    reply: impl FnOnce(&Appointment) -> ToolOutcome + Send + 'static,
+) -> AppResult<ToolOutcome> {
     let duration = w.service.duration_minutes;
     if let Err(refusal) = check_start(&ctx.calendar(), w.start, duration, ctx.now) {
-        let out = unavailable(
+        return unavailable(
             ctx,
             refusal.to_string(),
             "outside_rules",
@@ -118,8 +120,7 @@ async fn place(
             duration,
             &w.providers,
         )
-        .await?;
-        return Ok(Err(out));
+        .await;
     }
     let (scope, now) = (ctx.scope, ctx.now.timestamp());
     let hold_minutes = hold.then_some(ctx.org.hold_minutes);
@@ -134,10 +135,13 @@ async fn place(
     );
     let call_id = ctx.call.call_id.clone();
     let detail = ctx.audit_detail(&format!("start={}", ctx.local_iso(w.start)));
+    // "Just taken" needs a read for the alternatives, so that reply comes after the write.
+    let described = move |placed: Placed| match placed {
+        Placed::Placed(a) => Ok(reply(&a)),
+        Placed::Taken => Err(()),
+    };
     let placed = ctx
-        .state
-        .db
-        .write(move |tx| {
+        .write_with_reply(described, move |tx| {
             let contact =
                 contacts::upsert(tx, &scope, &phone, name.as_deref(), email.as_deref(), now)?;
             let req = SlotRequest {
@@ -164,16 +168,18 @@ async fn place(
         })
         .await?;
     match placed {
-        Placed::Placed(a) => Ok(Ok(a)),
-        Placed::Taken => Ok(Err(unavailable(
-            ctx,
-            "That time was just taken.".into(),
-            "taken",
-            w.start,
-            duration,
-            &w.providers,
-        )
-        .await?)),
+        Ok(reply) => Ok(reply),
+        Err(()) => {
+            unavailable(
+                ctx,
+                "That time was just taken.".into(),
+                "taken",
+                w.start,
+                duration,
+                &w.providers,
+            )
+            .await
+        }
     }
 }
 
@@ -227,37 +233,46 @@ pub async fn reserve_slot(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> 
         Ok(w) => w,
         Err(o) => return Ok(o),
     };
-    Ok(match place(ctx, &w, true).await? {
-        Ok(hold) => {
-            let expires =
-                DateTime::from_timestamp(hold.hold_expires_at.unwrap_or(hold.start_at), 0)
-                    .unwrap_or(ctx.now);
-            ToolOutcome::result(
-                format!(
-                    "I'm holding {} for {} ({}). The hold lasts {} minutes.",
-                    ctx.spoken(hold.start()),
-                    w.name.as_deref().unwrap_or("the caller"),
-                    w.service.name,
-                    ctx.org.hold_minutes
-                ),
-                json!({"ok": true, "holdId": hold.id, "start": ctx.local_iso(hold.start()), "service": w.service.name,
-                       "expiresAt": ctx.local_iso(expires), "verificationRequired": ctx.org.require_verification}),
-            )
-        }
-        Err(o) => o,
+    let (tz, now) = (ctx.org.timezone, ctx.now);
+    let (hold_minutes, verification) = (ctx.org.hold_minutes, ctx.org.require_verification);
+    let caller = w.name.clone().unwrap_or_else(|| "the caller".into());
+    let service = w.service.name.clone();
+    place(ctx, &w, true, move |hold| {
+        let expires = DateTime::from_timestamp(hold.hold_expires_at.unwrap_or(hold.start_at), 0)
+            .unwrap_or(now);
+        ToolOutcome::result(
+            format!(
+                "I'm holding {} for {caller} ({service}). The hold lasts {hold_minutes} minutes.",
+                format::spoken_datetime(hold.start(), tz),
+            ),
+            json!({"ok": true, "holdId": hold.id, "start": format::local_iso(hold.start(), tz), "service": service,
+                   "expiresAt": format::local_iso(expires, tz), "verificationRequired": verification}),
+        )
     })
+    .await
+}
+
+/// The reply to a booking of `service`: a pure function of the appointment, so it can run
+/// inside the booking's write.
+fn booked_reply(
+    ctx: &ToolCtx,
+    service: String,
+) -> impl FnOnce(&Appointment) -> ToolOutcome + Send + 'static {
+    let tz = ctx.org.timezone;
+    move |a| {
+        ToolOutcome::result(
+            format!(
+                "You're booked for {service} on {}. Your confirmation number is {}.",
+                format::spoken_datetime(a.start(), tz),
+                a.id
+            ),
+            json!({"ok": true, "appointmentId": a.id, "start": format::local_iso(a.start(), tz), "service": service, "smsStatus": "skipped"}),
+        )
+    }
 }
 
 fn booked_outcome(ctx: &ToolCtx, a: &Appointment) -> ToolOutcome {
-    let service = service_name(ctx, a.service_id);
-    ToolOutcome::result(
-        format!(
-            "You're booked for {service} on {}. Your confirmation number is {}.",
-            ctx.spoken(a.start()),
-            a.id
-        ),
-        json!({"ok": true, "appointmentId": a.id, "start": ctx.local_iso(a.start()), "service": service, "smsStatus": "skipped"}),
-    )
+    booked_reply(ctx, service_name(ctx, a.service_id))(a)
 }
 
 pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
@@ -279,10 +294,8 @@ pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutco
         Ok(w) => w,
         Err(o) => return Ok(o),
     };
-    Ok(match place(ctx, &w, false).await? {
-        Ok(a) => booked_outcome(ctx, &a),
-        Err(o) => o,
-    })
+    let reply = booked_reply(ctx, w.service.name.clone());
+    place(ctx, &w, false, reply).await
 }
 
 async fn confirm_hold(ctx: &ToolCtx, hold_id: i64) -> AppResult<ToolOutcome> {
