@@ -333,6 +333,52 @@ async fn the_same_tool_call_ten_times_at_once_acts_once() {
 }
 
 #[tokio::test]
+async fn a_hold_and_its_stored_reply_commit_together() {
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    let args = json!({"date": "2026-06-16", "time": "10:00", "service": "botox", "patientName": "Dana Lee"});
+    let db = rusqlite::Connection::open(app.config.db_path()).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse_replies BEFORE INSERT ON tool_results
+         BEGIN SELECT RAISE(ABORT, 'no room for the reply'); END;",
+    )
+    .unwrap();
+    let failed = app
+        .tool(&secret, "call_atomic", "reserve_slot", args.clone())
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    let count = |sql: &str| app.query_i64(sql, &[]);
+    assert_eq!(count("SELECT COUNT(*) FROM appointments"), 0);
+    assert_eq!(count("SELECT COUNT(*) FROM contacts"), 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'appointment.held'"),
+        0
+    );
+
+    // Once replies can be stored again, the retry acts (once) and every delivery after it
+    // gets the reply stored with the hold.
+    db.execute_batch("DROP TRIGGER refuse_replies").unwrap();
+    let held = app
+        .tool(&secret, "call_atomic", "reserve_slot", args.clone())
+        .await
+        .unwrap();
+    assert!(
+        held.starts_with("I'm holding Tuesday, June 16 at 10:00 AM for Dana Lee"),
+        "{held}"
+    );
+    let again = app
+        .tool(&secret, "call_atomic", "reserve_slot", args)
+        .await
+        .unwrap();
+    assert_eq!(again, held);
+    assert_eq!(count("SELECT COUNT(*) FROM appointments"), 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM tool_results WHERE tool_call_id = 'call_atomic'"),
+        1
+    );
+}
+
+#[tokio::test]
 async fn legacy_book_clinic_appointment_route() {
     let app = TestApp::spawn().await;
     let secret = app.vapi_secret(app.a.org_id);

@@ -6,9 +6,9 @@
 pub mod backups;
 pub mod maintenance;
 pub mod outbox;
+pub mod retention;
 pub mod vapi_sync;
 pub mod vapi_tools;
-pub mod retention;
 
 use crate::app::AppState;
 use crate::error::AppResult;

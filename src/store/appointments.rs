@@ -37,8 +37,14 @@ impl Appointment {
 /// overlap queries from below so they read only nearby rows.
 const MAX_LENGTH_SECS: i64 = 720 * 60;
 
-const COLUMNS: &str = "id, provider_id, service_id, contact_id, start_at, end_at, status,
-     hold_expires_at, verified_at, source, call_id, notes";
+/// The columns [`from_row`] reads, as a literal so queries can be `concat!`ed into constants
+/// (constant SQL is what lets the statement cache find them again).
+macro_rules! columns {
+    () => {
+        "id, provider_id, service_id, contact_id, start_at, end_at, status,
+         hold_expires_at, verified_at, source, call_id, notes"
+    };
+}
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Appointment> {
     Ok(Appointment {
@@ -103,11 +109,12 @@ pub enum ConfirmRefusal {
 
 /// Marks holds past their expiry as expired, so they neither block nor can be confirmed.
 pub fn expire_stale_holds(tx: &Transaction<'_>, scope: &OrgScope, now: i64) -> AppResult<usize> {
-    Ok(tx.execute(
-        "UPDATE appointments SET status = 'expired', updated_at = ?2
-         WHERE org_id = ?1 AND status = 'held' AND hold_expires_at <= ?2",
-        params![scope.org_id(), now],
-    )?)
+    Ok(tx
+        .prepare_cached(
+            "UPDATE appointments SET status = 'expired', updated_at = ?2
+             WHERE org_id = ?1 AND status = 'held' AND hold_expires_at <= ?2",
+        )?
+        .execute(params![scope.org_id(), now])?)
 }
 
 /// Live (held and unexpired, or confirmed) bookings of one calendar within a range.
@@ -198,11 +205,13 @@ pub fn place(
         if overlaps_live(tx, scope, provider_id, req.start_at, end, buffer, 0)? {
             continue;
         }
-        let inserted = tx.execute(
-            "INSERT INTO appointments (org_id, provider_id, service_id, contact_id, start_at, end_at,
-                 status, hold_expires_at, source, call_id, notes, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-            params![
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO appointments (org_id, provider_id, service_id, contact_id, start_at, end_at,
+                     status, hold_expires_at, source, call_id, notes, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            )?
+            .execute(params![
                 scope.org_id(),
                 provider_id,
                 req.service_id,
@@ -215,8 +224,7 @@ pub fn place(
                 req.call_id,
                 req.notes,
                 now
-            ],
-        );
+            ]);
         match inserted {
             Ok(_) => return Ok(Placed::Placed(get(tx, scope, tx.last_insert_rowid())?)),
             Err(e) if is_unique_violation(&e) => continue,
@@ -240,11 +248,11 @@ pub fn confirm_hold(
     };
     match appt.status.as_str() {
         "held" => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE appointments SET status = 'confirmed', hold_expires_at = NULL, updated_at = ?3
                  WHERE org_id = ?1 AND id = ?2",
-                params![scope.org_id(), hold_id, now],
-            )?;
+            )?
+            .execute(params![scope.org_id(), hold_id, now])?;
             Ok(Ok(get(tx, scope, hold_id)?))
         }
         "confirmed" => Ok(Ok(appt)),
@@ -324,11 +332,12 @@ pub fn cancel(
 
 pub fn find(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Option<Appointment>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM appointments WHERE org_id = ?1 AND id = ?2"),
-            params![scope.org_id(), id],
-            from_row,
-        )
+        .prepare_cached(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM appointments WHERE org_id = ?1 AND id = ?2"
+        ))?
+        .query_row(params![scope.org_id(), id], from_row)
         .optional()?)
 }
 
@@ -344,8 +353,10 @@ pub fn confirmed_for_contact(
     from: i64,
     to: i64,
 ) -> AppResult<Vec<Appointment>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM appointments
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM appointments
          WHERE org_id = ?1 AND contact_id = ?2 AND status = 'confirmed' AND start_at >= ?3 AND start_at < ?4
          ORDER BY start_at"
     ))?;
@@ -365,7 +376,7 @@ pub struct AppointmentView {
 }
 
 fn view_select(filter: &str) -> String {
-    let cols = COLUMNS
+    let cols = columns!()
         .split(',')
         .map(|c| format!("a.{}", c.trim()))
         .collect::<Vec<_>>()

@@ -48,20 +48,20 @@ pub fn record_unscoped(tx: &Transaction<'_>, event: &Event<'_>) -> AppResult<()>
 
 fn insert(tx: &Transaction<'_>, org_id: Option<i64>, event: &Event<'_>) -> AppResult<()> {
     let (staff_id, actor) = event.actor.parts();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit_log (org_id, staff_id, actor, action, object, detail, ip, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            org_id,
-            staff_id,
-            actor,
-            event.action,
-            event.object,
-            event.detail,
-            event.ip,
-            event.at
-        ],
-    )?;
+    )?
+    .execute(params![
+        org_id,
+        staff_id,
+        actor,
+        event.action,
+        event.object,
+        event.detail,
+        event.ip,
+        event.at
+    ])?;
     Ok(())
 }
 

@@ -25,15 +25,15 @@ pub fn upsert(
 ) -> AppResult<Contact> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     let email = email.map(str::trim).filter(|e| !e.is_empty());
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO contacts (org_id, phone, name, email, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)
          ON CONFLICT (org_id, phone) DO UPDATE SET
              name = COALESCE(excluded.name, contacts.name),
              email = COALESCE(excluded.email, contacts.email),
              updated_at = excluded.updated_at",
-        params![scope.org_id(), phone, name, email, now],
-    )?;
+    )?
+    .execute(params![scope.org_id(), phone, name, email, now])?;
     find_by_phone(tx, scope, phone)?.ok_or(AppError::NotFound)
 }
 
@@ -43,17 +43,16 @@ pub fn find_by_phone(
     phone: &str,
 ) -> AppResult<Option<Contact>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT id, phone, name, email FROM contacts WHERE org_id = ?1 AND phone = ?2",
-            params![scope.org_id(), phone],
-            |r| {
-                Ok(Contact {
-                    id: r.get(0)?,
-                    phone: r.get(1)?,
-                    name: r.get(2)?,
-                    email: r.get(3)?,
-                })
-            },
-        )
+        )?
+        .query_row(params![scope.org_id(), phone], |r| {
+            Ok(Contact {
+                id: r.get(0)?,
+                phone: r.get(1)?,
+                name: r.get(2)?,
+                email: r.get(3)?,
+            })
+        })
         .optional()?)
 }

@@ -6,6 +6,7 @@ pub mod appliance;
 pub mod appointments;
 pub mod audit;
 pub mod booking_texts;
+pub mod checkpointer;
 pub mod contacts;
 pub mod messages;
 pub mod migrate;
@@ -56,13 +57,21 @@ pub fn provision_org(
 pub struct Db {
     read: ReadPool,
     writer: writer::Writer,
+    /// Tests wait on it; the writer holds its own handle.
+    #[cfg(test)]
+    checkpointer: checkpointer::Checkpointer,
     path: PathBuf,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements kept per connection. The hot paths (a Vapi request's authentication
+/// and context, a booking's writes) use `prepare_cached`; room for them and the dashboard's.
+const STATEMENT_CACHE: usize = 64;
+
 fn apply_pragmas(conn: &Connection, synchronous: &str) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA foreign_keys = ON;
@@ -74,15 +83,27 @@ fn apply_pragmas(conn: &Connection, synchronous: &str) -> rusqlite::Result<()> {
 impl Db {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub fn open(path: &Path) -> AppResult<Self> {
-        let write = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let open = || {
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        };
+        let write = open()?;
         // FULL: an acknowledged write survives a power cut, not just a process crash.
         apply_pragmas(&write, "FULL")?;
         migrate::apply(&write)?;
+        // Checkpoints run in the background (see `checkpointer`); the writer's own is a backstop.
+        write.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpointer::WRITER_BACKSTOP_PAGES,
+        )?;
+        let checkpoints = open()?;
+        apply_pragmas(&checkpoints, "FULL")?;
+        let checkpointer = checkpointer::Checkpointer::start(checkpoints)?;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(|c| apply_pragmas(c, "NORMAL"));
@@ -92,7 +113,9 @@ impl Db {
             .build(manager)?;
         Ok(Self {
             read,
-            writer: writer::Writer::start(write)?,
+            writer: writer::Writer::start(write, checkpointer.clone())?,
+            #[cfg(test)]
+            checkpointer,
             path: path.to_path_buf(),
         })
     }

@@ -39,9 +39,14 @@ impl Org {
     }
 }
 
-const COLUMNS: &str = "id, name, timezone, hours_json, closures_json, buffer_minutes, slot_minutes,
-     min_notice_minutes, horizon_days, hot_lead_alert_phone, created_at, hold_minutes,
-     require_verification, sms_enabled, reminder_hours";
+/// The columns [`from_row`] reads, as a literal so queries can be `concat!`ed into constants.
+macro_rules! columns {
+    () => {
+        "id, name, timezone, hours_json, closures_json, buffer_minutes, slot_minutes,
+         min_notice_minutes, horizon_days, hot_lead_alert_phone, created_at, hold_minutes,
+         require_verification, sms_enabled, reminder_hours"
+    };
+}
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Org> {
     let tz: String = r.get(2)?;
@@ -113,13 +118,11 @@ pub fn create(tx: &Transaction<'_>, name: &str, timezone: Tz, now: i64) -> AppRe
 }
 
 pub fn get(conn: &Connection, scope: &OrgScope) -> AppResult<Org> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"),
-        [scope.org_id()],
-        from_row,
-    )
-    .optional()?
-    .ok_or(AppError::NotFound)
+    // Read on every Vapi request: a cached statement.
+    conn.prepare_cached(concat!("SELECT ", columns!(), " FROM orgs WHERE id = ?1"))?
+        .query_row([scope.org_id()], from_row)
+        .optional()?
+        .ok_or(AppError::NotFound)
 }
 
 pub fn update_profile(
@@ -208,7 +211,7 @@ pub fn any_exists(conn: &Connection) -> AppResult<bool> {
 
 /// System-wide listing for the operator's command line.
 pub fn list_all_for_operator(conn: &Connection) -> AppResult<Vec<Org>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM orgs ORDER BY id"))?;
+    let mut stmt = conn.prepare(concat!("SELECT ", columns!(), " FROM orgs ORDER BY id"))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

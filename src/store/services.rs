@@ -22,7 +22,12 @@ pub struct Provider {
     pub name: String,
 }
 
-const COLUMNS: &str = "id, name, duration_minutes, price_cents, keywords_json, active";
+/// The columns [`from_row`] reads, as a literal so queries can be `concat!`ed into constants.
+macro_rules! columns {
+    () => {
+        "id, name, duration_minutes, price_cents, keywords_json, active"
+    };
+}
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
     let keywords: String = r.get(4)?;
@@ -54,8 +59,10 @@ pub fn seed_defaults(tx: &Transaction<'_>, scope: &OrgScope, now: i64) -> AppRes
 }
 
 pub fn list_active(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Service>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM services WHERE org_id = ?1 AND active = 1 ORDER BY name"
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM services WHERE org_id = ?1 AND active = 1 ORDER BY name"
     ))?;
     let rows = stmt.query_map([scope.org_id()], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -63,7 +70,11 @@ pub fn list_active(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Service
 
 pub fn get(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Service> {
     conn.query_row(
-        &format!("SELECT {COLUMNS} FROM services WHERE org_id = ?1 AND id = ?2"),
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM services WHERE org_id = ?1 AND id = ?2"
+        ),
         params![scope.org_id(), id],
         from_row,
     )
@@ -84,8 +95,9 @@ pub fn best_match<'a>(services: &'a [Service], query: &str) -> Option<&'a Servic
 }
 
 pub fn list_providers(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Provider>> {
-    let mut stmt = conn
-        .prepare("SELECT id, name FROM providers WHERE org_id = ?1 AND active = 1 ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name FROM providers WHERE org_id = ?1 AND active = 1 ORDER BY id",
+    )?;
     let rows = stmt.query_map([scope.org_id()], |r| {
         Ok(Provider {
             id: r.get(0)?,
@@ -97,8 +109,10 @@ pub fn list_providers(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Prov
 
 /// Every service of the org, active first, then by name (the Services page and API).
 pub fn list_all(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Service>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM services WHERE org_id = ?1 ORDER BY active DESC, name"
+    let mut stmt = conn.prepare(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM services WHERE org_id = ?1 ORDER BY active DESC, name"
     ))?;
     let rows = stmt.query_map([scope.org_id()], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -16,11 +16,12 @@ pub fn get(
     tool_call_id: &str,
 ) -> AppResult<Option<StoredReply>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT is_error, sentence, data_json FROM tool_results WHERE org_id = ?1 AND tool_call_id = ?2",
-            params![scope.org_id(), tool_call_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        )?
+        .query_row(params![scope.org_id(), tool_call_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?)
 }
 
@@ -32,11 +33,11 @@ pub fn put(
     reply: &StoredReply,
     now: i64,
 ) -> AppResult<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR IGNORE INTO tool_results (org_id, tool_call_id, name, is_error, sentence, data_json, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![scope.org_id(), tool_call_id, name, reply.0, reply.1, reply.2, now],
-    )?;
+    )?
+    .execute(params![scope.org_id(), tool_call_id, name, reply.0, reply.1, reply.2, now])?;
     Ok(())
 }
 

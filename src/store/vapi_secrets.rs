@@ -87,12 +87,13 @@ pub fn authenticate_presented(
     now: i64,
 ) -> AppResult<Option<(OrgScope, String)>> {
     let row: Option<(i64, i64, Vec<u8>)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT id, org_id, secret_enc FROM vapi_secrets
              WHERE lookup = ?1 AND (retired_at IS NULL OR retired_at > ?2)",
-            params![secret_lookup_key(presented), now],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        )?
+        .query_row(params![secret_lookup_key(presented), now], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     Ok(row.and_then(|(id, org_id, sealed)| {
         vault

@@ -3,8 +3,10 @@
 //! them in one `BEGIN IMMEDIATE` transaction with each job in its own SAVEPOINT (a failing
 //! job rolls back alone), commits once, and only then answers every job. With
 //! `synchronous=FULL` each commit is one fsync, so concurrent writers share it; the slot
-//! check stays serialized because the jobs run one after another.
+//! check stays serialized because the jobs run one after another. After each commit it tells
+//! the [`Checkpointer`], which copies the WAL into the database file on its own thread.
 
+use super::checkpointer::Checkpointer;
 use crate::error::{AppError, AppResult};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::sync::mpsc;
@@ -28,11 +30,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> AppResult<Writer> {
+    pub fn start(conn: Connection, checkpointer: Checkpointer) -> AppResult<Writer> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("voxanne-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, &checkpointer))
             .map_err(|e| AppError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { tx })
     }
@@ -75,7 +77,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, checkpointer: &Checkpointer) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::new();
         let mut next = Some(first);
@@ -92,6 +94,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
             }
         }
         run_batch(&mut conn, batch);
+        checkpointer.committed();
     }
 }
 
@@ -109,7 +112,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
     };
     let mut deliveries = Vec::with_capacity(batch.len());
     for job in batch {
-        if let Err(e) = tx.execute_batch("SAVEPOINT job") {
+        if let Err(e) = savepoint(&tx, "SAVEPOINT job") {
             // Dropping the job drops its reply sender: its waiter gets an error.
             tracing::error!(error = %e, "could not open a job's savepoint");
             continue;
@@ -124,11 +127,11 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
             }
         };
         let end = if ok {
-            "RELEASE job"
+            savepoint(&tx, "RELEASE job")
         } else {
-            "ROLLBACK TO job; RELEASE job"
+            savepoint(&tx, "ROLLBACK TO job").and_then(|()| savepoint(&tx, "RELEASE job"))
         };
-        if let Err(e) = tx.execute_batch(end) {
+        if let Err(e) = end {
             tracing::error!(error = %e, "could not end a job's savepoint");
         }
         deliveries.extend(deliver);
@@ -140,6 +143,12 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
     for deliver in deliveries {
         deliver(commit_error.as_ref());
     }
+}
+
+/// Savepoint statements run twice per job: cached, so they are parsed once.
+fn savepoint(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 #[cfg(test)]

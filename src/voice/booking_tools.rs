@@ -2,7 +2,7 @@
 //! cancel. Every change runs in one write transaction with its audit row.
 
 use crate::domain::schedule::check_start;
-use crate::domain::when;
+use crate::domain::{format, when};
 use crate::error::{AppError, AppResult};
 use crate::jobs::outbox::{self, SmsStatus};
 use crate::store::appointments::{self, Appointment, ConfirmRefusal, Placed, SlotRequest, Source};
@@ -104,16 +104,18 @@ struct Wanted<'a> {
     notes: Option<String>,
 }
 
-/// Validates against the clinic's rules and places the hold or booking; a booking comes with
-/// its queued confirmation text.
+/// Validates against the clinic's rules and places the hold or booking. A hold's reply
+/// (`hold_reply`) runs inside the write, so it is stored with the hold; a booking comes back
+/// with its queued confirmation text, as its reply waits for the text's first attempt.
 async fn place(
     ctx: &ToolCtx,
     w: &Wanted<'_>,
     hold: bool,
-) -> AppResult<Result<(Appointment, Option<i64>), ToolOutcome>> {
+    hold_reply: Option<HoldReply>,
+) -> AppResult<Placement> {
     let duration = w.service.duration_minutes;
     if let Err(refusal) = check_start(&ctx.calendar(), w.start, duration, ctx.now) {
-        let out = unavailable(
+        return unavailable(
             ctx,
             refusal.to_string(),
             "outside_rules",
@@ -121,8 +123,8 @@ async fn place(
             duration,
             &w.providers,
         )
-        .await?;
-        return Ok(Err(out));
+        .await
+        .map(Placement::Replied);
     }
     let (scope, now) = (ctx.scope, ctx.now.timestamp());
     let hold_minutes = hold.then_some(ctx.org.hold_minutes);
@@ -138,10 +140,15 @@ async fn place(
     let call_id = ctx.call.call_id.clone();
     let detail = ctx.audit_detail(&format!("start={}", ctx.local_iso(w.start)));
     let (org, service) = (ctx.org.clone(), w.service.name.clone());
+    // "Just taken" needs a read for the alternatives, and a booking's reply waits for its
+    // text, so those replies come after the write.
+    let described = move |(placed, text): (Placed, Option<i64>)| match (placed, hold_reply) {
+        (Placed::Placed(a), Some(reply)) => Ok(reply(&a)),
+        (Placed::Placed(a), None) => Err(Some(Box::new((a, text)))),
+        (Placed::Taken, _) => Err(None),
+    };
     let placed = ctx
-        .state
-        .db
-        .write(move |tx| {
+        .write_with_reply(described, move |tx| {
             let contact =
                 contacts::upsert(tx, &scope, &phone, name.as_deref(), email.as_deref(), now)?;
             let req = SlotRequest {
@@ -170,16 +177,19 @@ async fn place(
         })
         .await?;
     match placed {
-        (Placed::Placed(a), text) => Ok(Ok((a, text))),
-        (Placed::Taken, _) => Ok(Err(unavailable(
-            ctx,
-            "That time was just taken.".into(),
-            "taken",
-            w.start,
-            duration,
-            &w.providers,
-        )
-        .await?)),
+        Ok(reply) => Ok(Placement::Replied(reply)),
+        Err(Some(booked)) => Ok(Placement::Booked(booked.0, booked.1)),
+        Err(None) => Ok(Placement::Replied(
+            unavailable(
+                ctx,
+                "That time was just taken.".into(),
+                "taken",
+                w.start,
+                duration,
+                &w.providers,
+            )
+            .await?,
+        )),
     }
 }
 
@@ -233,25 +243,40 @@ pub async fn reserve_slot(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> 
         Ok(w) => w,
         Err(o) => return Ok(o),
     };
-    Ok(match place(ctx, &w, true).await? {
-        Ok((hold, _)) => {
-            let expires =
-                DateTime::from_timestamp(hold.hold_expires_at.unwrap_or(hold.start_at), 0)
-                    .unwrap_or(ctx.now);
-            ToolOutcome::result(
-                format!(
-                    "I'm holding {} for {} ({}). The hold lasts {} minutes.",
-                    ctx.spoken(hold.start()),
-                    w.name.as_deref().unwrap_or("the caller"),
-                    w.service.name,
-                    ctx.org.hold_minutes
-                ),
-                json!({"ok": true, "holdId": hold.id, "start": ctx.local_iso(hold.start()), "service": w.service.name,
-                       "expiresAt": ctx.local_iso(expires), "verificationRequired": ctx.org.require_verification}),
-            )
-        }
-        Err(o) => o,
+    let (tz, now) = (ctx.org.timezone, ctx.now);
+    let (hold_minutes, verification) = (ctx.org.hold_minutes, ctx.org.require_verification);
+    let caller = w.name.clone().unwrap_or_else(|| "the caller".into());
+    let service = w.service.name.clone();
+    let reply = move |hold: &Appointment| {
+        let expires = DateTime::from_timestamp(hold.hold_expires_at.unwrap_or(hold.start_at), 0)
+            .unwrap_or(now);
+        ToolOutcome::result(
+            format!(
+                "I'm holding {} for {caller} ({service}). The hold lasts {hold_minutes} minutes.",
+                format::spoken_datetime(hold.start(), tz),
+            ),
+            json!({"ok": true, "holdId": hold.id, "start": format::local_iso(hold.start(), tz), "service": service,
+                   "expiresAt": format::local_iso(expires, tz), "verificationRequired": verification}),
+        )
+    };
+    Ok(match place(ctx, &w, true, Some(Box::new(reply))).await? {
+        Placement::Replied(o) => o,
+        // A hold always has its reply.
+        Placement::Booked(..) => ToolOutcome::error(
+            "Sorry, something went wrong on our side; please try again in a moment.",
+        ),
     })
+}
+
+/// Describes a placed hold inside its write (see [`place`]).
+type HoldReply = Box<dyn FnOnce(&Appointment) -> ToolOutcome + Send>;
+
+/// What [`place`] produced.
+enum Placement {
+    /// The final reply (stored with a hold, or "taken" / outside the rules).
+    Replied(ToolOutcome),
+    /// A confirmed booking and its queued confirmation text.
+    Booked(Appointment, Option<i64>),
 }
 
 /// The reply for a booking, after the first attempt at its confirmation text.
@@ -292,9 +317,9 @@ pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutco
         Ok(w) => w,
         Err(o) => return Ok(o),
     };
-    Ok(match place(ctx, &w, false).await? {
-        Ok((a, text)) => booked_outcome(ctx, &a, text).await,
-        Err(o) => o,
+    Ok(match place(ctx, &w, false, None).await? {
+        Placement::Booked(a, text) => booked_outcome(ctx, &a, text).await,
+        Placement::Replied(o) => o,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Running tool calls: each call is looked up by its tool-call id (a repeat gets the stored
 //! reply), serialized per id so simultaneous duplicates act once, run by its handler, and
-//! its reply stored.
+//! its reply stored — in the handler's own write transaction when the handler uses
+//! [`ToolCtx::write_with_reply`], else in a write of its own afterwards.
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -14,6 +15,7 @@ use crate::voice::{booking_tools, clinic_tools, sms_tools};
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
+use rusqlite::Transaction;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,6 +62,18 @@ impl ToolOutcome {
             Ok(self.text())
         }
     }
+
+    fn to_stored(&self) -> tool_results::StoredReply {
+        (self.is_error, self.sentence.clone(), self.data.to_string())
+    }
+
+    fn from_stored((is_error, sentence, data): tool_results::StoredReply) -> Self {
+        Self {
+            is_error,
+            sentence,
+            data: serde_json::from_str(&data).unwrap_or(Value::Null),
+        }
+    }
 }
 
 /// Everything a handler needs, loaded once per request.
@@ -70,8 +84,12 @@ pub struct ToolCtx {
     pub services: Vec<Service>,
     pub providers: Vec<Provider>,
     pub call: CallInfo,
+    /// The tool call being run ("" when it has no id, so its reply is not stored).
     pub tool_call_id: String,
+    pub tool_name: String,
     pub now: DateTime<Utc>,
+    /// The reply [`ToolCtx::write_with_reply`] committed for the current tool call.
+    stored_reply: Mutex<Option<ToolOutcome>>,
 }
 
 impl ToolCtx {
@@ -105,8 +123,62 @@ impl ToolCtx {
             providers,
             call: CallInfo::default(),
             tool_call_id: String::new(),
+            tool_name: String::new(),
             now,
+            stored_reply: Mutex::new(None),
         })
+    }
+
+    /// For a handler whose reply follows from its write alone. Runs `action` in one write
+    /// transaction and passes its value to `reply` inside the same write job (`action` comes
+    /// last because it is the long closure):
+    /// - `Ok(outcome)` is the tool call's final reply. It is stored as the call's idempotent
+    ///   answer in the same transaction, so the action and its answer commit together (one
+    ///   commit, and no crash window in which a retry would act again or answer differently).
+    ///   The handler returns that outcome as it is; the dispatcher answers with the stored one.
+    /// - `Err(rest)` declines (say, the reply needs further reads): `rest` comes back once the
+    ///   action has committed, and the dispatcher stores whatever the handler then answers.
+    ///
+    /// `reply` runs on the writer thread inside the batch, so it must be quick and pure.
+    pub async fn write_with_reply<T, U, R, A>(
+        &self,
+        reply: R,
+        action: A,
+    ) -> AppResult<Result<ToolOutcome, U>>
+    where
+        U: Send + 'static,
+        R: FnOnce(T) -> Result<ToolOutcome, U> + Send + 'static,
+        A: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let (scope, now) = (self.scope, self.now.timestamp());
+        let key = (!self.tool_call_id.is_empty())
+            .then(|| (self.tool_call_id.clone(), self.tool_name.clone()));
+        let stores = key.is_some();
+        let replied = self
+            .state
+            .db
+            .write(move |tx| {
+                let outcome = match reply(action(tx)?) {
+                    Ok(outcome) => outcome,
+                    Err(rest) => return Ok(Err(rest)),
+                };
+                if let Some((id, name)) = key {
+                    tool_results::put(tx, &scope, &id, &name, &outcome.to_stored(), now)?;
+                }
+                Ok(Ok(outcome))
+            })
+            .await?;
+        if let (Ok(outcome), true) = (&replied, stores) {
+            *self.stored_reply.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.clone());
+        }
+        Ok(replied)
+    }
+
+    fn take_stored_reply(&self) -> Option<ToolOutcome> {
+        self.stored_reply
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// The audit detail naming the call and the tool call behind a booking change.
@@ -161,10 +233,12 @@ pub async fn run_once(
         Ok(a) => a,
         Err(e) => return ToolOutcome::error(e),
     };
+    ctx.tool_call_id = id.to_string();
+    ctx.tool_name = name.to_string();
+    ctx.take_stored_reply();
     if id.is_empty() {
         return run_tool(ctx, name, &args).await;
     }
-    ctx.tool_call_id = id.to_string();
     let key = (ctx.scope.org_id(), id.to_string());
     let locks = ctx.state.tool_locks.clone();
     locks
@@ -175,19 +249,15 @@ pub async fn run_once(
                 .db
                 .read(move |c| tool_results::get(c, &scope, &tid))
                 .await;
-            if let Ok(Some((is_error, sentence, data))) = stored {
-                return ToolOutcome {
-                    is_error,
-                    sentence,
-                    data: serde_json::from_str(&data).unwrap_or(Value::Null),
-                };
+            if let Ok(Some(reply)) = stored {
+                return ToolOutcome::from_stored(reply);
             }
             let outcome = run_tool(ctx, name, &args).await;
-            let reply = (
-                outcome.is_error,
-                outcome.sentence.clone(),
-                outcome.data.to_string(),
-            );
+            if let Some(stored) = ctx.take_stored_reply() {
+                // Committed with the action: what every delivery of this call answers.
+                return stored;
+            }
+            let reply = outcome.to_stored();
             let (tid, name, now) = (id.to_string(), name.to_string(), ctx.now.timestamp());
             let saved = ctx
                 .state
