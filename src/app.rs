@@ -172,6 +172,7 @@ pub fn open_store(config: &Config) -> Result<(Db, Vault), StartupError> {
             e
         ))
     })?;
+    let vault = crate::keys::finish_interrupted_rotation(config, &db, vault)?;
     Ok((db, vault))
 }
 

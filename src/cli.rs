@@ -429,3 +429,77 @@ pub fn twilio_show(config: &Config, org: Option<i64>) -> CliResult {
         None => json!({"org_id": scope.org_id(), "configured": false}),
     })
 }
+
+/// `voxanne keys rotate`: re-seals every stored secret under a new master key.
+pub fn keys_rotate(config: &Config, new_key_file: Option<&Path>) -> CliResult {
+    let done = crate::keys::rotate(config, new_key_file)?;
+    let next_step = match &done.retired_key_file {
+        Some(retired) => format!(
+            "The new key is in use. Back it up now, replacing the old copy. Keep {} only as long as you keep backups taken before this rotation (they need it), then delete it.",
+            retired.display()
+        ),
+        None => format!(
+            "Before starting the server, set VOXANNE_MASTER_KEY_FILE={} and remove VOXANNE_MASTER_KEY from the configuration: the stored secrets no longer open with the old key. Keep the old key only for backups taken before this rotation.",
+            done.key_file.display()
+        ),
+    };
+    Ok(json!({
+        "resealed": done.resealed,
+        "master_key_file": done.key_file.display().to_string(),
+        "retired_key_file": done.retired_key_file.as_ref().map(|p| p.display().to_string()),
+        "next_step": next_step,
+    }))
+}
+
+/// `voxanne vapi sync-tools`: registers the tools with Vapi and links them to the assistant
+/// (saved first when `--assistant` is given). Fails when the sync does.
+pub fn vapi_sync_tools(config: &Config, org: Option<i64>, assistant: Option<&str>) -> CliResult {
+    use crate::store::vapi_tools;
+    let assistant = assistant
+        .map(vapi_tools::parse_assistant_id)
+        .transpose()?
+        .flatten();
+    let (db, vault) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    if let Some(id) = assistant {
+        db.write_blocking(move |tx| {
+            vapi_tools::set_assistant(tx, &scope, Some(&id), now())?;
+            audit::record(
+                tx,
+                &scope,
+                &cli_event(
+                    "settings.vapi_assistant_set",
+                    &format!("org:{}", scope.org_id()),
+                    &format!("assistant={id}"),
+                ),
+            )
+        })?;
+    }
+    let deps = crate::jobs::vapi_tools::Deps {
+        config: std::sync::Arc::new(config.clone()),
+        db: db.clone(),
+        vault,
+        clock: std::sync::Arc::new(crate::clock::SystemClock),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Message(format!("cannot start the runtime: {e}")))?;
+    let state = runtime.block_on(crate::jobs::vapi_tools::sync_tools(&deps, scope))?;
+    let tools = db.read_blocking(|c| vapi_tools::registered(c, &scope))?;
+    if state.status != "synced" {
+        return Err(CliError::Message(
+            state
+                .detail
+                .unwrap_or_else(|| "the tool sync failed".into()),
+        ));
+    }
+    Ok(json!({
+        "org_id": scope.org_id(),
+        "status": state.status,
+        "detail": state.detail,
+        "assistant_id": state.assistant_id,
+        "native_calendar_tools": state.native_tools,
+        "tools": tools.iter().map(|t| json!({"name": t.name, "vapi_id": t.vapi_id})).collect::<Vec<_>>(),
+    }))
+}

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 pub const MASTER_KEY_FILE: &str = "master.key";
+/// A rotation's new key, waiting beside the old one until the database is re-sealed.
+pub const NEXT_MASTER_KEY_FILE: &str = "master.key.next";
 const VAULT_VERSION: u8 = 1;
 
 /// Encrypts and decrypts secrets at rest. The associated data names what a ciphertext belongs
@@ -75,9 +77,8 @@ impl Vault {
             return Ok((Self::from_key(&key), false));
         }
         let path = config.data_dir.join(MASTER_KEY_FILE);
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        write_private(&path, &hex::encode(key)).map_err(|e| {
+        let key = generate_key();
+        write_key_file(&path, &key).map_err(|e| {
             ConfigError::new(
                 "VOXANNE_DATA_DIR",
                 format!("cannot write {}: {e}", path.display()),
@@ -225,8 +226,27 @@ pub fn decode_key(text: &str) -> Result<[u8; 32], String> {
     })
 }
 
-/// Writes a new file readable by its owner only (mode 0600); refuses to replace one.
-pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// A fresh random 32-byte key.
+pub fn generate_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    key
+}
+
+/// Writes `key` as hex to a new file readable by its owner only (0600), flushed to disk.
+/// Refuses to overwrite an existing file.
+pub fn write_key_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
+    write_private(path, &hex::encode(key))
+}
+
+/// Reads a key file written by [`write_key_file`] (or by hand: 64 hex or base64).
+pub fn read_key_file(path: &Path) -> Result<[u8; 32], String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    decode_key(text.trim()).map_err(|m| format!("{}: {m}", path.display()))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -1,7 +1,7 @@
 //! Voxanne: an AI receptionist appliance for clinics, in one binary.
 //!
 //! - `app`: state, routers, `serve` — `config`: layered settings — `error`: errors by meaning
-//! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens
+//! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens — `keys`: key rotation
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
 //! - `jobs`: background loops — `voice`: the Vapi-facing side
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod integrations;
 pub mod jobs;
+pub mod keys;
 pub mod store;
 pub mod voice;
 pub mod web;

@@ -98,6 +98,23 @@ enum Command {
         #[command(subcommand)]
         action: TwilioAction,
     },
+    /// The master key that seals stored secrets
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Re-seal every stored secret under a new master key (stop the server first)
+    Rotate {
+        /// Where to write the new key, when VOXANNE_MASTER_KEY comes from the configuration
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +158,16 @@ enum VapiAction {
     Show {
         #[arg(long)]
         org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register the tools with Vapi (VAPI_PRIVATE_KEY) and link them to the org's assistant
+    SyncTools {
+        #[arg(long)]
+        org: Option<i64>,
+        /// The Vapi assistant to link the tools to (saved for the org)
+        #[arg(long)]
+        assistant: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -326,6 +353,20 @@ fn main() -> ExitCode {
         Command::Vapi {
             action: VapiAction::Show { org, json },
         } => (cli::vapi_show(&config, org), json),
+        Command::Vapi {
+            action:
+                VapiAction::SyncTools {
+                    org,
+                    assistant,
+                    json,
+                },
+        } => (
+            cli::vapi_sync_tools(&config, org, assistant.as_deref()),
+            json,
+        ),
+        Command::Keys {
+            action: KeysAction::Rotate { new_key_file, json },
+        } => (cli::keys_rotate(&config, new_key_file.as_deref()), json),
         Command::Twilio {
             action: TwilioAction::Show { org, json },
         } => (cli::twilio_show(&config, org), json),

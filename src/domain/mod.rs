@@ -4,6 +4,7 @@
 //! call-forwarding codes. Nothing here imports the rest of the crate.
 
 pub mod catalog;
+pub mod delivery;
 pub mod format;
 pub mod forwarding;
 pub mod ics;

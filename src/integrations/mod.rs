@@ -2,3 +2,7 @@
 //! fakes on loopback. They never touch the database.
 
 pub mod twilio;
+pub mod twilio_check;
+pub mod twilio_signature;
+pub mod vapi;
+pub mod vapi_assistant;

@@ -64,6 +64,16 @@ impl TwilioError {
 /// Twilio's error code for a recipient who replied STOP.
 pub const OPTED_OUT: i64 = 21610;
 
+/// Where Twilio posts delivery reports for the texts we send (on the webhook listener).
+pub const STATUS_CALLBACK_PATH: &str = "/api/twilio/status";
+/// Where the clinic's number's messaging webhook should point, for texts patients send.
+pub const INBOUND_SMS_PATH: &str = "/api/twilio/sms";
+
+/// The `StatusCallback` to send with each text, once a public URL is configured.
+pub fn status_callback_url(public_url: Option<&str>) -> Option<String> {
+    public_url.map(|base| format!("{base}{STATUS_CALLBACK_PATH}"))
+}
+
 /// Sorts an error answer: 429/20429, 5xx and unknown server trouble are transient; the rest
 /// (4xx with a Twilio code such as 21211, 21408, 21608, 21610, 21612, 21614, 20003) permanent.
 pub fn classify(http_status: u16, body: &str) -> TwilioError {
@@ -158,17 +168,81 @@ impl Client {
             .basic_auth(creds.username(), Some(creds.secret.expose()))
             .header("Accept", "application/json")
             .form(&form);
-        let response = request.send().await.map_err(network_error)?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(network_error)?;
-        if !(200..300).contains(&status) {
-            return Err(classify(status, &text));
-        }
-        serde_json::from_str(&text).map_err(|_| TwilioError::Transient {
-            code: None,
-            message: "Twilio's answer could not be read".into(),
-        })
+        read_answer(request).await
     }
+
+    /// `GET /Accounts/{Sid}.json`: proves an account SID and auth token (API keys are refused
+    /// here by Twilio, so they are checked with [`Client::incoming_numbers`] instead).
+    pub async fn fetch_account(&self, creds: &Credentials) -> Result<Account, TwilioError> {
+        let request = self
+            .http
+            .get(self.account_url(creds, ".json"))
+            .basic_auth(creds.username(), Some(creds.secret.expose()))
+            .header("Accept", "application/json");
+        read_answer(request).await
+    }
+
+    /// `GET /Accounts/{Sid}/IncomingPhoneNumbers.json?PhoneNumber=…`: the account's numbers
+    /// matching `phone`. Twilio matches partially, so callers compare the numbers exactly.
+    pub async fn incoming_numbers(
+        &self,
+        creds: &Credentials,
+        phone: &str,
+    ) -> Result<Vec<IncomingNumber>, TwilioError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            incoming_phone_numbers: Vec<IncomingNumber>,
+        }
+        let request = self
+            .http
+            .get(self.account_url(creds, "/IncomingPhoneNumbers.json"))
+            .query(&[("PhoneNumber", phone), ("PageSize", "50")])
+            .basic_auth(creds.username(), Some(creds.secret.expose()))
+            .header("Accept", "application/json");
+        let page: Page = read_answer(request).await?;
+        Ok(page.incoming_phone_numbers)
+    }
+}
+
+/// The parts of Twilio's Account resource the set-up check reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    pub sid: Option<String>,
+    /// `active`, `suspended` or `closed`.
+    pub status: Option<String>,
+}
+
+/// One of the account's phone numbers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IncomingNumber {
+    pub phone_number: String,
+    #[serde(default)]
+    pub capabilities: Capabilities,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Capabilities {
+    #[serde(default)]
+    pub sms: bool,
+    #[serde(default)]
+    pub voice: bool,
+}
+
+/// Sends the request and reads a 2xx JSON answer, or sorts the failure.
+async fn read_answer<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, TwilioError> {
+    let response = request.send().await.map_err(network_error)?;
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(network_error)?;
+    if !(200..300).contains(&status) {
+        return Err(classify(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|_| TwilioError::Transient {
+        code: None,
+        message: "Twilio's answer could not be read".into(),
+    })
 }
 
 fn network_error(e: reqwest::Error) -> TwilioError {

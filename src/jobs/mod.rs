@@ -7,6 +7,8 @@ pub mod backups;
 pub mod maintenance;
 pub mod outbox;
 pub mod retention;
+pub mod vapi_sync;
+pub mod vapi_tools;
 
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -25,6 +27,22 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         Duration::from_secs(60),
         None,
         |s| async move { maintenance::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "vapi_sync",
+        Duration::from_secs(300),
+        None,
+        |s| async move { vapi_sync::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "vapi_tools",
+        Duration::from_secs(600),
+        None,
+        |s| async move { vapi_tools::run_due(&s).await.map(|_| ()) },
     );
     every(
         state,

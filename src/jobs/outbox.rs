@@ -7,7 +7,7 @@
 use crate::app::AppState;
 use crate::domain::sms;
 use crate::error::AppResult;
-use crate::integrations::twilio::{Credentials, TwilioError, OPTED_OUT};
+use crate::integrations::twilio::{self, Credentials, TwilioError, OPTED_OUT};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::outbox::{self, OutboxRow, Purpose, Settled};
 use crate::store::{messages, opt_outs, orgs, twilio_credentials, OrgScope};
@@ -233,9 +233,10 @@ async fn attempt(
         Verdict::Send(creds) => creds,
     };
     let text = row.text_to_send(&state.vault, &scope)?;
+    let callback = twilio::status_callback_url(state.config.public_url.as_deref());
     let sent = state
         .twilio
-        .send_sms(&creds, &row.recipient, &text, None)
+        .send_sms(&creds, &row.recipient, &text, callback.as_deref())
         .await;
     let mut out = match sent {
         Ok(m) => Attempted {

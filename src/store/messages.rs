@@ -149,3 +149,108 @@ pub fn list_filtered(
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+/// What a delivery report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusApplied {
+    /// The text moved forward; `recipient` is who it went to.
+    Updated { recipient: String },
+    /// Late or repeated: the recorded status is already as far along.
+    Stale,
+    /// No text of this org has that provider SID.
+    Unknown,
+}
+
+/// Applies Twilio's delivery report for the org's text `provider_sid`: the status moves only
+/// forward (see `domain::delivery`), and an error code reported with it is recorded.
+pub fn apply_status(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    provider_sid: &str,
+    status: &str,
+    error_code: Option<i64>,
+    now: i64,
+) -> AppResult<StatusApplied> {
+    use crate::domain::delivery;
+    use rusqlite::OptionalExtension;
+    let row: Option<(i64, String, String)> = tx
+        .prepare_cached(
+            "SELECT id, status, recipient FROM messages
+             WHERE org_id = ?1 AND provider_sid = ?2 AND direction = 'outbound'
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![scope.org_id(), provider_sid], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((id, current, recipient)) = row else {
+        return Ok(StatusApplied::Unknown);
+    };
+    if !delivery::moves_forward(&current, status) {
+        return Ok(StatusApplied::Stale);
+    }
+    tx.prepare_cached(
+        "UPDATE messages SET status = ?3, error_code = COALESCE(?4, error_code),
+             error_message = COALESCE(?5, error_message), updated_at = ?6
+         WHERE org_id = ?1 AND id = ?2",
+    )?
+    .execute(params![
+        scope.org_id(),
+        id,
+        status,
+        error_code,
+        error_code.map(delivery::describe_error),
+        now
+    ])?;
+    Ok(StatusApplied::Updated { recipient })
+}
+
+/// A text received from a patient.
+pub struct Inbound<'a> {
+    pub provider_sid: &'a str,
+    pub contact_id: i64,
+    /// The patient, E.164.
+    pub sender: &'a str,
+    /// The clinic's number it was sent to.
+    pub recipient: &'a str,
+    pub body: &'a str,
+    pub segments: Option<i64>,
+    /// `opt_out`, `opt_in` or `help` for a keyword; None for an ordinary text.
+    pub purpose: Option<&'a str>,
+}
+
+/// Records a received text once: false when this provider SID is already recorded (Twilio
+/// delivered the webhook again), and then nothing is written.
+pub fn record_inbound(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    m: &Inbound<'_>,
+    now: i64,
+) -> AppResult<bool> {
+    let seen: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM messages
+                           WHERE org_id = ?1 AND provider_sid = ?2 AND direction = 'inbound')",
+        )?
+        .query_row(params![scope.org_id(), m.provider_sid], |r| r.get(0))?;
+    if seen {
+        return Ok(false);
+    }
+    tx.prepare_cached(
+        "INSERT INTO messages (org_id, contact_id, direction, purpose, recipient, sender, body,
+                               segments, status, provider_sid, created_at, updated_at)
+         VALUES (?1, ?2, 'inbound', ?3, ?4, ?5, ?6, ?7, 'received', ?8, ?9, ?9)",
+    )?
+    .execute(params![
+        scope.org_id(),
+        m.contact_id,
+        m.purpose,
+        m.recipient,
+        m.sender,
+        m.body,
+        m.segments,
+        m.provider_sid,
+        now
+    ])?;
+    Ok(true)
+}

@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_appliance_status",
         include_str!("../../migrations/0005_appliance_status.sql"),
     ),
+    (
+        "0006_integrations",
+        include_str!("../../migrations/0006_integrations.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

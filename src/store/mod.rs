@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod opt_outs;
 pub mod orgs;
 pub mod outbox;
+pub mod rekey;
 pub mod retention;
 pub mod scope;
 pub mod services;
@@ -20,6 +21,8 @@ pub mod staff;
 pub mod tool_results;
 pub mod twilio_credentials;
 pub mod vapi_secrets;
+pub mod vapi_tools;
+pub mod vapi_twilio_sync;
 pub mod verification;
 pub mod writer;
 

@@ -5,6 +5,7 @@
 //! take the same row; a row left in `sending` by a crash is marked `interrupted`, never sent
 //! again, so nobody gets the same text twice.
 
+use super::rekey::SealedColumn;
 use super::OrgScope;
 use crate::crypto::{SecretSlot, Vault};
 use crate::error::{AppError, AppResult};
@@ -92,13 +93,17 @@ impl OutboxRow {
     }
 }
 
+/// The sealed original of a sensitive text, kept only until it is sent.
+pub const SEALED: SealedColumn = SealedColumn {
+    table: "outbox",
+    id_column: "id",
+    fixed_row: None,
+    column: "body_enc",
+    field: "body",
+};
+
 fn body_slot(org_id: i64, row: &str) -> SecretSlot<'_> {
-    SecretSlot {
-        org_id,
-        table: "outbox",
-        row,
-        field: "body",
-    }
+    SEALED.slot(org_id, row)
 }
 
 const COLUMNS: &str =

@@ -2,6 +2,7 @@
 //! the org and this table in its associated data, so a ciphertext copied into another org's row
 //! does not open; only its last four characters are ever shown.
 
+use super::rekey::SealedColumn;
 use super::OrgScope;
 use crate::config::Secret;
 use crate::crypto::{SecretSlot, Vault};
@@ -11,13 +12,17 @@ use crate::integrations::twilio::Credentials;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
+/// The sealed auth token or API key secret: one row per org, so the row name is fixed.
+pub const SEALED: SealedColumn = SealedColumn {
+    table: "twilio_credentials",
+    id_column: "org_id",
+    fixed_row: Some("current"),
+    column: "secret_enc",
+    field: "secret",
+};
+
 fn slot(org_id: i64) -> SecretSlot<'static> {
-    SecretSlot {
-        org_id,
-        table: "twilio_credentials",
-        row: "current",
-        field: "secret",
-    }
+    SEALED.slot(org_id, "current")
 }
 
 /// What an owner or operator may see.
@@ -196,4 +201,38 @@ pub fn clear(tx: &Transaction<'_>, scope: &OrgScope) -> AppResult<bool> {
         "DELETE FROM twilio_credentials WHERE org_id = ?1",
         [scope.org_id()],
     )? > 0)
+}
+
+/// Authentication of a Twilio webhook. The org is the one whose stored credentials name
+/// `account_sid` and the clinic's side of the text (`our_number`, or the messaging service),
+/// and it is returned only when `signature_ok` accepts that org's auth token. Set-ups with an
+/// API key hold no auth token, which is what Twilio signs with, so they never match.
+pub fn authenticate_webhook(
+    conn: &Connection,
+    vault: &Vault,
+    account_sid: &str,
+    our_number: Option<&str>,
+    service_sid: Option<&str>,
+    signature_ok: impl Fn(&str) -> bool,
+) -> AppResult<Option<OrgScope>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT org_id, secret_enc FROM twilio_credentials
+         WHERE account_sid = ?1 AND key_sid IS NULL
+           AND (from_number = ?2 OR messaging_service_sid = ?3)
+         ORDER BY org_id",
+    )?;
+    let rows: Vec<(i64, Vec<u8>)> = stmt
+        .query_map(params![account_sid, our_number, service_sid], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (org_id, sealed) in rows {
+        let Ok(token) = vault.decrypt_str(&slot(org_id), &sealed) else {
+            continue;
+        };
+        if signature_ok(&token) {
+            return Ok(Some(OrgScope::mint(org_id)));
+        }
+    }
+    Ok(None)
 }

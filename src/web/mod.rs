@@ -17,6 +17,9 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod throttle;
+pub mod twilio_hooks;
+pub mod twilio_settings;
+pub mod vapi_tools_settings;
 pub mod voice_settings;
 pub mod webhook_activity;
 
@@ -58,6 +61,14 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
             post(crate::voice::http::book_clinic_appointment),
         )
         .route("/api/vapi/webhook", post(crate::voice::http::webhook))
+        .route(
+            crate::integrations::twilio::STATUS_CALLBACK_PATH,
+            post(twilio_hooks::status),
+        )
+        .route(
+            crate::integrations::twilio::INBOUND_SMS_PATH,
+            post(twilio_hooks::inbound_sms),
+        )
         // Diagnostics: when Vapi last reached us, and what it was answered.
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -117,6 +128,15 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             "/settings/voice/booking",
             post(voice_settings::save_booking),
         )
+        .route(
+            "/settings/voice/tools",
+            get(vapi_tools_settings::show).post(vapi_tools_settings::sync),
+        )
+        .route(
+            "/settings/twilio",
+            get(twilio_settings::show).post(twilio_settings::save),
+        )
+        .route("/settings/twilio/sync", post(twilio_settings::retry_sync))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
