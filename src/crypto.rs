@@ -77,21 +77,6 @@ impl Vault {
             return Ok((Self::from_key(&key), false));
         }
         let path = config.data_dir.join(MASTER_KEY_FILE);
-        if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                ConfigError::new(
-                    "VOXANNE_MASTER_KEY_FILE",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-            let key = decode_key(text.trim()).map_err(|m| {
-                ConfigError::new(
-                    "VOXANNE_MASTER_KEY_FILE",
-                    format!("{}: {m}", path.display()),
-                )
-            })?;
-            return Ok((Self::from_key(&key), false));
-        }
         let key = generate_key();
         write_key_file(&path, &key).map_err(|e| {
             ConfigError::new(
@@ -261,8 +246,7 @@ pub fn read_key_file(path: &Path) -> Result<[u8; 32], String> {
     decode_key(text.trim()).map_err(|m| format!("{}: {m}", path.display()))
 }
 
-/// Writes a new file readable by its owner only (mode 0600); refuses to replace one.
-pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

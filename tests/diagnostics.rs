@@ -123,8 +123,24 @@ async fn a_refused_webhook_shows_at_once() {
         )
         .await;
     assert_eq!(status, 401);
+    // An unsigned Twilio delivery report: recorded under Twilio, with its refusal.
+    let res = reqwest::Client::new()
+        .post(app.webhook_url("/api/twilio/status"))
+        .form(&[("MessageSid", "SM1"), ("MessageStatus", "delivered")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
     let page = diagnostics_page(&app).await;
+    assert!(page.contains("Vapi: "), "{page}");
     assert!(page.contains("POST /api/vapi/webhook → 401"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "Twilio: Jun 15, 2026 10:00 AM — POST /api/twilio/status → {}",
+            res.status().as_u16()
+        )),
+        "{page}"
+    );
     assert!(!page.contains("wrong-secret"));
 }
 

@@ -35,7 +35,9 @@ pub fn run(config: &Config, src: &Path, key_file: Option<&Path>) -> AppResult<Re
     if !src.is_file() {
         return Err(refuse(format!("{} is not a file", src.display())));
     }
-    let given = key_file.map(read_key_file).transpose()?;
+    let given = key_file
+        .map(|f| crypto::read_key_file(f).map_err(refuse))
+        .transpose()?;
     let own = crypto::configured_master_key(config).map_err(|e| refuse(e.to_string()))?;
     let encrypted = sealed::is_sealed(src)
         .map_err(|e| refuse(format!("cannot read {}: {e}", src.display())))?;
@@ -93,12 +95,6 @@ fn public(e: &AppError) -> String {
         AppError::Internal(detail) => detail.clone(),
         other => other.public_message(),
     }
-}
-
-fn read_key_file(path: &Path) -> AppResult<[u8; 32]> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))?;
-    crypto::decode_key(text.trim()).map_err(|m| refuse(format!("{}: {m}", path.display())))
 }
 
 /// Refuses an encrypted backup without the key that sealed it, before anything is touched.
@@ -177,7 +173,7 @@ fn install_key(data_dir: &Path, key: &[u8; 32], stamp: &str) -> AppResult<Option
     let path = data_dir.join(MASTER_KEY_FILE);
     let incoming = data_dir.join(format!("{MASTER_KEY_FILE}.restoring"));
     let _ = std::fs::remove_file(&incoming);
-    crypto::write_private(&incoming, &hex::encode(key))
+    crypto::write_key_file(&incoming, key)
         .map_err(|e| refuse(format!("cannot write {}: {e}", incoming.display())))?;
     let mut kept = None;
     if path.exists() {

@@ -78,6 +78,8 @@ pub struct Report {
     pub outbox_backlog: i64,
     /// The last request to the Vapi endpoints (time, request and answer), if any.
     pub last_webhook: Option<Last>,
+    /// The last request to the Twilio webhooks (delivery reports, inbound texts), if any.
+    pub last_twilio_webhook: Option<Last>,
     pub twilio: Reach,
     pub vapi: Reach,
     pub public_url: Option<String>,
@@ -92,6 +94,7 @@ struct Local {
     backups: Backups,
     outbox_backlog: i64,
     last_webhook: Option<Last>,
+    last_twilio_webhook: Option<Last>,
 }
 
 /// Gathers the whole report at `now`: the local facts off the async threads, both probes at
@@ -131,13 +134,16 @@ fn file_len(path: &Path) -> u64 {
 }
 
 fn local_facts(db: &Db, config: &Config, now: DateTime<Utc>) -> AppResult<Local> {
-    let (sqlite, quick_check, outbox_backlog, last_webhook, last_attempt, tz) =
+    let (sqlite, quick_check, outbox_backlog, (last_webhook, last_twilio), last_attempt, tz) =
         db.read_blocking(|c| {
             Ok((
                 appliance::sqlite_version(c)?,
                 appliance::quick_check(c)?,
                 outbox::backlog_system(c, now.timestamp())?,
-                appliance::status(c, appliance::VAPI_WEBHOOK)?,
+                (
+                    appliance::status(c, appliance::VAPI_WEBHOOK)?,
+                    appliance::status(c, appliance::TWILIO_WEBHOOK)?,
+                ),
                 appliance::status(c, appliance::BACKUP_ATTEMPT)?,
                 appliance::home_timezone(c)?,
             ))
@@ -180,6 +186,7 @@ fn local_facts(db: &Db, config: &Config, now: DateTime<Utc>) -> AppResult<Local>
         },
         outbox_backlog,
         last_webhook: last_webhook.map(Last::from),
+        last_twilio_webhook: last_twilio.map(Last::from),
     })
 }
 
@@ -220,6 +227,7 @@ fn assemble(local: Local, twilio: Reach, vapi: Reach, config: &Config) -> Report
         backups: local.backups,
         outbox_backlog: local.outbox_backlog,
         last_webhook: local.last_webhook,
+        last_twilio_webhook: local.last_twilio_webhook,
         twilio,
         vapi,
         public_url: config.public_url.clone(),

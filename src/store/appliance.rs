@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// Status row names.
 pub const VAPI_WEBHOOK: &str = "vapi_webhook";
+pub const TWILIO_WEBHOOK: &str = "twilio_webhook";
 pub const BACKUP_ATTEMPT: &str = "backup";
 
 /// The first clinic (the one that claimed the appliance at setup) administers the appliance:

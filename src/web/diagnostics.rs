@@ -22,6 +22,7 @@ struct DiagnosticsPage {
     wal_size: String,
     last_backup: Option<String>,
     last_webhook: Option<String>,
+    last_twilio_webhook: Option<String>,
     outbox: String,
 }
 
@@ -48,6 +49,10 @@ pub async fn show(
         }),
         last_webhook: report
             .last_webhook
+            .as_ref()
+            .map(|w| format!("{} — {}", short_datetime(w.at, tz), w.detail)),
+        last_twilio_webhook: report
+            .last_twilio_webhook
             .as_ref()
             .map(|w| format!("{} — {}", short_datetime(w.at, tz), w.detail)),
         outbox: match report.outbox_backlog {

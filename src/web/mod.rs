@@ -61,11 +61,6 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
             post(crate::voice::http::book_clinic_appointment),
         )
         .route("/api/vapi/webhook", post(crate::voice::http::webhook))
-        // Diagnostics: when Vapi last reached us, and what it was answered.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            webhook_activity::record,
-        ))
         .route(
             crate::integrations::twilio::STATUS_CALLBACK_PATH,
             post(twilio_hooks::status),
@@ -74,6 +69,11 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
             crate::integrations::twilio::INBOUND_SMS_PATH,
             post(twilio_hooks::inbound_sms),
         )
+        // Diagnostics: when Vapi last reached us, and what it was answered.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            webhook_activity::record,
+        ))
 }
 
 /// The dashboard and everything else, for the main listener.
