@@ -53,6 +53,15 @@ impl Sentiment {
         }
     }
 
+    /// The score a bare label stands for when no finer score is known.
+    pub fn nominal_score(self) -> f64 {
+        match self {
+            Sentiment::Positive => 1.0,
+            Sentiment::Neutral => 0.0,
+            Sentiment::Negative => -1.0,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Sentiment::Positive => "positive",
@@ -76,6 +85,15 @@ impl Tier {
             70.. => Tier::Hot,
             40..=69 => Tier::Warm,
             _ => Tier::Cold,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "hot" => Some(Tier::Hot),
+            "warm" => Some(Tier::Warm),
+            "cold" => Some(Tier::Cold),
+            _ => None,
         }
     }
 
@@ -309,6 +327,12 @@ fn is_negator(w: &str) -> bool {
 
 /// Tiny keyword heuristic over a call summary or evaluation (see module doc).
 pub fn sentiment_from_text(summary_or_eval: &str) -> Option<Sentiment> {
+    sentiment_with_score(summary_or_eval).map(|(s, _)| s)
+}
+
+/// [`sentiment_from_text`] with a score from −1 (all negative words) to 1 (all positive):
+/// (positive − negative) / sentiment words found.
+pub fn sentiment_with_score(summary_or_eval: &str) -> Option<(Sentiment, f64)> {
     let w = words(summary_or_eval);
     let (mut pos, mut neg, mut hits) = (0i32, 0i32, 0u32);
     for (i, word) in w.iter().enumerate() {
@@ -332,11 +356,12 @@ pub fn sentiment_from_text(summary_or_eval: &str) -> Option<Sentiment> {
     if hits == 0 {
         return None;
     }
-    Some(match pos.cmp(&neg) {
+    let label = match pos.cmp(&neg) {
         std::cmp::Ordering::Greater => Sentiment::Positive,
         std::cmp::Ordering::Less => Sentiment::Negative,
         std::cmp::Ordering::Equal => Sentiment::Neutral,
-    })
+    };
+    Some((label, f64::from(pos - neg) / f64::from(hits)))
 }
 
 #[cfg(test)]
@@ -527,6 +552,20 @@ mod tests {
         assert_eq!(f("Overall neutral."), Some(Sentiment::Neutral));
         assert_eq!(f("Asked about hours."), None);
         assert_eq!(f(""), None);
+        let g = sentiment_with_score;
+        assert_eq!(
+            g("The caller was excited and very polite."),
+            Some((Sentiment::Positive, 1.0))
+        );
+        assert_eq!(
+            g("Happy, but annoyed by hold music."),
+            Some((Sentiment::Neutral, 0.0))
+        );
+        assert_eq!(
+            g("Pleased with the price, happy with the time, upset by parking."),
+            Some((Sentiment::Positive, 1.0 / 3.0))
+        );
+        assert_eq!(Sentiment::Negative.nominal_score(), -1.0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`spawn_all`] runs every job on its period until shutdown. Tests call the `run_due`
 //! functions directly after moving the manual clock, so nothing waits on wall time.
 
+pub mod calls;
 pub mod maintenance;
 
 use crate::app::AppState;
@@ -13,6 +14,13 @@ use tokio::sync::watch;
 
 /// Starts every background job; they stop when `stop` turns true.
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
+    every(
+        state,
+        stop.clone(),
+        "calls",
+        Duration::from_secs(30),
+        |s| async move { calls::run_due(&s).await.map(|_| ()) },
+    );
     every(
         state,
         stop,

@@ -14,6 +14,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_booking",
         include_str!("../../migrations/0002_booking.sql"),
     ),
+    (
+        "0004_calls",
+        include_str!("../../migrations/0004_calls.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

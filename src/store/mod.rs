@@ -2,9 +2,13 @@
 //! connection (`synchronous=FULL`, every write transaction `BEGIN IMMEDIATE`), all used off the
 //! async threads. Tenant queries take an [`OrgScope`] first; only authentication code mints one.
 
+pub mod api_tokens;
 pub mod appointments;
 pub mod audit;
+pub mod call_events;
+pub mod calls;
 pub mod contacts;
+pub mod leads;
 pub mod migrate;
 pub mod orgs;
 pub mod scope;
@@ -13,6 +17,7 @@ pub mod sessions;
 pub mod staff;
 pub mod tool_results;
 pub mod vapi_secrets;
+pub mod voice_agent;
 pub mod writer;
 
 pub use scope::OrgScope;
