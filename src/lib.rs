@@ -3,7 +3,7 @@
 //! - `app`: state, routers, `serve` — `config`: layered settings — `error`: errors by meaning
 //! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
-//! - `jobs`: background loops — `voice`: the Vapi-facing side
+//! - `jobs`: background loops — `voice`: the Vapi-facing side — `integrations`: Vapi API client
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
 
 pub mod app;
@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod integrations;
 pub mod jobs;
 pub mod store;
 pub mod voice;

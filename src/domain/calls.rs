@@ -404,6 +404,29 @@ pub fn is_open_at(hours: &WeeklyHours, closures: &[NaiveDate], tz: Tz, at: DateT
         .any(|p| p.open <= time && time < p.close)
 }
 
+/// The instant the clinic's local day `date` begins (the first valid local time when midnight
+/// is skipped by a clock change).
+pub fn day_start(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    match super::when::resolve_local(tz, date.and_time(chrono::NaiveTime::MIN)) {
+        Ok(at) => at,
+        Err(super::when::WhenError::NonexistentLocalTime { next_valid_at, .. }) => next_valid_at,
+        Err(_) => date.and_time(chrono::NaiveTime::MIN).and_utc(),
+    }
+}
+
+/// The starts of the clinic's today and of this week (weeks start on Monday), for "calls today"
+/// and "calls this week".
+pub fn today_and_week_start(tz: Tz, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let today = super::format::local_datetime(now, tz).date();
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+    (day_start(tz, today), day_start(tz, monday))
+}
+
+/// Booked calls as a percentage of calls, to one decimal; `None` without calls.
+pub fn success_rate_pct(booked: i64, calls: i64) -> Option<f64> {
+    (calls > 0).then(|| (booked as f64 * 1000.0 / calls as f64).round() / 10.0)
+}
+
 /// What to answer a transfer request with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferPlan {

@@ -269,3 +269,27 @@ fn transfer_plans() {
         TransferPlan::Refuse(_)
     ));
 }
+
+#[test]
+fn periods_start_at_local_midnight_and_monday() {
+    let tz: Tz = "America/New_York".parse().unwrap();
+    // Wednesday 2026-06-17 02:00 UTC is Tuesday 22:00 in New York.
+    let now = Utc.with_ymd_and_hms(2026, 6, 17, 2, 0, 0).unwrap();
+    let (today, week) = today_and_week_start(tz, now);
+    assert_eq!(today, Utc.with_ymd_and_hms(2026, 6, 16, 4, 0, 0).unwrap());
+    assert_eq!(week, Utc.with_ymd_and_hms(2026, 6, 15, 4, 0, 0).unwrap());
+    // Santiago skips midnight on 2026-09-06: the day starts at 01:00 local.
+    let scl: Tz = "America/Santiago".parse().unwrap();
+    let d = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
+    assert_eq!(
+        day_start(scl, d),
+        Utc.with_ymd_and_hms(2026, 9, 6, 4, 0, 0).unwrap()
+    );
+}
+
+#[test]
+fn success_rate_rounds_to_one_decimal() {
+    assert_eq!(success_rate_pct(1, 3), Some(33.3));
+    assert_eq!(success_rate_pct(2, 2), Some(100.0));
+    assert_eq!(success_rate_pct(0, 0), None);
+}
