@@ -23,9 +23,9 @@ CREATE INDEX contacts_org_tier ON contacts(org_id, lead_tier);
 
 -- Every call event that changes a call, kept before it is processed. `dedupe` is the status for
 -- status-update, '' for the one end-of-call-report of a call (its presigned URLs differ between
--- deliveries, so a hash would not spot a repeat) and a body hash for the rest. The body is the
--- redacted `message` object; it is dropped once processed, so it only stays while an event
--- still needs processing (the calls job retries those).
+-- deliveries, so a hash would not spot a repeat) and a body hash for the rest. `body` is the
+-- redacted `message` object of an event whose processing failed, kept until the calls job has
+-- processed it; a processed event keeps no body.
 CREATE TABLE call_events (
     id           INTEGER PRIMARY KEY,
     org_id       INTEGER NOT NULL REFERENCES orgs(id),

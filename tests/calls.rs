@@ -477,3 +477,58 @@ async fn kept_events_are_processed_after_a_restart() {
     assert_eq!((status.as_str(), duration, pending), ("ended", 231_290, 0));
     drop(dir);
 }
+
+#[tokio::test]
+async fn an_event_whose_processing_fails_is_kept_redacted_and_retried() {
+    let app = TestApp::spawn().await;
+    let s = app.vapi_secret(app.a.org_id);
+    let conn = rusqlite::Connection::open(app.config.db_path()).unwrap();
+    // Make processing fail for one call, as a bug or a full disk would.
+    conn.execute_batch(
+        "CREATE TRIGGER fail_boom BEFORE INSERT ON calls WHEN NEW.vapi_call_id = 'boom'
+         BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+    )
+    .unwrap();
+    let body = report(
+        "boom",
+        "+14155550123",
+        &[("User", "My SSN is 123-45-6789, can I book botox?")],
+        120.0,
+    );
+    let (status, reply) = app.webhook(&s, &body).await;
+    assert_eq!(
+        (status, reply),
+        (200, json!({})),
+        "kept, so Vapi need not retry"
+    );
+    assert_eq!(calls_count(&app), 0, "nothing half-made");
+    let (kept, attempts, error): (String, i64, String) = conn
+        .query_row(
+            "SELECT body, attempts, last_error FROM call_events WHERE call_id = 'boom' AND processed_at IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(attempts, 1);
+    assert!(error.contains("boom"), "{error}");
+    assert!(
+        kept.contains("[redacted SSN]") && !kept.contains("6789"),
+        "{kept}"
+    );
+    // While it still fails, the job leaves it; once fixed, the job processes it.
+    assert_eq!(voxanne::jobs::calls::run_due(&app.state).await.unwrap(), 0);
+    conn.execute_batch("DROP TRIGGER fail_boom").unwrap();
+    assert_eq!(voxanne::jobs::calls::run_due(&app.state).await.unwrap(), 1);
+    assert_eq!(
+        app.call_text(app.a.org_id, "boom", "status").as_deref(),
+        Some("ended")
+    );
+    assert!(app.call_i64(app.a.org_id, "boom", "lead_score").is_some());
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM call_events WHERE call_id = 'boom' AND processed_at IS NOT NULL AND body IS NULL AND attempts = 2",
+            &[]
+        ),
+        1
+    );
+}

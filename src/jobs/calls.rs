@@ -47,6 +47,7 @@ pub async fn run_due(state: &AppState) -> AppResult<usize> {
                             &scope,
                             event.id,
                             "the stored body is not a call event",
+                            None,
                         )?;
                         Ok(Kept::Deferred)
                     }

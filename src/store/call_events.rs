@@ -1,5 +1,5 @@
 //! Raw Vapi call events, kept before they are processed (see `migrations/0004_calls.sql`):
-//! a repeat delivery is recognised and dropped, an event whose processing failed stays with its
+//! a repeat delivery is recognised and dropped, an event whose processing failed keeps its
 //! redacted body until the calls job has processed it, and a processed event keeps only its
 //! metadata (the dashboard's "latest events").
 
@@ -17,46 +17,50 @@ pub struct NewEvent<'a> {
     pub status: Option<&'a str>,
     /// What makes two deliveries the same event (see the migration).
     pub dedupe: &'a str,
-    /// The redacted `message` object.
-    pub body: &'a str,
     pub received_at: i64,
 }
 
 /// Keeps the event; `None` when the same event was already kept.
 pub fn record(tx: &Transaction<'_>, scope: &OrgScope, e: &NewEvent<'_>) -> AppResult<Option<i64>> {
-    let inserted = tx.execute(
-        "INSERT INTO call_events (org_id, call_id, type, status, dedupe, received_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO call_events (org_id, call_id, type, status, dedupe, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (org_id, call_id, type, dedupe) DO NOTHING",
-        params![
+        )?
+        .execute(params![
             scope.org_id(),
             e.call_id,
             e.kind,
             e.status,
             e.dedupe,
-            e.received_at,
-            e.body
-        ],
-    )?;
+            e.received_at
+        ])?;
     Ok((inserted == 1).then(|| tx.last_insert_rowid()))
 }
 
 /// The event is reflected in its call: its body is no longer needed.
 pub fn mark_processed(tx: &Transaction<'_>, scope: &OrgScope, id: i64, now: i64) -> AppResult<()> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE call_events SET processed_at = ?3, body = NULL, last_error = NULL
          WHERE org_id = ?1 AND id = ?2",
-        params![scope.org_id(), id, now],
-    )?;
+    )?
+    .execute(params![scope.org_id(), id, now])?;
     Ok(())
 }
 
-/// Processing failed; the body stays for the next attempt.
-pub fn mark_failed(tx: &Transaction<'_>, scope: &OrgScope, id: i64, error: &str) -> AppResult<()> {
+/// Processing failed: the redacted body (given when not stored yet) stays for the next attempt.
+pub fn mark_failed(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    id: i64,
+    error: &str,
+    body: Option<&str>,
+) -> AppResult<()> {
     tx.execute(
-        "UPDATE call_events SET attempts = attempts + 1, last_error = ?3
+        "UPDATE call_events SET attempts = attempts + 1, last_error = ?3, body = COALESCE(?4, body)
          WHERE org_id = ?1 AND id = ?2",
-        params![scope.org_id(), id, error],
+        params![scope.org_id(), id, error, body],
     )?;
     Ok(())
 }

@@ -105,11 +105,10 @@ pub fn find_by_vapi_id(
     vapi_call_id: &str,
 ) -> AppResult<Option<CallRow>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM calls WHERE org_id = ?1 AND vapi_call_id = ?2"),
-            params![scope.org_id(), vapi_call_id],
-            from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE org_id = ?1 AND vapi_call_id = ?2"
+        ))?
+        .query_row(params![scope.org_id(), vapi_call_id], from_row)
         .optional()?)
 }
 
@@ -123,27 +122,34 @@ pub fn get(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<CallRow> {
     .ok_or(AppError::NotFound)
 }
 
-/// Writes the merged facts of a call (creating its row on first sight) and links its contact
-/// when one is known. Returns the row id.
-pub fn save_facts(
+/// Writes the merged facts of a call (creating its row on first sight), links its contact
+/// when one is known, and, for an ended call, what it came to. One statement, so a report's
+/// large text is written once. Returns the row id.
+pub fn save(
     tx: &Transaction<'_>,
     scope: &OrgScope,
     vapi_call_id: &str,
     f: &CallFacts,
     contact_id: Option<i64>,
+    outcome: Option<&Outcome>,
     now: i64,
 ) -> AppResult<i64> {
     let status = f.status.unwrap_or(CallStatus::Queued).as_str();
     let call_type = f.call_type.map_or("unknown", CallType::as_str);
     let transfer = f.transfer.as_ref();
-    tx.execute(
-        "INSERT INTO calls (org_id, vapi_call_id, type, status, customer_number, clinic_number,
+    let services = match outcome {
+        Some(o) => serde_json::to_string(&o.services).map_err(AppError::internal)?,
+        None => "[]".to_string(),
+    };
+    Ok(tx.prepare_cached("INSERT INTO calls (org_id, vapi_call_id, type, status, customer_number, clinic_number,
              contact_id, started_at, ended_at, duration_ms, ended_reason, cost_micros, summary,
              transcript, messages_json, recording_url, stereo_recording_url, recording_status,
              transfer_to, transfer_at, transfer_reason, sentiment, sentiment_score,
-             structured_data_json, success_evaluation, report_received_at, created_at, updated_at)
+             structured_data_json, success_evaluation, report_received_at, created_at, updated_at,
+             booked, appointment_id, value_cents, services_json, lead_score, lead_tier, score_json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, CASE WHEN ?26 THEN ?27 END, ?27, ?27)
+                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, CASE WHEN ?26 THEN ?27 END, ?27, ?27,
+                 COALESCE(?29, 0), ?30, COALESCE(?31, 0), ?32, ?33, ?34, ?35)
          ON CONFLICT (org_id, vapi_call_id) DO UPDATE SET
              type = excluded.type, status = excluded.status,
              customer_number = excluded.customer_number, clinic_number = excluded.clinic_number,
@@ -160,8 +166,16 @@ pub fn save_facts(
              structured_data_json = excluded.structured_data_json,
              success_evaluation = excluded.success_evaluation,
              report_received_at = COALESCE(calls.report_received_at, excluded.report_received_at),
-             updated_at = excluded.updated_at",
-        params![
+             updated_at = excluded.updated_at,
+             booked = CASE WHEN ?28 THEN excluded.booked ELSE calls.booked END,
+             appointment_id = CASE WHEN ?28 THEN excluded.appointment_id ELSE calls.appointment_id END,
+             value_cents = CASE WHEN ?28 THEN excluded.value_cents ELSE calls.value_cents END,
+             services_json = CASE WHEN ?28 THEN excluded.services_json ELSE calls.services_json END,
+             lead_score = CASE WHEN ?28 THEN excluded.lead_score ELSE calls.lead_score END,
+             lead_tier = CASE WHEN ?28 THEN excluded.lead_tier ELSE calls.lead_tier END,
+             score_json = CASE WHEN ?28 THEN excluded.score_json ELSE calls.score_json END
+         RETURNING id")?
+        .query_row(params![
             scope.org_id(),
             vapi_call_id,
             call_type,
@@ -188,35 +202,18 @@ pub fn save_facts(
             f.structured_data_json,
             f.success_evaluation,
             f.report_received,
-            now
+            now,
+            outcome.is_some(),
+            outcome.map(|o| o.booked),
+            outcome.and_then(|o| o.appointment_id),
+            outcome.map(|o| o.value_cents),
+            services,
+            outcome.and_then(|o| o.lead_score),
+            outcome.and_then(|o| o.lead_tier.map(Tier::as_str)),
+            outcome.and_then(|o| o.score_json.as_deref()),
         ],
-    )?;
-    Ok(tx.query_row(
-        "SELECT id FROM calls WHERE org_id = ?1 AND vapi_call_id = ?2",
-        params![scope.org_id(), vapi_call_id],
         |r| r.get(0),
     )?)
-}
-
-pub fn set_outcome(tx: &Transaction<'_>, scope: &OrgScope, id: i64, o: &Outcome) -> AppResult<()> {
-    let services = serde_json::to_string(&o.services).map_err(AppError::internal)?;
-    tx.execute(
-        "UPDATE calls SET booked = ?3, appointment_id = ?4, value_cents = ?5, services_json = ?6,
-                          lead_score = ?7, lead_tier = ?8, score_json = ?9
-         WHERE org_id = ?1 AND id = ?2",
-        params![
-            scope.org_id(),
-            id,
-            o.booked,
-            o.appointment_id,
-            o.value_cents,
-            services,
-            o.lead_score,
-            o.lead_tier.map(Tier::as_str),
-            o.score_json
-        ],
-    )?;
-    Ok(())
 }
 
 /// The live appointment this call booked, if any: (appointment id, service id).
@@ -226,30 +223,35 @@ pub fn booked_appointment(
     vapi_call_id: &str,
 ) -> AppResult<Option<(i64, i64)>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT id, service_id FROM appointments
              WHERE org_id = ?1 AND call_id = ?2 AND status IN ('confirmed', 'completed', 'no_show')
              ORDER BY id DESC LIMIT 1",
-            params![scope.org_id(), vapi_call_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        )?
+        .query_row(params![scope.org_id(), vapi_call_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?)
 }
 
-/// Whether the contact made an inbound call before this one (a returning caller).
+/// Whether the contact made an inbound call before `occurred_at`, other than the call in row
+/// `this_row` (a returning caller).
 pub fn contact_called_before(
     conn: &Connection,
     scope: &OrgScope,
     contact_id: i64,
-    call_row_id: i64,
+    this_row: Option<i64>,
+    occurred_at: i64,
 ) -> AppResult<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM calls WHERE org_id = ?1 AND contact_id = ?2 AND id != ?3
-             AND type = 'inbound'
-             AND occurred_at < (SELECT occurred_at FROM calls WHERE org_id = ?1 AND id = ?3))",
-        params![scope.org_id(), contact_id, call_row_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM calls WHERE org_id = ?1 AND contact_id = ?2
+             AND id != COALESCE(?3, -1) AND type = 'inbound' AND occurred_at < ?4)",
+        )?
+        .query_row(
+            params![scope.org_id(), contact_id, this_row, occurred_at],
+            |r| r.get(0),
+        )?)
 }
 
 /// A call-back staff asked for, before Vapi has answered: an outbound call, `pending`.

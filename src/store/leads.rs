@@ -49,11 +49,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
 }
 
 pub fn get(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Lead> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM contacts WHERE org_id = ?1 AND id = ?2"),
-        params![scope.org_id(), id],
-        from_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM contacts WHERE org_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![scope.org_id(), id], from_row)
     .optional()?
     .ok_or(AppError::NotFound)
 }
@@ -119,11 +118,8 @@ pub fn stats(conn: &Connection, scope: &OrgScope) -> AppResult<LeadStats> {
 
 pub fn status(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<LeadStatus> {
     let s: String = conn
-        .query_row(
-            "SELECT lead_status FROM contacts WHERE org_id = ?1 AND id = ?2",
-            params![scope.org_id(), id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT lead_status FROM contacts WHERE org_id = ?1 AND id = ?2")?
+        .query_row(params![scope.org_id(), id], |r| r.get(0))
         .optional()?
         .ok_or(AppError::NotFound)?;
     Ok(LeadStatus::parse(&s).unwrap_or(LeadStatus::New))
@@ -153,21 +149,21 @@ pub fn record_call(
         }
     }
     let services = serde_json::to_string(&services).map_err(AppError::internal)?;
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE contacts SET lead_status = ?3, lead_score = ?4, lead_tier = ?5, services_json = ?6,
              last_contacted_at = MAX(COALESCE(last_contacted_at, 0), ?7), updated_at = ?8
          WHERE org_id = ?1 AND id = ?2",
-        params![
-            scope.org_id(),
-            id,
-            o.status.as_str(),
-            o.score,
-            o.tier.as_str(),
-            services,
-            o.contacted_at,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        scope.org_id(),
+        id,
+        o.status.as_str(),
+        o.score,
+        o.tier.as_str(),
+        services,
+        o.contacted_at,
+        now
+    ])?;
     Ok(())
 }
 

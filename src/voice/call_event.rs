@@ -231,8 +231,10 @@ fn conversation(message: &Value) -> Option<String> {
         .iter()
         .filter(|m| m.is_object() && m.get("role").and_then(Value::as_str) != Some("system"))
         .collect();
-    (!kept.is_empty())
-        .then(|| Value::from(kept.into_iter().cloned().collect::<Vec<_>>()).to_string())
+    if kept.is_empty() {
+        return None;
+    }
+    serde_json::to_string(&kept).ok()
 }
 
 fn caller_text(message: &Value, transcript: Option<&str>) -> String {

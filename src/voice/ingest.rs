@@ -3,13 +3,15 @@
 //!
 //! The work is split so the single database writer only runs SQL: [`prepare`] (redaction, JSON
 //! reading, catalogue matching) runs on a blocking thread first; [`keep_and_process`] then
-//! stores the redacted event and processes it in one write. Processing runs in its own
-//! savepoint: if it fails, the event stays stored with its body and the calls job retries it,
-//! so an event is never lost to a processing error, and a failure never leaves half a call.
+//! keeps the event and processes it in one write. Processing runs in its own savepoint: if it
+//! fails, it is rolled back, the event stays with its redacted body, and the calls job retries
+//! it, so an event is never lost to a processing error and a failure never leaves half a call.
+//! A body is only written when it is needed again: keeping and processing commit together or
+//! not at all, so an event processed in the same write would have its body dropped anyway.
 
 use crate::domain::calls::{self, CallFacts, PricedService};
 use crate::domain::catalog;
-use crate::domain::lead::{self, LeadSignals};
+use crate::domain::lead::{self, LeadSignals, Tier};
 use crate::domain::redact;
 use crate::error::AppResult;
 use crate::store::calls::Outcome;
@@ -24,8 +26,8 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub event: CallEvent,
-    /// The redacted `message` object, as stored until processed.
-    pub body: String,
+    /// The redacted `message` object, stored if processing fails.
+    pub message: Value,
     /// Catalogue services the caller mentioned (report only).
     pub mentioned: Vec<PricedService>,
     pub booking_intent: bool,
@@ -79,7 +81,7 @@ pub fn prepare(
     };
     Some(Prepared {
         event,
-        body: message.to_string(),
+        message,
         mentioned,
         booking_intent,
     })
@@ -120,7 +122,6 @@ pub fn keep_and_process(
             kind: p.event.kind.as_str(),
             status: p.event.status.as_deref(),
             dedupe,
-            body: &p.body,
             received_at: now,
         },
     )?;
@@ -149,7 +150,13 @@ pub fn process_kept(
         Err(e) => {
             tx.execute_batch("ROLLBACK TO process_event; RELEASE process_event")?;
             tracing::error!(error = %e, event = event_id, "a call event could not be processed; it will be retried");
-            call_events::mark_failed(tx, scope, event_id, &e.to_string())?;
+            call_events::mark_failed(
+                tx,
+                scope,
+                event_id,
+                &e.to_string(),
+                Some(&p.message.to_string()),
+            )?;
             Ok(Kept::Deferred)
         }
     }
@@ -159,9 +166,9 @@ pub fn process_kept(
 fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppResult<()> {
     let e = &p.event;
     let existing = call_store::find_by_vapi_id(tx, scope, &e.call_id)?;
-    let (stored, linked) = match existing {
-        Some(row) => (row.facts, row.contact_id),
-        None => (CallFacts::default(), None),
+    let (stored, linked, row, created_at) = match existing {
+        Some(r) => (r.facts, r.contact_id, Some(r.id), r.created_at),
+        None => (CallFacts::default(), None, None, now),
     };
     let facts = calls::merge(stored, e.facts.clone(), e.authority);
     // The contact is written on first sight of the number, and again when a name comes in.
@@ -174,23 +181,55 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
         }
         (_, linked) => linked,
     };
-    let row_id = call_store::save_facts(tx, scope, &e.call_id, &facts, contact_id, now)?;
-    if e.kind == EventKind::Report {
-        finish(tx, scope, row_id, &facts, contact_id, p, now)?;
+    let outcome = match e.kind {
+        EventKind::Report => {
+            let occurred_at = facts.started_at.unwrap_or(created_at);
+            Some(outcome(tx, scope, row, occurred_at, &facts, contact_id, p)?)
+        }
+        _ => None,
+    };
+    call_store::save(
+        tx,
+        scope,
+        &e.call_id,
+        &facts,
+        contact_id,
+        outcome.as_ref(),
+        now,
+    )?;
+    if let (Some(o), Some(contact)) = (&outcome, contact_id) {
+        let status = calls::next_lead_status(
+            leads::status(tx, scope, contact)?,
+            o.booked,
+            p.booking_intent,
+        );
+        leads::record_call(
+            tx,
+            scope,
+            contact,
+            &leads::CallOutcome {
+                status,
+                score: o.lead_score.unwrap_or(0),
+                tier: o.lead_tier.unwrap_or(Tier::Cold),
+                services: &o.services,
+                contacted_at: facts.ended_at.unwrap_or(now),
+            },
+            now,
+        )?;
     }
     Ok(())
 }
 
-/// The ended call's outcome: booking link, value, lead score; and its contact's lead status.
-fn finish(
+/// What the ended call came to: the booking made on it, its value, its lead score.
+fn outcome(
     tx: &Transaction<'_>,
     scope: &OrgScope,
-    row_id: i64,
+    row: Option<i64>,
+    occurred_at: i64,
     facts: &CallFacts,
     contact_id: Option<i64>,
     p: &Prepared,
-    now: i64,
-) -> AppResult<()> {
+) -> AppResult<Outcome> {
     let booked = call_store::booked_appointment(tx, scope, &p.event.call_id)?;
     let booked_service = match booked {
         Some((_, service_id)) => Some(priced(&services::get(tx, scope, service_id)?)),
@@ -198,7 +237,7 @@ fn finish(
     };
     let (value_cents, services) = calls::pipeline_value(&p.mentioned, booked_service.as_ref());
     let returning_caller = match contact_id {
-        Some(c) => call_store::contact_called_before(tx, scope, c, row_id)?,
+        Some(c) => call_store::contact_called_before(tx, scope, c, row, occurred_at)?,
         None => false,
     };
     let signals = LeadSignals {
@@ -210,7 +249,7 @@ fn finish(
         returning_caller,
     };
     let score = lead::score(&signals);
-    let outcome = Outcome {
+    Ok(Outcome {
         booked: booked.is_some(),
         appointment_id: booked.map(|(id, _)| id),
         value_cents,
@@ -218,27 +257,5 @@ fn finish(
         lead_score: Some(score.total),
         lead_tier: Some(score.tier),
         score_json: Some(serde_json::to_string(&score).map_err(crate::error::AppError::internal)?),
-    };
-    call_store::set_outcome(tx, scope, row_id, &outcome)?;
-    if let Some(contact) = contact_id {
-        let status = calls::next_lead_status(
-            leads::status(tx, scope, contact)?,
-            outcome.booked,
-            p.booking_intent,
-        );
-        leads::record_call(
-            tx,
-            scope,
-            contact,
-            &leads::CallOutcome {
-                status,
-                score: score.total,
-                tier: score.tier,
-                services: &outcome.services,
-                contacted_at: facts.ended_at.unwrap_or(now),
-            },
-            now,
-        )?;
-    }
-    Ok(())
+    })
 }
