@@ -62,6 +62,68 @@ pub fn normalise_keywords(raw: &str) -> Vec<String> {
     out
 }
 
+/// A service as staff typed it, checked: a name of 1–80 characters, a price of at least zero
+/// (whole cents), a duration of 5–720 minutes and at most 30 normalised keywords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDraft {
+    pub name: String,
+    pub price_cents: i64,
+    pub duration_minutes: u32,
+    pub keywords: Vec<String>,
+}
+
+impl ServiceDraft {
+    pub fn parse(name: &str, price: &str, duration: &str, keywords: &str) -> Result<Self, String> {
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err("The service name must be 1 to 80 characters".into());
+        }
+        let price_cents = parse_price_cents(price)
+            .ok_or_else(|| format!("“{}” is not a price like 400 or 1,250.50", price.trim()))?;
+        let duration_minutes = match duration.trim().parse::<u32>() {
+            Ok(m) if (5..=720).contains(&m) => m,
+            _ => return Err("The duration must be a whole number of minutes from 5 to 720".into()),
+        };
+        let keywords = normalise_keywords(keywords);
+        if keywords.len() > 30 || keywords.iter().any(|k| k.chars().count() > 60) {
+            return Err("Use at most 30 keywords of up to 60 characters each".into());
+        }
+        Ok(Self {
+            name,
+            price_cents,
+            duration_minutes,
+            keywords,
+        })
+    }
+}
+
+/// "400", "$1,250.50", "99.9" → cents; None for anything negative, malformed or absurd
+/// (above $10,000,000).
+pub fn parse_price_cents(raw: &str) -> Option<i64> {
+    let t = raw.trim().trim_start_matches('$').replace(',', "");
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || whole.len() > 8
+    {
+        return None;
+    }
+    let dollars: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let cents: i64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().ok()? * 10,
+        _ => frac.parse().ok()?,
+    };
+    let total = dollars.checked_mul(100)?.checked_add(cents)?;
+    (total <= 1_000_000_000).then_some(total)
+}
+
 /// The service the query most specifically names, if any.
 pub fn best_match(query: &str, services: &[ServiceTerms]) -> Option<usize> {
     let words = tokenize(query);
@@ -328,6 +390,28 @@ fn stem(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prices_and_service_drafts() {
+        use super::{parse_price_cents, ServiceDraft};
+        assert_eq!(parse_price_cents("400"), Some(40_000));
+        assert_eq!(parse_price_cents("$1,250.50"), Some(125_050));
+        assert_eq!(parse_price_cents("99.9"), Some(9_990));
+        assert_eq!(parse_price_cents(".5"), Some(50));
+        assert_eq!(parse_price_cents("0"), Some(0));
+        for bad in ["", "-5", "abc", "1.234", "1e3", "$", ".", "99999999999"] {
+            assert_eq!(parse_price_cents(bad), None, "{bad}");
+        }
+        let d =
+            ServiceDraft::parse("  Lip   Filler ", "650", "45", "Lips, LIP filler,lips").unwrap();
+        assert_eq!(d.name, "Lip Filler");
+        assert_eq!(d.price_cents, 65_000);
+        assert_eq!(d.keywords, vec!["lips", "lip filler"]);
+        assert!(ServiceDraft::parse("", "1", "30", "").is_err());
+        assert!(ServiceDraft::parse("X", "-1", "30", "").is_err());
+        assert!(ServiceDraft::parse("X", "1", "4", "").is_err());
+        assert!(ServiceDraft::parse("X", "1", "721", "").is_err());
+    }
+
     use super::*;
 
     type Owned<'a> = Vec<(&'a str, Vec<String>)>;

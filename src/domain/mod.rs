@@ -5,8 +5,10 @@
 
 pub mod calls;
 pub mod catalog;
+pub mod delivery;
 pub mod format;
 pub mod forwarding;
+pub mod ics;
 pub mod lead;
 pub mod phone;
 pub mod redact;

@@ -12,6 +12,7 @@ pub mod events;
 pub mod http;
 pub mod ingest;
 pub mod parse;
+pub mod sms_tools;
 pub mod tools;
 pub mod verify;
 
