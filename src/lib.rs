@@ -3,7 +3,7 @@
 //! - `app`: state, routers, `serve` — `config`: layered settings — `error`: errors by meaning
 //! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens — `keys`: key rotation
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
-//! - `jobs`: background loops — `voice`: the Vapi-facing side
+//! - `jobs`: background loops — `voice`: the Vapi-facing side — `integrations`: Vapi API client
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
 //! - `backup`: the backup set, encrypted backups, restore — `diagnostics`: the health report
 

@@ -28,7 +28,7 @@
 //!   Each service is listed once, in the order of its first counted mention.
 
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One catalogue entry as the matcher sees it.
 #[derive(Debug, Clone, Copy)]
@@ -145,8 +145,10 @@ pub fn best_match(query: &str, services: &[ServiceTerms]) -> Option<usize> {
 
 /// Every service mentioned in `text`, once each, in order of first mention.
 pub fn mentioned(text: &str, services: &[ServiceTerms]) -> Vec<usize> {
-    let words = tokenize(text);
     let index = TermIndex::build(services);
+    // A transcript is long and most of its words cannot be part of any term: those are kept
+    // only as placeholders (they still separate the words around them).
+    let words = tokenize_keeping(text, Some(&index.first_letters));
     // (spec, start, len, service)
     let mut hits: Vec<(Spec, usize, usize, usize)> = Vec::new();
     for start in 0..words.len() {
@@ -222,11 +224,14 @@ struct Term {
 /// Terms bucketed by first word so a transcript is scanned once.
 struct TermIndex {
     by_first: HashMap<String, Vec<Term>>,
+    /// The first letter of every word of every term.
+    first_letters: HashSet<char>,
 }
 
 impl TermIndex {
     fn build(services: &[ServiceTerms]) -> Self {
         let mut by_first: HashMap<String, Vec<Term>> = HashMap::new();
+        let mut first_letters = HashSet::new();
         for (service, s) in services.iter().enumerate() {
             let terms = std::iter::once(s.name).chain(s.keywords.iter().map(String::as_str));
             for raw in terms {
@@ -235,6 +240,7 @@ impl TermIndex {
                 let key = first.stem.clone();
                 let spec = (toks.len(), toks.iter().map(|t| t.letters).sum());
                 let words: Vec<String> = toks.into_iter().map(|t| t.stem).collect();
+                first_letters.extend(words.iter().filter_map(|w| w.chars().next()));
                 let bucket = by_first.entry(key).or_default();
                 if !bucket
                     .iter()
@@ -248,7 +254,10 @@ impl TermIndex {
                 }
             }
         }
-        TermIndex { by_first }
+        TermIndex {
+            by_first,
+            first_letters,
+        }
     }
 
     /// Terms that match `words` starting at `start`.
@@ -278,6 +287,12 @@ struct Token {
 /// Splits into lowercase, accent-folded words; apostrophes join ("don't"),
 /// a possessive "'s" is dropped, everything else separates.
 fn tokenize(text: &str) -> Vec<Token> {
+    tokenize_keeping(text, None)
+}
+
+/// [`tokenize`]; with `keep`, a word whose first letter is not in it becomes a placeholder
+/// token (empty stem, which matches no term word) without being stemmed.
+fn tokenize_keeping(text: &str, keep: Option<&HashSet<char>>) -> Vec<Token> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut chars = text.chars().peekable();
@@ -293,16 +308,26 @@ fn tokenize(text: &str) -> Vec<Token> {
             // Apostrophe inside a word: keep joining, but mark possessives.
             cur.push('\'');
         } else {
-            flush(&mut cur, &mut out);
+            flush(&mut cur, &mut out, keep);
         }
     }
-    flush(&mut cur, &mut out);
+    flush(&mut cur, &mut out, keep);
     out
 }
 
-fn flush(cur: &mut String, out: &mut Vec<Token>) {
+fn flush(cur: &mut String, out: &mut Vec<Token>, keep: Option<&HashSet<char>>) {
     if cur.is_empty() {
         return;
+    }
+    if let (Some(keep), Some(first)) = (keep, cur.chars().next()) {
+        if !keep.contains(&first) {
+            out.push(Token {
+                stem: String::new(),
+                letters: 0,
+            });
+            cur.clear();
+            return;
+        }
     }
     let mut word = std::mem::take(cur);
     if word.ends_with("'s") {
@@ -520,6 +545,12 @@ mod tests {
         );
         let shared: Owned = vec![("Chemical", kw("peel")), ("Other", kw("peel"))];
         assert_eq!(mentioned("a peel", &terms(&shared)), vec![0]);
+        // Words that can start no term still keep the others apart.
+        assert_eq!(ments("my nose, the surgery was fine"), Vec::<&str>::new());
+        assert_eq!(
+            ments("a nose surgery and a boob job"),
+            vec!["Rhinoplasty", "Breast Augmentation"]
+        );
     }
 
     #[test]

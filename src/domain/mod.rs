@@ -3,6 +3,7 @@
 //! catalogue matcher, transcript redaction, SMS text and segments, lead scoring and carrier
 //! call-forwarding codes. Nothing here imports the rest of the crate.
 
+pub mod calls;
 pub mod catalog;
 pub mod delivery;
 pub mod format;

@@ -284,6 +284,53 @@ pub async fn update_assistant(config: &Config, id: &str, body: &Value) -> Result
         .map(|_| ())
 }
 
+/// An outbound call to start (a call-back).
+pub struct OutboundCall<'a> {
+    pub assistant_id: &'a str,
+    pub phone_number_id: &'a str,
+    /// E.164.
+    pub customer_number: &'a str,
+    pub customer_name: Option<&'a str>,
+}
+
+/// A call Vapi accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedCall {
+    pub id: String,
+    /// Vapi's status for the new call, normally `queued`.
+    pub status: Option<String>,
+}
+
+/// Vapi caps `customer.name` at 40 characters.
+const MAX_CUSTOMER_NAME: usize = 40;
+
+/// `POST /call`: Vapi calls the customer with the given assistant from the given number. Not
+/// retried: after a failure the call may still have been placed, and a retry could ring the
+/// patient twice.
+pub async fn create_call(
+    config: &Config,
+    call_to: &OutboundCall<'_>,
+) -> Result<CreatedCall, VapiError> {
+    let mut customer = json!({ "number": call_to.customer_number });
+    if let Some(name) = call_to
+        .customer_name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        customer["name"] = Value::from(name.chars().take(MAX_CUSTOMER_NAME).collect::<String>());
+    }
+    let body = json!({
+        "assistantId": call_to.assistant_id,
+        "phoneNumberId": call_to.phone_number_id,
+        "customer": customer,
+    });
+    let answer = call(config, Method::POST, "/call", Some(&body)).await?;
+    Ok(CreatedCall {
+        id: id_of(&answer)?,
+        status: answer["status"].as_str().map(str::to_string),
+    })
+}
+
 /// An id Vapi gave us, checked before it goes into a path.
 fn path_segment(id: &str) -> Result<&str, VapiError> {
     let ok = !id.is_empty()

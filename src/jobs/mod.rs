@@ -4,6 +4,7 @@
 //! functions directly after moving the manual clock, so nothing waits on wall time.
 
 pub mod backups;
+pub mod calls;
 pub mod maintenance;
 pub mod outbox;
 pub mod retention;
@@ -20,6 +21,14 @@ use tokio::sync::Notify;
 
 /// Starts every background job; they stop when `stop` turns true.
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
+    every(
+        state,
+        stop.clone(),
+        "calls",
+        Duration::from_secs(30),
+        None,
+        |s| async move { calls::run_due(&s).await.map(|_| ()) },
+    );
     every(
         state,
         stop.clone(),

@@ -19,6 +19,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0003_messaging.sql"),
     ),
     (
+        "0004_calls",
+        include_str!("../../migrations/0004_calls.sql"),
+    ),
+    (
         "0005_appliance_status",
         include_str!("../../migrations/0005_appliance_status.sql"),
     ),

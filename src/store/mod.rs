@@ -2,12 +2,16 @@
 //! connection (`synchronous=FULL`, every write transaction `BEGIN IMMEDIATE`), all used off the
 //! async threads. Tenant queries take an [`OrgScope`] first; only authentication code mints one.
 
+pub mod api_tokens;
 pub mod appliance;
 pub mod appointments;
 pub mod audit;
 pub mod booking_texts;
+pub mod call_events;
+pub mod calls;
 pub mod checkpointer;
 pub mod contacts;
+pub mod leads;
 pub mod messages;
 pub mod migrate;
 pub mod opt_outs;
@@ -25,6 +29,7 @@ pub mod vapi_secrets;
 pub mod vapi_tools;
 pub mod vapi_twilio_sync;
 pub mod verification;
+pub mod voice_agent;
 pub mod writer;
 
 pub use scope::OrgScope;

@@ -5,6 +5,7 @@
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::voice::dispatch::{run_once, ToolCtx};
+use crate::voice::events;
 use crate::voice::parse::{self, Inbound, ParseError, ToolReply};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -37,7 +38,7 @@ async fn answer(mut ctx: ToolCtx, inbound: Inbound) -> AppResult<Response> {
             let outcome = run_once(&mut ctx, "", &name, args).await;
             Ok(Json(parse::function_call_response(&outcome.as_outcome())).into_response())
         }
-        // Call events are acknowledged at once.
+        // The tools route refuses events before getting here.
         Inbound::Event { .. } => Ok(Json(json!({})).into_response()),
     }
 }
@@ -63,8 +64,10 @@ pub async fn webhook(
     body: Bytes,
 ) -> AppResult<Response> {
     let ctx = ToolCtx::authenticate(&state, &headers, &body).await?;
-    let inbound = parse::parse_webhook(&body).map_err(bad_body)?;
-    answer(ctx, inbound).await
+    match parse::parse_webhook(&body).map_err(bad_body)? {
+        Inbound::Event { kind, message, .. } => events::answer(&ctx, &kind, message, &body).await,
+        inbound => answer(ctx, inbound).await,
+    }
 }
 
 /// The original product's one-shot booking route.

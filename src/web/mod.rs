@@ -2,6 +2,8 @@
 //! that a tunnel may expose.
 
 pub mod account;
+pub mod api;
+pub mod api_tokens;
 pub mod appointments;
 pub mod auth;
 pub mod backups;
@@ -140,6 +142,23 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
+        // Call intelligence: call settings, API tokens and the JSON API.
+        .route("/settings/voice/calls", post(voice_settings::save_calls))
+        .route(
+            "/settings/api-tokens",
+            get(api_tokens::show).post(api_tokens::create),
+        )
+        .route("/settings/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route("/api/calls", get(api::calls::list))
+        .route("/api/calls/{id}", get(api::calls::get))
+        .route("/api/contacts", get(api::contacts::list))
+        .route("/api/contacts/stats", get(api::contacts::stats))
+        .route("/api/contacts/{id}", get(api::contacts::get))
+        .route(
+            "/api/contacts/{id}/call-back",
+            post(api::contacts::call_back),
+        )
+        .route("/api/dashboard/stats", get(api::stats::dashboard))
         // Whole-appliance pages: backups and diagnostics.
         .route("/settings/backups", get(backups::show))
         .route("/settings/backups/now", post(backups::back_up_now))
