@@ -1,5 +1,5 @@
 //! Retention: off by default; when set, a pass clears content older than N days by the
-//! clock in every clinic and audits it; "not available" until the calls table exists.
+//! clock in every clinic and audits it: call transcripts, conversations and recording links.
 
 mod support;
 
@@ -16,7 +16,7 @@ const PROBE: &[Target] = &[Target {
 }];
 
 #[tokio::test]
-async fn off_by_default_and_not_available_without_calls() {
+async fn off_by_default_and_clears_old_calls_when_on() {
     let app = TestApp::spawn().await;
     assert_eq!(retention::run_due(&app.state).await.unwrap(), Outcome::Off);
     let on = TestApp::spawn_with(Options {
@@ -24,9 +24,37 @@ async fn off_by_default_and_not_available_without_calls() {
         ..Options::default()
     })
     .await;
+    let now = on.state.clock.now().timestamp();
+    let conn = rusqlite::Connection::open(on.config.db_path()).unwrap();
+    for (age_days, transcript) in [(31, "old call"), (29, "recent call")] {
+        conn.execute(
+            "INSERT INTO calls (org_id, status, ended_at, transcript, messages_json, recording_url, created_at, updated_at)
+             VALUES (?1, 'ended', ?2, ?3, '[]', 'https://storage.vapi.ai/rec.wav', ?2, ?2)",
+            (on.a.org_id, now - age_days * 86_400, transcript),
+        )
+        .unwrap();
+    }
+    drop(conn);
     assert_eq!(
         retention::run_due(&on.state).await.unwrap(),
-        Outcome::NotAvailable
+        Outcome::Purged(vec![OrgPurge {
+            org_id: on.a.org_id,
+            rows: 1
+        }])
+    );
+    assert_eq!(
+        on.query_i64(
+            "SELECT COUNT(*) FROM calls WHERE transcript IS NULL AND recording_url IS NULL AND messages_json IS NULL",
+            &[]
+        ),
+        1
+    );
+    assert_eq!(
+        on.query_i64(
+            "SELECT COUNT(*) FROM calls WHERE transcript = 'recent call'",
+            &[]
+        ),
+        1
     );
 }
 

@@ -3,9 +3,8 @@
 //! rows themselves stay (the call happened, its outcome and value still count); only the
 //! content columns are set to NULL.
 //!
-//! What is cleared is a list of [`Target`]s, so the rule lives in one place. The calls table
-//! arrives with the call-intelligence work; until it is listed in [`CALL_CONTENT`], retention
-//! reports itself as not available.
+//! What is cleared is a list of [`Target`]s ([`CALL_CONTENT`]), so the rule lives in one place;
+//! in a database without those tables retention reports itself as not available.
 
 use super::audit::{self, Actor, Event};
 use super::OrgScope;
@@ -22,9 +21,25 @@ pub struct Target {
     pub clear: &'static [&'static str],
 }
 
-/// Everything retention clears. To be filled in when the calls table lands (see the module
-/// docs): the calls' transcript, messages and recording URLs, and the raw event bodies.
-pub const CALL_CONTENT: &[Target] = &[];
+/// Everything retention clears: each call's transcript, conversation and recording links
+/// (measured from the call's end), and the kept raw event bodies (from their arrival).
+pub const CALL_CONTENT: &[Target] = &[
+    Target {
+        table: "calls",
+        at_column: "ended_at",
+        clear: &[
+            "transcript",
+            "messages_json",
+            "recording_url",
+            "stereo_recording_url",
+        ],
+    },
+    Target {
+        table: "call_events",
+        at_column: "received_at",
+        clear: &["body"],
+    },
+];
 
 /// What one clinic lost in a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +152,11 @@ mod tests {
         let mut conn = db();
         let tx = conn.transaction().unwrap();
         assert_eq!(purge_system(&tx, NOTES, 100, 30, 200).unwrap(), None);
-        assert_eq!(purge_system(&tx, CALL_CONTENT, 100, 30, 200).unwrap(), None);
+        // The calls tables exist in every migrated database.
+        assert_eq!(
+            purge_system(&tx, CALL_CONTENT, 100, 30, 200).unwrap(),
+            Some(vec![])
+        );
     }
 
     #[test]
