@@ -1,5 +1,5 @@
-//! Retention: off by default; when set, a pass clears content older than N days by the
-//! clock in every clinic and audits it; "not available" until the calls table exists.
+//! Retention: off by default; when set, a pass clears call content older than N days by the
+//! clock in every clinic and audits it.
 
 mod support;
 
@@ -16,7 +16,7 @@ const PROBE: &[Target] = &[Target {
 }];
 
 #[tokio::test]
-async fn off_by_default_and_not_available_without_calls() {
+async fn off_by_default_and_clears_call_content_when_set() {
     let app = TestApp::spawn().await;
     assert_eq!(retention::run_due(&app.state).await.unwrap(), Outcome::Off);
     let on = TestApp::spawn_with(Options {
@@ -26,8 +26,31 @@ async fn off_by_default_and_not_available_without_calls() {
     .await;
     assert_eq!(
         retention::run_due(&on.state).await.unwrap(),
-        Outcome::NotAvailable
+        Outcome::Purged(vec![])
     );
+    // A real call: after 31 days what was said and the recording go; the outcome stays.
+    let secret = on.vapi_secret(on.a.org_id);
+    let body = support::calls::report(
+        "old-call",
+        "+14155550123",
+        &[("User", "I'd like to book botox.")],
+        120.0,
+    );
+    assert_eq!(on.webhook(&secret, &body).await.0, 200);
+    on.clock.advance(Duration::days(31));
+    assert_eq!(
+        retention::run_due(&on.state).await.unwrap(),
+        Outcome::Purged(vec![OrgPurge {
+            org_id: on.a.org_id,
+            rows: 1
+        }])
+    );
+    let org = on.a.org_id;
+    for column in ["transcript", "messages_json", "summary", "recording_url"] {
+        assert_eq!(on.call_text(org, "old-call", column), None, "{column}");
+    }
+    assert_eq!(on.call_i64(org, "old-call", "value_cents"), Some(40_000));
+    assert!(on.call_i64(org, "old-call", "lead_score").is_some());
 }
 
 #[tokio::test]

@@ -3,9 +3,8 @@
 //! rows themselves stay (the call happened, its outcome and value still count); only the
 //! content columns are set to NULL.
 //!
-//! What is cleared is a list of [`Target`]s, so the rule lives in one place. The calls table
-//! arrives with the call-intelligence work; until it is listed in [`CALL_CONTENT`], retention
-//! reports itself as not available.
+//! What is cleared is a list of [`Target`]s ([`CALL_CONTENT`]), so the rule lives in one
+//! place; in a database without those tables retention reports itself as not available.
 
 use super::audit::{self, Actor, Event};
 use super::OrgScope;
@@ -22,9 +21,28 @@ pub struct Target {
     pub clear: &'static [&'static str],
 }
 
-/// Everything retention clears. To be filled in when the calls table lands (see the module
-/// docs): the calls' transcript, messages and recording URLs, and the raw event bodies.
-pub const CALL_CONTENT: &[Target] = &[];
+/// Everything retention clears: what was said on a call (transcript, messages, summary,
+/// structured data) and where it was recorded, measured from when the call happened; and the
+/// body of a kept call event that was never processed, from when it arrived.
+pub const CALL_CONTENT: &[Target] = &[
+    Target {
+        table: "calls",
+        at_column: "occurred_at",
+        clear: &[
+            "transcript",
+            "messages_json",
+            "summary",
+            "structured_data_json",
+            "recording_url",
+            "stereo_recording_url",
+        ],
+    },
+    Target {
+        table: "call_events",
+        at_column: "received_at",
+        clear: &["body"],
+    },
+];
 
 /// What one clinic lost in a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +155,11 @@ mod tests {
         let mut conn = db();
         let tx = conn.transaction().unwrap();
         assert_eq!(purge_system(&tx, NOTES, 100, 30, 200).unwrap(), None);
-        assert_eq!(purge_system(&tx, CALL_CONTENT, 100, 30, 200).unwrap(), None);
+        // The calls tables exist (migration 0004): nothing old enough, nothing purged.
+        assert_eq!(
+            purge_system(&tx, CALL_CONTENT, 100, 30, 200).unwrap(),
+            Some(vec![])
+        );
     }
 
     #[test]
