@@ -204,9 +204,11 @@ async fn a_stale_status_never_moves_an_ended_call_back() {
 }
 
 #[tokio::test]
-async fn a_three_minute_botox_call_that_books_is_a_hot_booked_lead() {
+async fn a_three_minute_botox_call_that_books_is_a_hot_booked_lead_and_alerts_once() {
     let app = TestApp::spawn().await;
     let s = app.vapi_secret(app.a.org_id);
+    app.set_twilio(app.a.org_id);
+    set_agent(&app, app.a.org_id, "hot_lead_alert_phone = '+14155550999'").await;
     // The assistant holds and books during the call (the tool calls carry REF_CALL).
     let hold = data(
         &app.tool(
@@ -274,10 +276,104 @@ async fn a_three_minute_botox_call_that_books_is_a_hot_booked_lead() {
         ),
         1
     );
-    // The same report again changes nothing.
-    post_all(&app, &s, &[body]).await;
+    // One alert to the owner's phone, saying who, what, how hot and that they booked.
+    app.drain_outbox().await;
+    let alerts = || -> Vec<String> {
+        app.texts()
+            .into_iter()
+            .filter(|(to, _)| to == "+14155550999")
+            .map(|(_, body)| body)
+            .collect()
+    };
+    let sent = alerts();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    for part in [
+        "Dana Lee",
+        "+14155550123",
+        "Botox",
+        &format!("{score}/100"),
+        "Booked",
+    ] {
+        assert!(sent[0].contains(part), "{part} missing from {}", sent[0]);
+    }
+    // The same report again changes nothing and sends nothing.
+    post_all(&app, &s, std::slice::from_ref(&body)).await;
+    app.drain_outbox().await;
     assert_eq!(calls_count(&app), 1);
     assert_eq!(app.call_i64(org, REF_CALL, "lead_score"), Some(score));
+    assert_eq!(alerts().len(), 1);
+    // Even processed a second time (its kept event gone), the call alerts once.
+    rusqlite::Connection::open(app.config.db_path())
+        .unwrap()
+        .execute("DELETE FROM call_events", [])
+        .unwrap();
+    post_all(&app, &s, &[body]).await;
+    app.drain_outbox().await;
+    assert_eq!(alerts().len(), 1);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'hot_lead_alert'",
+            &[]
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn calls_under_the_threshold_and_clinics_without_an_alert_phone_send_no_alert() {
+    let app = TestApp::spawn().await;
+    app.set_twilio(app.a.org_id);
+    app.set_twilio(app.b.org_id);
+    let s = app.vapi_secret(app.a.org_id);
+    set_agent(
+        &app,
+        app.a.org_id,
+        "hot_lead_alert_phone = '+14155550999', hot_lead_threshold = 90",
+    )
+    .await;
+    // Wants to book (25), botox (10), three minutes (10): 45, under this clinic's 90.
+    let under = report(
+        "w-1",
+        "+14155550123",
+        &[("User", "I'd like to book botox, I'm so excited.")],
+        180.0,
+    );
+    post_all(&app, &s, &[under]).await;
+    assert_eq!(app.call_i64(app.a.org_id, "w-1", "lead_score"), Some(45));
+    // Org B has no alert phone.
+    let b = app.vapi_secret(app.b.org_id);
+    let hot_b = report(
+        "b-hot",
+        "+14155550123",
+        &[("User", "Book botox please")],
+        300.0,
+    );
+    post_all(&app, &b, &[hot_b]).await;
+    app.drain_outbox().await;
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'hot_lead_alert'",
+            &[]
+        ),
+        0
+    );
+    // A lower threshold applies to the next call.
+    set_agent(&app, app.a.org_id, "hot_lead_threshold = 30").await;
+    let next = report(
+        "w-2",
+        "+14155550123",
+        &[("User", "Can I book botox?")],
+        180.0,
+    );
+    post_all(&app, &s, &[next]).await;
+    app.drain_outbox().await;
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'hot_lead_alert' AND call_id = 'w-2' AND org_id = ?1",
+            &[&app.a.org_id]
+        ),
+        1
+    );
 }
 
 #[tokio::test]

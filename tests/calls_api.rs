@@ -612,3 +612,89 @@ async fn call_backs_start_through_vapi_with_clear_errors() {
     assert_eq!(res.status(), 404);
     assert_eq!(app.vapi.requests_to("/call").len(), 2);
 }
+
+#[tokio::test]
+async fn staff_notes_and_lead_status_are_changed_by_staff_or_token_and_audited() {
+    let app = TestApp::spawn().await;
+    seed(&app).await;
+    let contact = contact_id(&app, "+14155550111");
+    let (staff, csrf) = app.signed_in(app.a.staff_email).await;
+    let patch = |client: &reqwest::Client, id: i64, body: Value, csrf: Option<&str>| {
+        let mut req = client
+            .patch(app.url(&format!("/api/contacts/{id}")))
+            .json(&body);
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        req.send()
+    };
+    let res = patch(
+        &staff,
+        contact,
+        json!({"staff_notes": "Prefers mornings", "lead_status": "contacted"}),
+        Some(&csrf),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let c: Value = res.json().await.unwrap();
+    assert_eq!(
+        (c["staff_notes"].as_str(), c["lead_status"].as_str()),
+        (Some("Prefers mornings"), Some("contacted"))
+    );
+    for (body, want) in [
+        (json!({"lead_status": "vip"}), 422),
+        (json!({"staff_notes": "x".repeat(4001)}), 422),
+        (json!({"colour": "red"}), 422),
+    ] {
+        let res = patch(&staff, contact, body.clone(), Some(&csrf))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), want, "{body}");
+    }
+    assert_eq!(
+        patch(&staff, contact, json!({}), None)
+            .await
+            .unwrap()
+            .status(),
+        400,
+        "CSRF"
+    );
+    let theirs = contact_id(&app, "+447700900123");
+    let res = patch(
+        &staff,
+        theirs,
+        json!({"staff_notes": "mine now"}),
+        Some(&csrf),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM contacts WHERE staff_notes IS NOT NULL",
+            &[]
+        ),
+        1
+    );
+    // An empty note clears it.
+    let res = patch(&staff, contact, json!({"staff_notes": ""}), Some(&csrf))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM contacts WHERE staff_notes IS NOT NULL",
+            &[]
+        ),
+        0
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'contact.updated' AND org_id = ?1 AND detail NOT LIKE '%mornings%'",
+            &[&app.a.org_id]
+        ),
+        2,
+        "audited, without the note's text"
+    );
+}

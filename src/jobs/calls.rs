@@ -54,8 +54,11 @@ pub async fn run_due(state: &AppState) -> AppResult<usize> {
                 }
             })
             .await?;
-        if kept == Kept::Processed {
+        if let Kept::Processed { alert_queued } = kept {
             processed += 1;
+            if alert_queued {
+                super::outbox::wake(state);
+            }
         }
     }
     Ok(processed)

@@ -182,3 +182,46 @@ pub fn record_call_back(
     )?;
     Ok(())
 }
+
+/// The longest staff note kept.
+pub const MAX_NOTES: usize = 4000;
+
+/// What staff may change on a lead; `None` leaves a field as it is, an empty note clears it.
+pub struct StaffChange<'a> {
+    pub staff_notes: Option<&'a str>,
+    pub status: Option<LeadStatus>,
+}
+
+/// Applies a staff change to one of the org's contacts; NotFound for any other id.
+pub fn update_by_staff(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    id: i64,
+    change: &StaffChange<'_>,
+    now: i64,
+) -> AppResult<()> {
+    let notes = change.staff_notes.map(str::trim);
+    if notes.is_some_and(|n| n.chars().count() > MAX_NOTES) {
+        return Err(AppError::Validation(format!(
+            "staff_notes may be at most {MAX_NOTES} characters"
+        )));
+    }
+    let changed = tx.execute(
+        "UPDATE contacts SET
+             staff_notes = CASE WHEN ?3 THEN NULLIF(?4, '') ELSE staff_notes END,
+             lead_status = COALESCE(?5, lead_status), updated_at = ?6
+         WHERE org_id = ?1 AND id = ?2",
+        params![
+            scope.org_id(),
+            id,
+            notes.is_some(),
+            notes,
+            change.status.map(LeadStatus::as_str),
+            now
+        ],
+    )?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}

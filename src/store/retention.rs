@@ -3,8 +3,8 @@
 //! rows themselves stay (the call happened, its outcome and value still count); only the
 //! content columns are set to NULL.
 //!
-//! What is cleared is a list of [`Target`]s ([`CALL_CONTENT`]), so the rule lives in one place;
-//! in a database without those tables retention reports itself as not available.
+//! What is cleared is a list of [`Target`]s ([`CALL_CONTENT`]), so the rule lives in one
+//! place; in a database without those tables retention reports itself as not available.
 
 use super::audit::{self, Actor, Event};
 use super::OrgScope;
@@ -21,15 +21,18 @@ pub struct Target {
     pub clear: &'static [&'static str],
 }
 
-/// Everything retention clears: each call's transcript, conversation and recording links
-/// (measured from the call's end), and the kept raw event bodies (from their arrival).
+/// Everything retention clears: what was said on a call (transcript, messages, summary,
+/// structured data) and where it was recorded, measured from when the call happened; and the
+/// body of a kept call event that was never processed, from when it arrived.
 pub const CALL_CONTENT: &[Target] = &[
     Target {
         table: "calls",
-        at_column: "ended_at",
+        at_column: "occurred_at",
         clear: &[
             "transcript",
             "messages_json",
+            "summary",
+            "structured_data_json",
             "recording_url",
             "stereo_recording_url",
         ],
@@ -152,7 +155,7 @@ mod tests {
         let mut conn = db();
         let tx = conn.transaction().unwrap();
         assert_eq!(purge_system(&tx, NOTES, 100, 30, 200).unwrap(), None);
-        // The calls tables exist in every migrated database.
+        // The calls tables exist (migration 0004): nothing old enough, nothing purged.
         assert_eq!(
             purge_system(&tx, CALL_CONTENT, 100, 30, 200).unwrap(),
             Some(vec![])

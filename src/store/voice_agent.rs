@@ -75,3 +75,10 @@ pub fn update(tx: &Transaction<'_>, scope: &OrgScope, s: &AgentSettings) -> AppR
     )?;
     Ok(())
 }
+
+/// Where and from which score hot leads are texted: (threshold, the clinic's alert phone).
+pub fn hot_lead_alert(conn: &Connection, scope: &OrgScope) -> AppResult<(u8, Option<String>)> {
+    Ok(conn
+        .prepare_cached("SELECT hot_lead_threshold, hot_lead_alert_phone FROM orgs WHERE id = ?1")?
+        .query_row([scope.org_id()], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}

@@ -119,9 +119,13 @@ async fn keep(ctx: &ToolCtx, kind: &str, message: Value, raw: &[u8]) -> AppResul
     };
     let dedupe = p.dedupe_key(raw);
     let scope = ctx.scope;
-    ctx.state
+    let kept = ctx
+        .state
         .db
         .write(move |tx| ingest::keep_and_process(tx, &scope, &p, &dedupe, now))
         .await?;
+    if let ingest::Kept::Processed { alert_queued: true } = kept {
+        crate::jobs::outbox::wake(&ctx.state);
+    }
     Ok(())
 }

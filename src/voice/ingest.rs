@@ -13,10 +13,12 @@ use crate::domain::calls::{self, CallFacts, PricedService};
 use crate::domain::catalog;
 use crate::domain::lead::{self, LeadSignals, Tier};
 use crate::domain::redact;
+use crate::domain::sms;
 use crate::error::AppResult;
 use crate::store::calls::Outcome;
+use crate::store::outbox::{self, NewSms, Purpose};
 use crate::store::services::{self, Service};
-use crate::store::{call_events, calls as call_store, contacts, leads, OrgScope};
+use crate::store::{call_events, calls as call_store, contacts, leads, voice_agent, OrgScope};
 use crate::voice::call_event::{self, CallEvent, Dedupe, EventKind};
 use rusqlite::Transaction;
 use serde_json::Value;
@@ -97,8 +99,8 @@ fn priced(s: &Service) -> PricedService {
 /// What became of one delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kept {
-    /// Kept and processed.
-    Processed,
+    /// Kept and processed; `alert_queued` when it queued a hot-lead text (wake the sender).
+    Processed { alert_queued: bool },
     /// The same event was kept before; nothing was done.
     Duplicate,
     /// Kept, but processing failed; the calls job will retry it.
@@ -142,10 +144,10 @@ pub fn process_kept(
 ) -> AppResult<Kept> {
     tx.execute_batch("SAVEPOINT process_event")?;
     match apply(tx, scope, p, now) {
-        Ok(()) => {
+        Ok(alert_queued) => {
             tx.execute_batch("RELEASE process_event")?;
             call_events::mark_processed(tx, scope, event_id, now)?;
-            Ok(Kept::Processed)
+            Ok(Kept::Processed { alert_queued })
         }
         Err(e) => {
             tx.execute_batch("ROLLBACK TO process_event; RELEASE process_event")?;
@@ -162,8 +164,9 @@ pub fn process_kept(
     }
 }
 
-/// Folds the event into its call and, for the report, works out what the call came to.
-fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppResult<()> {
+/// Folds the event into its call and, for the report, works out what the call came to and
+/// queues the hot-lead alert. Returns whether an alert was queued.
+fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppResult<bool> {
     let e = &p.event;
     let existing = call_store::find_by_vapi_id(tx, scope, &e.call_id)?;
     let (stored, linked, row, created_at) = match existing {
@@ -197,7 +200,10 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
         outcome.as_ref(),
         now,
     )?;
-    if let (Some(o), Some(contact)) = (&outcome, contact_id) {
+    let Some(o) = &outcome else {
+        return Ok(false);
+    };
+    if let Some(contact) = contact_id {
         let status = calls::next_lead_status(
             leads::status(tx, scope, contact)?,
             o.booked,
@@ -217,7 +223,56 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
             now,
         )?;
     }
-    Ok(())
+    queue_hot_lead_alert(tx, scope, p, &facts, contact_id, o, now)
+}
+
+/// One text to the clinic's alert phone when the call scored at least the clinic's hot-lead
+/// threshold. Exactly once per call: the outbox refuses a second `hot_lead:{call id}`, so even
+/// a report processed again (a retry after a failure) sends nothing more.
+fn queue_hot_lead_alert(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    p: &Prepared,
+    facts: &CallFacts,
+    contact_id: Option<i64>,
+    o: &Outcome,
+    now: i64,
+) -> AppResult<bool> {
+    let (threshold, phone) = voice_agent::hot_lead_alert(tx, scope)?;
+    let (Some(score), Some(to)) = (o.lead_score, phone) else {
+        return Ok(false);
+    };
+    if score < threshold {
+        return Ok(false);
+    }
+    let name = match contact_id {
+        Some(c) => leads::get(tx, scope, c)?.name,
+        None => p.event.customer_name.clone(),
+    };
+    let body = sms::hot_lead_alert_text(
+        name.as_deref(),
+        facts.customer_number.as_deref().unwrap_or(""),
+        o.services.first().map(String::as_str),
+        score,
+        o.booked,
+    );
+    let dedupe = format!("hot_lead:{}", p.event.call_id);
+    let queued = outbox::enqueue(
+        tx,
+        scope,
+        &NewSms {
+            to: &to,
+            body: &body,
+            purpose: Purpose::HotLeadAlert,
+            contact_id,
+            appointment_id: o.appointment_id,
+            call_id: Some(&p.event.call_id),
+            dedupe_key: Some(&dedupe),
+            send_after: now,
+        },
+        now,
+    )?;
+    Ok(queued.is_some())
 }
 
 /// What the ended call came to: the booking made on it, its value, its lead score.

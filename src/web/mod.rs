@@ -153,7 +153,10 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/api/calls/{id}", get(api::calls::get))
         .route("/api/contacts", get(api::contacts::list))
         .route("/api/contacts/stats", get(api::contacts::stats))
-        .route("/api/contacts/{id}", get(api::contacts::get))
+        .route(
+            "/api/contacts/{id}",
+            get(api::contacts::get).patch(api::contacts::update),
+        )
         .route(
             "/api/contacts/{id}/call-back",
             post(api::contacts::call_back),

@@ -1,5 +1,6 @@
 //! `GET /api/contacts` (filters `status`, `tier`; paging `limit`, `offset`),
-//! `GET /api/contacts/stats`, `GET /api/contacts/{id}` (with its latest calls) and
+//! `GET /api/contacts/stats`, `GET /api/contacts/{id}` (with its latest calls),
+//! `PATCH /api/contacts/{id}` (staff notes, lead status; audited) and
 //! `POST /api/contacts/{id}/call-back`.
 
 use super::auth::ApiCaller;
@@ -7,7 +8,9 @@ use super::{calls, choice, iso, paging, ListPage, Params};
 use crate::app::AppState;
 use crate::domain::calls::LeadStatus;
 use crate::domain::lead::Tier;
+use crate::error::AppError;
 use crate::error::AppResult;
+use crate::store::audit::{self, Event};
 use crate::store::calls::{self as call_store, CallFilter};
 use crate::store::leads::{self, Lead, LeadFilter, LeadStats};
 use crate::voice::call_back;
@@ -102,4 +105,60 @@ pub async fn call_back(
         .read(move |c| call_store::get(c, &scope, started.call_row_id))
         .await?;
     Ok((StatusCode::CREATED, Json(calls::summary(&row))))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactChange {
+    staff_notes: Option<String>,
+    lead_status: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    Json(change): Json<ContactChange>,
+) -> AppResult<Json<Value>> {
+    let status = match change.lead_status.as_deref() {
+        None => None,
+        Some(s) => Some(LeadStatus::parse(s.trim()).ok_or_else(|| {
+            AppError::Validation("lead_status must be one of new, contacted, booked or lost".into())
+        })?),
+    };
+    let (scope, actor, via) = (caller.scope, caller.actor(), caller.via());
+    let now = state.clock.now().timestamp();
+    let detail = format!(
+        "lead_status={} notes={} via {via}",
+        status.map_or("unchanged", LeadStatus::as_str),
+        if change.staff_notes.is_some() {
+            "changed"
+        } else {
+            "unchanged"
+        },
+    );
+    let lead = state
+        .db
+        .write(move |tx| {
+            let staff_change = leads::StaffChange {
+                staff_notes: change.staff_notes.as_deref(),
+                status,
+            };
+            leads::update_by_staff(tx, &scope, id, &staff_change, now)?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &actor,
+                    action: "contact.updated",
+                    object: &format!("contact:{id}"),
+                    detail: &detail,
+                    ip: None,
+                    at: now,
+                },
+            )?;
+            leads::get(tx, &scope, id)
+        })
+        .await?;
+    Ok(Json(view(&lead)))
 }
