@@ -206,12 +206,14 @@ pub fn place(
             continue;
         }
         let inserted = tx
-            .prepare_cached(
+            .prepare_cached(concat!(
                 "INSERT INTO appointments (org_id, provider_id, service_id, contact_id, start_at, end_at,
                      status, hold_expires_at, source, call_id, notes, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-            )?
-            .execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+                 RETURNING ",
+                columns!()
+            ))?
+            .query_row(params![
                 scope.org_id(),
                 provider_id,
                 req.service_id,
@@ -224,9 +226,9 @@ pub fn place(
                 req.call_id,
                 req.notes,
                 now
-            ]);
+            ], from_row);
         match inserted {
-            Ok(_) => return Ok(Placed::Placed(get(tx, scope, tx.last_insert_rowid())?)),
+            Ok(a) => return Ok(Placed::Placed(a)),
             Err(e) if is_unique_violation(&e) => continue,
             Err(e) => return Err(e.into()),
         }

@@ -1,8 +1,8 @@
 //! Contacts: the people who call, one per phone number per org.
 
 use super::OrgScope;
-use crate::error::{AppError, AppResult};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use crate::error::AppResult;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,16 +25,18 @@ pub fn upsert(
 ) -> AppResult<Contact> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     let email = email.map(str::trim).filter(|e| !e.is_empty());
-    tx.prepare_cached(
-        "INSERT INTO contacts (org_id, phone, name, email, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-         ON CONFLICT (org_id, phone) DO UPDATE SET
-             name = COALESCE(excluded.name, contacts.name),
-             email = COALESCE(excluded.email, contacts.email),
-             updated_at = excluded.updated_at",
-    )?
-    .execute(params![scope.org_id(), phone, name, email, now])?;
-    find_by_phone(tx, scope, phone)?.ok_or(AppError::NotFound)
+    // The upsert always writes the row (updated_at), so RETURNING always yields it.
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO contacts (org_id, phone, name, email, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (org_id, phone) DO UPDATE SET
+                 name = COALESCE(excluded.name, contacts.name),
+                 email = COALESCE(excluded.email, contacts.email),
+                 updated_at = excluded.updated_at
+             RETURNING id, phone, name, email",
+        )?
+        .query_row(params![scope.org_id(), phone, name, email, now], from_row)?)
 }
 
 pub fn find_by_phone(
@@ -46,13 +48,15 @@ pub fn find_by_phone(
         .prepare_cached(
             "SELECT id, phone, name, email FROM contacts WHERE org_id = ?1 AND phone = ?2",
         )?
-        .query_row(params![scope.org_id(), phone], |r| {
-            Ok(Contact {
-                id: r.get(0)?,
-                phone: r.get(1)?,
-                name: r.get(2)?,
-                email: r.get(3)?,
-            })
-        })
+        .query_row(params![scope.org_id(), phone], from_row)
         .optional()?)
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: r.get(0)?,
+        phone: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+    })
 }

@@ -14,6 +14,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_booking",
         include_str!("../../migrations/0002_booking.sql"),
     ),
+    (
+        "0006_appointments_live_span",
+        include_str!("../../migrations/0006_appointments_live_span.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {
