@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod booking_tools;
+pub mod call_locks;
 pub mod clinic_tools;
 pub mod common;
 pub mod dispatch;
