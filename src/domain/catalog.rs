@@ -65,16 +65,27 @@ pub fn normalise_keywords(raw: &str) -> Vec<String> {
 /// The service the query most specifically names, if any.
 pub fn best_match(query: &str, services: &[ServiceTerms]) -> Option<usize> {
     let words = tokenize(query);
-    let index = TermIndex::build(services);
+    if words.is_empty() {
+        return None;
+    }
+    // A query is a few words (and this runs on every booking call), so each term is looked
+    // for in it directly: building the first-word index `mentioned` uses for transcripts
+    // would cost more than it saves.
     let mut best: Option<(Spec, usize)> = None;
-    for start in 0..words.len() {
-        for term in index.candidates(&words, start) {
-            let better = match best {
-                None => true,
-                Some((spec, svc)) => term.spec > spec || (term.spec == spec && term.service < svc),
-            };
-            if better {
-                best = Some((term.spec, term.service));
+    for (service, s) in services.iter().enumerate() {
+        for raw in std::iter::once(s.name).chain(s.keywords.iter().map(String::as_str)) {
+            let term = tokenize(raw);
+            let found = !term.is_empty()
+                && words
+                    .windows(term.len())
+                    .any(|at| at.iter().zip(&term).all(|(w, t)| w.stem == t.stem));
+            if !found {
+                continue;
+            }
+            let spec = (term.len(), term.iter().map(|t| t.letters).sum());
+            // Services are visited in catalogue order, so on a tie the earlier one stays.
+            if best.is_none_or(|(b, _)| spec > b) {
+                best = Some((spec, service));
             }
         }
     }
