@@ -24,6 +24,11 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Serializes deliveries of the same tool call.
     pub tool_locks: Arc<crate::voice::dispatch::KeyedLocks>,
+    pub twilio: crate::integrations::twilio::Client,
+    /// Nudges the outbox sender when a text is queued.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Limits how often the last Vapi request is written down.
+    pub webhook_activity: Arc<web::webhook_activity::Throttle>,
 }
 
 /// A start-up failure, printed as one line naming the setting at fault.
@@ -62,6 +67,17 @@ impl App {
             .read_blocking(orgs::any_exists)
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let setup_token = needs_setup.then(|| crypto::random_token(24));
+        let now = clock.now().timestamp();
+        let interrupted = db
+            .write_blocking(move |tx| crate::store::outbox::mark_interrupted_system(tx, now))
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        if interrupted > 0 {
+            tracing::warn!(
+                texts = interrupted,
+                "texts were being sent when the server last stopped; they are marked interrupted and not re-sent"
+            );
+        }
+        let twilio = crate::integrations::twilio::Client::new(&config.twilio_api_base);
         Ok(App {
             state: AppState {
                 config: Arc::new(config),
@@ -71,6 +87,9 @@ impl App {
                 setup_token: Arc::new(Mutex::new(setup_token)),
                 throttle: Arc::new(LoginThrottle::default()),
                 tool_locks: Arc::default(),
+                twilio,
+                outbox_wake: Arc::default(),
+                webhook_activity: Arc::default(),
             },
             generated_master_key,
             _lock: lock,
@@ -153,6 +172,7 @@ pub fn open_store(config: &Config) -> Result<(Db, Vault), StartupError> {
             e
         ))
     })?;
+    let vault = crate::keys::finish_interrupted_rotation(config, &db, vault)?;
     Ok((db, vault))
 }
 
@@ -189,7 +209,7 @@ fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
 
 /// The full router for the main listener.
 pub fn router(state: AppState) -> Router {
-    web::webhook_routes()
+    web::webhook_routes(state.clone())
         .merge(web::dashboard_routes(state.clone()))
         .layer(axum::middleware::from_fn(web::middleware::frame))
         .with_state(state)
@@ -197,7 +217,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the webhook routes and probes: what a tunnel may reach.
 pub fn webhook_router(state: AppState) -> Router {
-    web::webhook_routes()
+    web::webhook_routes(state.clone())
         .layer(axum::middleware::from_fn(web::middleware::frame))
         .with_state(state)
 }

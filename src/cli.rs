@@ -2,12 +2,13 @@
 //! JSON object, printed as is with `--json` or as `key: value` lines otherwise.
 
 use crate::app::{open_store, StartupError};
+use crate::backup::{self, BackupSet};
 use crate::config::Config;
 use crate::crypto::{self, Vault};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::scope::{operator_default_scope, operator_scope};
-use crate::store::{self, check_integrity, migrate, orgs, staff, Db, OrgScope};
+use crate::store::{self, migrate, orgs, staff, twilio_credentials, Db, OrgScope};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::Path;
@@ -254,85 +255,74 @@ pub fn migrate_cmd(config: &Config) -> CliResult {
     Ok(json!({ "applied": versions, "current": true }))
 }
 
-/// `voxanne backup PATH`: an online, consistent copy, integrity-checked.
-pub fn backup(config: &Config, dest: &Path) -> CliResult {
-    let (db, _) = open_store(config)?;
-    db.backup_to(dest)?;
-    let size = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
-    Ok(json!({ "backup": dest.display().to_string(), "bytes": size, "integrity": "ok" }))
-}
-
-/// `voxanne restore PATH`: refuses while a server holds the data directory; keeps the
-/// replaced database beside it so nothing is lost.
-pub fn restore(config: &Config, src: &Path) -> CliResult {
-    if !src.is_file() {
-        return Err(CliError::Message(format!(
-            "{} is not a file",
-            src.display()
-        )));
-    }
-    check_integrity(src).map_err(|e| {
-        CliError::Message(format!(
-            "{} is not a usable backup: {}",
-            src.display(),
-            e.public_message_for_cli()
-        ))
-    })?;
-    {
-        let conn =
-            rusqlite::Connection::open_with_flags(src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|e| CliError::Message(format!("cannot open {}: {e}", src.display())))?;
-        conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|_| CliError::Message(format!("{} is not a Voxanne backup", src.display())))?;
-    }
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| CliError::Message(format!("VOXANNE_DATA_DIR: {e}")))?;
-    let _lock = crate::app::DataDirLock::acquire(&config.data_dir).map_err(|_| {
-        CliError::Message("a Voxanne server is running on this data directory; stop it first (systemctl stop voxanne)".into())
-    })?;
-    let db_path = config.db_path();
-    let staging = config.data_dir.join("voxanne.db.restoring");
-    std::fs::copy(src, &staging)
-        .map_err(|e| CliError::Message(format!("cannot copy the backup: {e}")))?;
-    let mut kept = None;
-    if db_path.exists() {
-        let aside = config.data_dir.join(format!(
-            "voxanne.db.before-restore-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-        ));
-        {
-            // Fold the WAL in first so the kept copy is complete on its own.
-            let conn = rusqlite::Connection::open(&db_path)
-                .map_err(|e| CliError::Message(e.to_string()))?;
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-                .map_err(|e| CliError::Message(e.to_string()))?;
+/// `voxanne backup [PATH]`: an online, consistent, integrity-checked copy. Without a path it
+/// goes into the backup set (`VOXANNE_BACKUP_DIR`, rotated to `VOXANNE_BACKUP_KEEP`);
+/// encrypted with the master key when `--encrypt` or `VOXANNE_BACKUP_ENCRYPT` says so.
+pub fn backup(config: &Config, dest: Option<&Path>, encrypt: bool) -> CliResult {
+    let (db, vault) = open_store(config)?;
+    let key = (encrypt || config.backup.encrypt).then(|| vault.file_key());
+    let (path, removed) = match dest {
+        Some(dest) => {
+            backup::copy_to(&db, key, &config.data_dir, dest)?;
+            (dest.to_path_buf(), vec![])
         }
-        std::fs::rename(&db_path, &aside)
-            .map_err(|e| CliError::Message(format!("cannot move the old database aside: {e}")))?;
-        kept = Some(aside.display().to_string());
-    }
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(config.data_dir.join(format!("voxanne.db{suffix}")));
-    }
-    std::fs::rename(&staging, &db_path)
-        .map_err(|e| CliError::Message(format!("cannot put the backup in place: {e}")))?;
-    Ok(json!({ "restored_from": src.display().to_string(), "previous_database_kept_at": kept }))
+        None => {
+            let set = BackupSet::new(&config.backup.dir);
+            let keep = config.backup.keep as usize;
+            let taken = set.take_now(&db, key, &config.data_dir, chrono::Utc::now(), keep)?;
+            (taken.path, taken.removed)
+        }
+    };
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    Ok(json!({
+        "backup": path.display().to_string(),
+        "bytes": size,
+        "encrypted": key.is_some(),
+        "integrity": "ok",
+        "rotated_out": removed,
+    }))
 }
 
-/// `voxanne check`: the resolved configuration (secrets redacted) and what is still missing.
-pub fn check(config: &Config) -> CliResult {
+/// `voxanne restore PATH [--key-file F]`: refuses while a server holds the data directory;
+/// keeps the replaced database beside it so nothing is lost.
+pub fn restore(config: &Config, src: &Path, key_file: Option<&Path>) -> CliResult {
+    let restored = backup::restore::run(config, src, key_file)?;
+    Ok(serde_json::to_value(restored).map_err(AppError::internal)?)
+}
+
+/// `voxanne check [--online]`: the resolved configuration (secrets redacted) and what is
+/// still missing; with `--online`, also the diagnostics report, whose `problems` make the
+/// command exit 1.
+pub fn check(config: &Config, online: bool) -> CliResult {
     let settings: serde_json::Map<String, Value> = config
         .describe()
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "config_file": config.source_file.as_ref().map(|p| p.display().to_string()),
         "settings": settings,
         "missing": config.missing_for_full_operation(),
-    }))
+    });
+    if online {
+        let (db, _) = open_store(config)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Message(format!("cannot start the runtime: {e}")))?;
+        let report = runtime.block_on(crate::diagnostics::gather(
+            db,
+            std::sync::Arc::new(config.clone()),
+            chrono::Utc::now(),
+        ))?;
+        let mut diagnostics = serde_json::to_value(&report).map_err(AppError::internal)?;
+        if let Some(map) = diagnostics.as_object_mut() {
+            map.remove("problems");
+        }
+        out["problems"] = json!(report.problems);
+        out["diagnostics"] = diagnostics;
+    }
+    Ok(out)
 }
 
 /// Prints a result as one JSON object, or as readable lines.
@@ -390,5 +380,126 @@ pub fn vapi_show(config: &Config, org: Option<i64>) -> CliResult {
         "secret_header": "X-Vapi-Secret",
         "secret": secret,
         "public_url_configured": config.public_url.is_some(),
+    }))
+}
+
+/// `voxanne twilio set`: stores an org's Twilio credentials, encrypted.
+pub fn twilio_set(
+    config: &Config,
+    org: Option<i64>,
+    input: &twilio_credentials::Input<'_>,
+) -> CliResult {
+    let creds = twilio_credentials::validate(input, &config.default_country)?;
+    let (db, vault) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let at = now();
+    db.write_blocking(move |tx| {
+        twilio_credentials::set(tx, &vault, &scope, &creds, at)?;
+        audit::record(
+            tx,
+            &scope,
+            &Event {
+                actor: &Actor::System("cli"),
+                action: "twilio.credentials_set",
+                object: &format!("org:{}", scope.org_id()),
+                detail: "",
+                ip: None,
+                at,
+            },
+        )
+    })?;
+    twilio_show(config, org)
+}
+
+/// `voxanne twilio show`: an org's Twilio set-up, secrets redacted.
+pub fn twilio_show(config: &Config, org: Option<i64>) -> CliResult {
+    let (db, _) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let summary = db.read_blocking(|c| twilio_credentials::summary(c, &scope))?;
+    Ok(match summary {
+        Some(s) => json!({
+            "org_id": scope.org_id(),
+            "configured": true,
+            "account_sid": s.account_sid,
+            "api_key_sid": s.key_sid,
+            "secret": format!("***{}", s.secret_last4),
+            "from_number": s.from_number,
+            "messaging_service_sid": s.messaging_service_sid,
+        }),
+        None => json!({"org_id": scope.org_id(), "configured": false}),
+    })
+}
+
+/// `voxanne keys rotate`: re-seals every stored secret under a new master key.
+pub fn keys_rotate(config: &Config, new_key_file: Option<&Path>) -> CliResult {
+    let done = crate::keys::rotate(config, new_key_file)?;
+    let next_step = match &done.retired_key_file {
+        Some(retired) => format!(
+            "The new key is in use. Back it up now, replacing the old copy. Keep {} only as long as you keep backups taken before this rotation (they need it), then delete it.",
+            retired.display()
+        ),
+        None => format!(
+            "Before starting the server, set VOXANNE_MASTER_KEY_FILE={} and remove VOXANNE_MASTER_KEY from the configuration: the stored secrets no longer open with the old key. Keep the old key only for backups taken before this rotation.",
+            done.key_file.display()
+        ),
+    };
+    Ok(json!({
+        "resealed": done.resealed,
+        "master_key_file": done.key_file.display().to_string(),
+        "retired_key_file": done.retired_key_file.as_ref().map(|p| p.display().to_string()),
+        "next_step": next_step,
+    }))
+}
+
+/// `voxanne vapi sync-tools`: registers the tools with Vapi and links them to the assistant
+/// (saved first when `--assistant` is given). Fails when the sync does.
+pub fn vapi_sync_tools(config: &Config, org: Option<i64>, assistant: Option<&str>) -> CliResult {
+    use crate::store::vapi_tools;
+    let assistant = assistant
+        .map(vapi_tools::parse_assistant_id)
+        .transpose()?
+        .flatten();
+    let (db, vault) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    if let Some(id) = assistant {
+        db.write_blocking(move |tx| {
+            vapi_tools::set_assistant(tx, &scope, Some(&id), now())?;
+            audit::record(
+                tx,
+                &scope,
+                &cli_event(
+                    "settings.vapi_assistant_set",
+                    &format!("org:{}", scope.org_id()),
+                    &format!("assistant={id}"),
+                ),
+            )
+        })?;
+    }
+    let deps = crate::jobs::vapi_tools::Deps {
+        config: std::sync::Arc::new(config.clone()),
+        db: db.clone(),
+        vault,
+        clock: std::sync::Arc::new(crate::clock::SystemClock),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Message(format!("cannot start the runtime: {e}")))?;
+    let state = runtime.block_on(crate::jobs::vapi_tools::sync_tools(&deps, scope))?;
+    let tools = db.read_blocking(|c| vapi_tools::registered(c, &scope))?;
+    if state.status != "synced" {
+        return Err(CliError::Message(
+            state
+                .detail
+                .unwrap_or_else(|| "the tool sync failed".into()),
+        ));
+    }
+    Ok(json!({
+        "org_id": scope.org_id(),
+        "status": state.status,
+        "detail": state.detail,
+        "assistant_id": state.assistant_id,
+        "native_calendar_tools": state.native_tools,
+        "tools": tools.iter().map(|t| json!({"name": t.name, "vapi_id": t.vapi_id})).collect::<Vec<_>>(),
     }))
 }

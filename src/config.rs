@@ -7,6 +7,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::backup::schedule::BackupTime;
+
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/voxanne/voxanne.conf";
 
 /// A value that must never reach a log line or a page.
@@ -49,8 +51,23 @@ pub struct Config {
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
     pub default_country: String,
+    /// Texts per destination number per hour, per clinic; more are refused (and audited).
+    pub sms_hourly_cap: i64,
+    pub backup: BackupSettings,
+    /// Call transcripts and recording links older than this many days are purged; `None` keeps them.
+    pub retention_days: Option<u32>,
     /// Which file the values came from, if any (for `voxanne check`).
     pub source_file: Option<PathBuf>,
+}
+
+/// Where backups go, when scheduled ones run, how many are kept and whether they are encrypted.
+#[derive(Debug, Clone)]
+pub struct BackupSettings {
+    pub dir: PathBuf,
+    /// `None`: no scheduled backups (`VOXANNE_BACKUP_TIME=off`).
+    pub schedule: Option<BackupTime>,
+    pub keep: u32,
+    pub encrypt: bool,
 }
 
 /// A setting that could not be used, named so the installer knows what to fix.
@@ -85,6 +102,13 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("VOXANNE_SESSION_IDLE_MINUTES", Some("30"), false),
     ("VOXANNE_SESSION_MAX_HOURS", Some("12"), false),
     ("VOXANNE_DEFAULT_COUNTRY", Some("US"), false),
+    ("VOXANNE_SMS_HOURLY_CAP", Some("10"), false),
+    // Backups and retention. The backup directory defaults to DATA_DIR/backups.
+    ("VOXANNE_BACKUP_DIR", None, false),
+    ("VOXANNE_BACKUP_TIME", Some("03:30"), false),
+    ("VOXANNE_BACKUP_KEEP", Some("7"), false),
+    ("VOXANNE_BACKUP_ENCRYPT", Some("false"), false),
+    ("VOXANNE_RETENTION_DAYS", Some("off"), false),
 ];
 
 impl Config {
@@ -156,8 +180,37 @@ impl Config {
                 format!("“{country}” is not a two-letter country code like US"),
             ));
         }
+        let data_dir = PathBuf::from(required("VOXANNE_DATA_DIR")?);
+        let backup = BackupSettings {
+            dir: get("VOXANNE_BACKUP_DIR")?
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("backups")),
+            schedule: BackupTime::parse(&required("VOXANNE_BACKUP_TIME")?)
+                .map_err(|m| ConfigError::new("VOXANNE_BACKUP_TIME", m))?,
+            keep: parse_range(
+                "VOXANNE_BACKUP_KEEP",
+                &required("VOXANNE_BACKUP_KEEP")?,
+                1,
+                3650,
+            )? as u32,
+            encrypt: parse_bool(
+                "VOXANNE_BACKUP_ENCRYPT",
+                &required("VOXANNE_BACKUP_ENCRYPT")?,
+            )?,
+        };
+        let retention_days = match required("VOXANNE_RETENTION_DAYS")?
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "off" | "" => None,
+            days => Some(
+                parse_range("VOXANNE_RETENTION_DAYS", days, 1, 36_500)
+                    .map_err(|e| ConfigError::new(e.setting, format!("{} (or off)", e.message)))?
+                    as u32,
+            ),
+        };
         Ok(Self {
-            data_dir: PathBuf::from(required("VOXANNE_DATA_DIR")?),
+            data_dir,
             listen,
             public_url,
             webhook_listen,
@@ -180,6 +233,14 @@ impl Config {
                 24 * 30,
             )?,
             default_country: country,
+            sms_hourly_cap: parse_range(
+                "VOXANNE_SMS_HOURLY_CAP",
+                &required("VOXANNE_SMS_HOURLY_CAP")?,
+                1,
+                1000,
+            )?,
+            backup,
+            retention_days,
             source_file: None,
         })
     }
@@ -242,6 +303,28 @@ impl Config {
             (
                 "VOXANNE_DEFAULT_COUNTRY".into(),
                 self.default_country.clone(),
+            ),
+            (
+                "VOXANNE_BACKUP_DIR".into(),
+                self.backup.dir.display().to_string(),
+            ),
+            (
+                "VOXANNE_BACKUP_TIME".into(),
+                self.backup
+                    .schedule
+                    .map(|t| t.describe())
+                    .unwrap_or_else(|| "off".into()),
+            ),
+            ("VOXANNE_BACKUP_KEEP".into(), self.backup.keep.to_string()),
+            (
+                "VOXANNE_BACKUP_ENCRYPT".into(),
+                self.backup.encrypt.to_string(),
+            ),
+            (
+                "VOXANNE_RETENTION_DAYS".into(),
+                self.retention_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "off".into()),
             ),
         ]
     }
@@ -314,6 +397,17 @@ fn parse_base_url(key: &str, v: &str) -> Result<String, ConfigError> {
         _ => Err(ConfigError::new(
             key,
             format!("“{v}” is not an http(s) URL like https://clinic.example.com"),
+        )),
+    }
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        other => Err(ConfigError::new(
+            key,
+            format!("“{other}” is not true or false"),
         )),
     }
 }
@@ -413,6 +507,39 @@ mod tests {
         assert_eq!(parsed["VOXANNE_LISTEN"], "0.0.0.0:9000");
         assert_eq!(parsed["VOXANNE_LOG"], "debug");
         assert!(parse_env_file("just words").is_err());
+    }
+
+    #[test]
+    fn backup_and_retention_settings() {
+        let c = Config::from_values(&values(&[("VOXANNE_DATA_DIR", "/srv/vx")])).unwrap();
+        assert_eq!(c.backup.dir, PathBuf::from("/srv/vx/backups"));
+        assert_eq!(
+            c.backup.schedule.map(|t| t.describe()).as_deref(),
+            Some("03:30")
+        );
+        assert_eq!((c.backup.keep, c.backup.encrypt), (7, false));
+        assert_eq!(c.retention_days, None);
+        let c = Config::from_values(&values(&[
+            ("VOXANNE_BACKUP_DIR", "/mnt/nas/vx"),
+            ("VOXANNE_BACKUP_TIME", "off"),
+            ("VOXANNE_BACKUP_KEEP", "30"),
+            ("VOXANNE_BACKUP_ENCRYPT", "yes"),
+            ("VOXANNE_RETENTION_DAYS", "90"),
+        ]))
+        .unwrap();
+        assert_eq!(c.backup.dir, PathBuf::from("/mnt/nas/vx"));
+        assert!(c.backup.schedule.is_none());
+        assert_eq!((c.backup.keep, c.backup.encrypt), (30, true));
+        assert_eq!(c.retention_days, Some(90));
+        for (key, bad) in [
+            ("VOXANNE_BACKUP_TIME", "half past three"),
+            ("VOXANNE_BACKUP_KEEP", "0"),
+            ("VOXANNE_BACKUP_ENCRYPT", "maybe"),
+            ("VOXANNE_RETENTION_DAYS", "-5"),
+        ] {
+            let err = Config::from_values(&values(&[(key, bad)])).unwrap_err();
+            assert_eq!(err.setting, key, "{bad}");
+        }
     }
 
     #[test]

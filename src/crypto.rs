@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 pub const MASTER_KEY_FILE: &str = "master.key";
+/// A rotation's new key, waiting beside the old one until the database is re-sealed.
+pub const NEXT_MASTER_KEY_FILE: &str = "master.key.next";
 const VAULT_VERSION: u8 = 1;
 
 /// Encrypts and decrypts secrets at rest. The associated data names what a ciphertext belongs
@@ -20,6 +22,7 @@ const VAULT_VERSION: u8 = 1;
 #[derive(Clone)]
 pub struct Vault {
     cipher: Aes256Gcm,
+    file_key: FileKey,
 }
 
 impl std::fmt::Debug for Vault {
@@ -58,36 +61,24 @@ impl Vault {
     pub fn from_key(key: &[u8; 32]) -> Self {
         Self {
             cipher: Aes256Gcm::new(key.into()),
+            file_key: FileKey::from_master(key),
         }
+    }
+
+    /// The key that seals whole files (encrypted backups) under this master key.
+    pub fn file_key(&self) -> &FileKey {
+        &self.file_key
     }
 
     /// Loads the master key from configuration, else from `DATA_DIR/master.key`, creating that
     /// file (mode 0600) on first start. Returns the vault and whether a key was just generated.
     pub fn load_or_create(config: &Config) -> Result<(Self, bool), ConfigError> {
-        if let Some(secret) = &config.master_key {
-            let key = decode_key(secret.expose())
-                .map_err(|m| ConfigError::new("VOXANNE_MASTER_KEY", m))?;
+        if let Some(key) = configured_master_key(config)? {
             return Ok((Self::from_key(&key), false));
         }
         let path = config.data_dir.join(MASTER_KEY_FILE);
-        if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                ConfigError::new(
-                    "VOXANNE_MASTER_KEY_FILE",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-            let key = decode_key(text.trim()).map_err(|m| {
-                ConfigError::new(
-                    "VOXANNE_MASTER_KEY_FILE",
-                    format!("{}: {m}", path.display()),
-                )
-            })?;
-            return Ok((Self::from_key(&key), false));
-        }
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        write_private(&path, &hex::encode(key)).map_err(|e| {
+        let key = generate_key();
+        write_key_file(&path, &key).map_err(|e| {
             ConfigError::new(
                 "VOXANNE_DATA_DIR",
                 format!("cannot write {}: {e}", path.display()),
@@ -143,6 +134,78 @@ impl Vault {
     }
 }
 
+/// The key for whole files (backups), derived from the master key with HMAC-SHA256 under a
+/// fixed label, so file ciphertexts and vault ciphertexts never share a key. Its id (a second
+/// derivation, not the key) is written in a file's header so that a restore can say "wrong
+/// key" rather than "corrupt file".
+#[derive(Clone)]
+pub struct FileKey {
+    cipher: Aes256Gcm,
+    id: [u8; 8],
+}
+
+impl std::fmt::Debug for FileKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileKey(id {})", hex::encode(self.id))
+    }
+}
+
+impl FileKey {
+    pub fn from_master(master: &[u8; 32]) -> Self {
+        let key = derive(master, b"voxanne/file-key/v1");
+        let id = derive(master, b"voxanne/file-key-id/v1");
+        let mut short = [0u8; 8];
+        short.copy_from_slice(&id[..8]);
+        Self {
+            cipher: Aes256Gcm::new((&key).into()),
+            id: short,
+        }
+    }
+
+    pub fn id(&self) -> [u8; 8] {
+        self.id
+    }
+
+    pub fn cipher(&self) -> &Aes256Gcm {
+        &self.cipher
+    }
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of any length, so this cannot fail for a 32-byte key.
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(master).expect("HMAC accepts a key of any length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+/// The master key from configuration, else from `DATA_DIR/master.key`; `None` when neither
+/// exists yet (nothing is created here).
+pub fn configured_master_key(config: &Config) -> Result<Option<[u8; 32]>, ConfigError> {
+    if let Some(secret) = &config.master_key {
+        return decode_key(secret.expose())
+            .map(Some)
+            .map_err(|m| ConfigError::new("VOXANNE_MASTER_KEY", m));
+    }
+    let path = config.data_dir.join(MASTER_KEY_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        ConfigError::new(
+            "VOXANNE_MASTER_KEY_FILE",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    decode_key(text.trim()).map(Some).map_err(|m| {
+        ConfigError::new(
+            "VOXANNE_MASTER_KEY_FILE",
+            format!("{}: {m}", path.display()),
+        )
+    })
+}
+
 /// Accepts 64 hex characters or base64 of exactly 32 bytes.
 pub fn decode_key(text: &str) -> Result<[u8; 32], String> {
     let text = text.trim();
@@ -161,6 +224,26 @@ pub fn decode_key(text: &str) -> Result<[u8; 32], String> {
             b.len()
         )
     })
+}
+
+/// A fresh random 32-byte key.
+pub fn generate_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    key
+}
+
+/// Writes `key` as hex to a new file readable by its owner only (0600), flushed to disk.
+/// Refuses to overwrite an existing file.
+pub fn write_key_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
+    write_private(path, &hex::encode(key))
+}
+
+/// Reads a key file written by [`write_key_file`] (or by hand: 64 hex or base64).
+pub fn read_key_file(path: &Path) -> Result<[u8; 32], String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    decode_key(text.trim()).map_err(|m| format!("{}: {m}", path.display()))
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -216,6 +299,15 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A uniformly random code of `digits` decimal digits (leading zeros kept), from the OS RNG.
+pub fn random_digits(digits: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..digits)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
+}
+
 /// SHA-256 of a token, hex: what we store instead of session ids and API tokens.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -252,6 +344,20 @@ mod tests {
         let other = Vault::from_key(&[8u8; 32]);
         assert!(other.decrypt_str(&slot(1, "1"), &sealed).is_err());
         assert!(vault.decrypt_str(&slot(1, "1"), &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn file_key_is_derived_not_the_master_key() {
+        let master = [7u8; 32];
+        let a = FileKey::from_master(&master);
+        assert_eq!(a.id(), FileKey::from_master(&master).id());
+        assert_ne!(a.id(), FileKey::from_master(&[8u8; 32]).id());
+        // The vault's key cannot open what the file key sealed.
+        let nonce = Nonce::from_slice(&[0u8; 12]);
+        let sealed = a.cipher().encrypt(nonce, &b"backup"[..]).unwrap();
+        assert!(Aes256Gcm::new((&master).into())
+            .decrypt(nonce, sealed.as_slice())
+            .is_err());
     }
 
     #[test]

@@ -1,19 +1,24 @@
 //! Voxanne: an AI receptionist appliance for clinics, in one binary.
 //!
 //! - `app`: state, routers, `serve` — `config`: layered settings — `error`: errors by meaning
-//! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens
+//! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens — `keys`: key rotation
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
-//! - `jobs`: background loops — `voice`: the Vapi-facing side
+//! - `jobs`: background loops — `voice`: the Vapi-facing side — `integrations`: Vapi API client
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
+//! - `backup`: the backup set, encrypted backups, restore — `diagnostics`: the health report
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod diagnostics;
 pub mod domain;
 pub mod error;
+pub mod integrations;
 pub mod jobs;
+pub mod keys;
 pub mod store;
 pub mod voice;
 pub mod web;

@@ -58,20 +58,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a consistent, integrity-checked copy of the database (safe while serving)
+    /// Write a consistent, integrity-checked copy of the database (safe while serving); without
+    /// PATH, into the backup directory, keeping the newest VOXANNE_BACKUP_KEEP
     Backup {
-        path: PathBuf,
+        path: Option<PathBuf>,
+        /// Encrypt with the master key (always on when VOXANNE_BACKUP_ENCRYPT=true)
+        #[arg(long)]
+        encrypt: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Replace the database with a backup (the server must be stopped)
+    /// Replace the database with a backup, plain or encrypted (the server must be stopped)
     Restore {
         path: PathBuf,
+        /// The master key the backup was encrypted with, when it is not this appliance's
+        /// (also installed as the appliance's key)
+        #[arg(long)]
+        key_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
-    /// Print the resolved configuration (secrets hidden) and what is missing
+    /// Print the resolved configuration (secrets hidden) and what is missing; with --online,
+    /// also the diagnostics report (database, backups, webhooks, Twilio and Vapi reachability)
     Check {
+        #[arg(long)]
+        online: bool,
         #[arg(long)]
         json: bool,
     },
@@ -82,6 +93,63 @@ enum Command {
         #[command(subcommand)]
         action: VapiAction,
     },
+    /// The clinic's own Twilio account, for texts
+    Twilio {
+        #[command(subcommand)]
+        action: TwilioAction,
+    },
+    /// The master key that seals stored secrets
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Re-seal every stored secret under a new master key (stop the server first)
+    Rotate {
+        /// Where to write the new key, when VOXANNE_MASTER_KEY comes from the configuration
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TwilioAction {
+    /// Store the account SID, auth token (or API key) and the number texts come from
+    Set {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        account_sid: String,
+        /// File holding the auth token ("-" for standard input)
+        #[arg(long, conflicts_with = "api_key_secret_file")]
+        auth_token_file: Option<PathBuf>,
+        /// API key SID (SK...), used instead of the auth token
+        #[arg(long, requires = "api_key_secret_file")]
+        api_key_sid: Option<String>,
+        /// File holding the API key secret ("-" for standard input)
+        #[arg(long, requires = "api_key_sid")]
+        api_key_secret_file: Option<PathBuf>,
+        /// The SMS-capable Twilio number texts come from, e.g. +14155550100
+        #[arg(long)]
+        from: Option<String>,
+        /// A messaging service SID (MG...), used instead of a From number
+        #[arg(long)]
+        messaging_service_sid: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stored set-up with secrets redacted
+    Show {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -90,6 +158,16 @@ enum VapiAction {
     Show {
         #[arg(long)]
         org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register the tools with Vapi (VAPI_PRIVATE_KEY) and link them to the org's assistant
+    SyncTools {
+        #[arg(long)]
+        org: Option<i64>,
+        /// The Vapi assistant to link the tools to (saved for the org)
+        #[arg(long)]
+        assistant: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -261,17 +339,82 @@ fn main() -> ExitCode {
             UserAction::List { org, json } => (cli::user_list(&config, org), json),
         },
         Command::Migrate { json } => (cli::migrate_cmd(&config), json),
-        Command::Backup { path, json } => (cli::backup(&config, &path), json),
-        Command::Restore { path, json } => (cli::restore(&config, &path), json),
-        Command::Check { json } => (cli::check(&config), json),
+        Command::Backup {
+            path,
+            encrypt,
+            json,
+        } => (cli::backup(&config, path.as_deref(), encrypt), json),
+        Command::Restore {
+            path,
+            key_file,
+            json,
+        } => (cli::restore(&config, &path, key_file.as_deref()), json),
+        Command::Check { online, json } => (cli::check(&config, online), json),
         Command::Vapi {
             action: VapiAction::Show { org, json },
         } => (cli::vapi_show(&config, org), json),
+        Command::Vapi {
+            action:
+                VapiAction::SyncTools {
+                    org,
+                    assistant,
+                    json,
+                },
+        } => (
+            cli::vapi_sync_tools(&config, org, assistant.as_deref()),
+            json,
+        ),
+        Command::Keys {
+            action: KeysAction::Rotate { new_key_file, json },
+        } => (cli::keys_rotate(&config, new_key_file.as_deref()), json),
+        Command::Twilio {
+            action: TwilioAction::Show { org, json },
+        } => (cli::twilio_show(&config, org), json),
+        Command::Twilio {
+            action:
+                TwilioAction::Set {
+                    org,
+                    account_sid,
+                    auth_token_file,
+                    api_key_sid,
+                    api_key_secret_file,
+                    from,
+                    messaging_service_sid,
+                    json,
+                },
+        } => {
+            let secret = match auth_token_file.or(api_key_secret_file) {
+                Some(path) => cli::read_secret_file(&path),
+                None => Err(cli::CliError::Message(
+                    "give --auth-token-file, or --api-key-sid with --api-key-secret-file".into(),
+                )),
+            };
+            let result = secret.and_then(|secret| {
+                cli::twilio_set(
+                    &config,
+                    org,
+                    &voxanne::store::twilio_credentials::Input {
+                        account_sid: &account_sid,
+                        key_sid: api_key_sid.as_deref(),
+                        secret: &secret,
+                        from_number: from.as_deref(),
+                        messaging_service_sid: messaging_service_sid.as_deref(),
+                    },
+                )
+            });
+            (result, json)
+        }
     };
     match result {
         Ok(value) => {
             cli::print(&value, json);
-            ExitCode::SUCCESS
+            // `check --online` lists what needs attention; monitoring reads the exit status.
+            let problems = value.get("problems").and_then(|p| p.as_array());
+            if problems.is_some_and(|p| !p.is_empty()) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => fail(e),
     }

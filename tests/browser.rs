@@ -26,6 +26,9 @@ async fn owner_signs_in_and_saves_booking_rules_in_a_real_browser() {
     browser.fill("#email", app.a.owner_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
+    // Owners land on the first area of the dashboard.
+    browser.wait_for_text("h1", "Appointments").await.unwrap();
+    browser.goto(&app.url("/settings")).await.unwrap();
     browser.wait_for_text("h1", "Settings").await.unwrap();
     assert!(browser.source().await.unwrap().contains("Alpha Clinic"));
 
@@ -61,6 +64,76 @@ async fn owner_signs_in_and_saves_booking_rules_in_a_real_browser() {
         }
         browser.set_window_width(1280, 900).await.unwrap();
     }
+    assert!(!browser.alert_present().await.unwrap());
+    browser.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn owner_adds_and_archives_a_service_and_reads_messages_in_a_real_browser() {
+    let Some(browser) = Browser::launch().await.expect("browser launch") else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.set_twilio(app.a.org_id);
+    let s = app.vapi_secret(app.a.org_id);
+    app.tool(
+        &s,
+        "b1",
+        "book_appointment",
+        serde_json::json!({"date": "2026-06-17", "time": "10:00", "service": "Botox",
+                           "patientName": "\"><img src=x onerror=alert(1)>", "patientPhone": "+14155550123"}),
+    )
+    .await
+    .unwrap();
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", app.a.owner_email).await.unwrap();
+    browser.fill("#password", PASSWORD).await.unwrap();
+    browser.click("button[type=submit]").await.unwrap();
+    browser.wait_for_text("h1", "Appointments").await.unwrap();
+    browser.goto(&app.url("/services")).await.unwrap();
+    browser.fill("#name", "Chemical Peel").await.unwrap();
+    browser.fill("#price", "180").await.unwrap();
+    browser.fill("#keywords", "peel, peels").await.unwrap();
+    browser
+        .click("form[action='/services'] button")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(".notice", "Service added")
+        .await
+        .unwrap();
+    let id = app.query_i64(
+        "SELECT id FROM services WHERE name = 'Chemical Peel' AND price_cents = 18000",
+        &[],
+    );
+    browser
+        .click(&format!("form[action='/services/{id}/archive'] button"))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(".notice", "Service archived")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.query_i64("SELECT active FROM services WHERE id = ?1", &[&id]),
+        0
+    );
+    for (path, name) in [("/services", "services"), ("/messages", "messages")] {
+        browser.goto(&app.url(path)).await.unwrap();
+        for width in [1280, 390] {
+            browser.set_window_width(width, 900).await.unwrap();
+            browser
+                .screenshot(&artifact(&format!("{name}-{width}.png")))
+                .await
+                .unwrap();
+        }
+        browser.set_window_width(1280, 900).await.unwrap();
+    }
+    assert!(browser
+        .source()
+        .await
+        .unwrap()
+        .contains("confirmed for Wednesday, June 17 at 10:00 AM"));
     assert!(!browser.alert_present().await.unwrap());
     browser.quit().await.unwrap();
 }

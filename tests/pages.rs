@@ -44,7 +44,14 @@ async fn every_route_sends_security_headers() {
         assert_headers(&res, path);
     }
     let (owner, csrf) = app.signed_in(app.a.owner_email).await;
-    for path in ["/settings", "/settings/staff", "/account", "/no-such-page"] {
+    for path in [
+        "/settings",
+        "/settings/staff",
+        "/settings/backups",
+        "/settings/diagnostics",
+        "/account",
+        "/no-such-page",
+    ] {
         let res = owner.get(app.url(path)).send().await.unwrap();
         assert_headers(&res, path);
         assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
@@ -71,7 +78,7 @@ async fn webhook_listener_never_serves_the_dashboard() {
             .status(),
         200
     );
-    for path in ["/login", "/settings", "/setup", "/"] {
+    for path in ["/login", "/settings", "/setup", "/", "/settings/backups"] {
         assert_eq!(
             reqwest::get(app.webhook_url(path)).await.unwrap().status(),
             404,

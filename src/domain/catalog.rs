@@ -28,7 +28,7 @@
 //!   Each service is listed once, in the order of its first counted mention.
 
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One catalogue entry as the matcher sees it.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +60,68 @@ pub fn normalise_keywords(raw: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// A service as staff typed it, checked: a name of 1–80 characters, a price of at least zero
+/// (whole cents), a duration of 5–720 minutes and at most 30 normalised keywords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDraft {
+    pub name: String,
+    pub price_cents: i64,
+    pub duration_minutes: u32,
+    pub keywords: Vec<String>,
+}
+
+impl ServiceDraft {
+    pub fn parse(name: &str, price: &str, duration: &str, keywords: &str) -> Result<Self, String> {
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err("The service name must be 1 to 80 characters".into());
+        }
+        let price_cents = parse_price_cents(price)
+            .ok_or_else(|| format!("“{}” is not a price like 400 or 1,250.50", price.trim()))?;
+        let duration_minutes = match duration.trim().parse::<u32>() {
+            Ok(m) if (5..=720).contains(&m) => m,
+            _ => return Err("The duration must be a whole number of minutes from 5 to 720".into()),
+        };
+        let keywords = normalise_keywords(keywords);
+        if keywords.len() > 30 || keywords.iter().any(|k| k.chars().count() > 60) {
+            return Err("Use at most 30 keywords of up to 60 characters each".into());
+        }
+        Ok(Self {
+            name,
+            price_cents,
+            duration_minutes,
+            keywords,
+        })
+    }
+}
+
+/// "400", "$1,250.50", "99.9" → cents; None for anything negative, malformed or absurd
+/// (above $10,000,000).
+pub fn parse_price_cents(raw: &str) -> Option<i64> {
+    let t = raw.trim().trim_start_matches('$').replace(',', "");
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || whole.len() > 8
+    {
+        return None;
+    }
+    let dollars: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let cents: i64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().ok()? * 10,
+        _ => frac.parse().ok()?,
+    };
+    let total = dollars.checked_mul(100)?.checked_add(cents)?;
+    (total <= 1_000_000_000).then_some(total)
 }
 
 /// The service the query most specifically names, if any.
@@ -94,8 +156,10 @@ pub fn best_match(query: &str, services: &[ServiceTerms]) -> Option<usize> {
 
 /// Every service mentioned in `text`, once each, in order of first mention.
 pub fn mentioned(text: &str, services: &[ServiceTerms]) -> Vec<usize> {
-    let words = tokenize(text);
     let index = TermIndex::build(services);
+    // A transcript is long and most of its words cannot be part of any term: those are kept
+    // only as placeholders (they still separate the words around them).
+    let words = tokenize_keeping(text, Some(&index.first_letters));
     // (spec, start, len, service)
     let mut hits: Vec<(Spec, usize, usize, usize)> = Vec::new();
     for start in 0..words.len() {
@@ -171,11 +235,14 @@ struct Term {
 /// Terms bucketed by first word so a transcript is scanned once.
 struct TermIndex {
     by_first: HashMap<String, Vec<Term>>,
+    /// The first letter of every word of every term.
+    first_letters: HashSet<char>,
 }
 
 impl TermIndex {
     fn build(services: &[ServiceTerms]) -> Self {
         let mut by_first: HashMap<String, Vec<Term>> = HashMap::new();
+        let mut first_letters = HashSet::new();
         for (service, s) in services.iter().enumerate() {
             let terms = std::iter::once(s.name).chain(s.keywords.iter().map(String::as_str));
             for raw in terms {
@@ -184,6 +251,7 @@ impl TermIndex {
                 let key = first.stem.clone();
                 let spec = (toks.len(), toks.iter().map(|t| t.letters).sum());
                 let words: Vec<String> = toks.into_iter().map(|t| t.stem).collect();
+                first_letters.extend(words.iter().filter_map(|w| w.chars().next()));
                 let bucket = by_first.entry(key).or_default();
                 if !bucket
                     .iter()
@@ -197,7 +265,10 @@ impl TermIndex {
                 }
             }
         }
-        TermIndex { by_first }
+        TermIndex {
+            by_first,
+            first_letters,
+        }
     }
 
     /// Terms that match `words` starting at `start`.
@@ -227,6 +298,12 @@ struct Token {
 /// Splits into lowercase, accent-folded words; apostrophes join ("don't"),
 /// a possessive "'s" is dropped, everything else separates.
 fn tokenize(text: &str) -> Vec<Token> {
+    tokenize_keeping(text, None)
+}
+
+/// [`tokenize`]; with `keep`, a word whose first letter is not in it becomes a placeholder
+/// token (empty stem, which matches no term word) without being stemmed.
+fn tokenize_keeping(text: &str, keep: Option<&HashSet<char>>) -> Vec<Token> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut chars = text.chars().peekable();
@@ -242,16 +319,26 @@ fn tokenize(text: &str) -> Vec<Token> {
             // Apostrophe inside a word: keep joining, but mark possessives.
             cur.push('\'');
         } else {
-            flush(&mut cur, &mut out);
+            flush(&mut cur, &mut out, keep);
         }
     }
-    flush(&mut cur, &mut out);
+    flush(&mut cur, &mut out, keep);
     out
 }
 
-fn flush(cur: &mut String, out: &mut Vec<Token>) {
+fn flush(cur: &mut String, out: &mut Vec<Token>, keep: Option<&HashSet<char>>) {
     if cur.is_empty() {
         return;
+    }
+    if let (Some(keep), Some(first)) = (keep, cur.chars().next()) {
+        if !keep.contains(&first) {
+            out.push(Token {
+                stem: String::new(),
+                letters: 0,
+            });
+            cur.clear();
+            return;
+        }
     }
     let mut word = std::mem::take(cur);
     if word.ends_with("'s") {
@@ -314,6 +401,28 @@ fn stem(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prices_and_service_drafts() {
+        use super::{parse_price_cents, ServiceDraft};
+        assert_eq!(parse_price_cents("400"), Some(40_000));
+        assert_eq!(parse_price_cents("$1,250.50"), Some(125_050));
+        assert_eq!(parse_price_cents("99.9"), Some(9_990));
+        assert_eq!(parse_price_cents(".5"), Some(50));
+        assert_eq!(parse_price_cents("0"), Some(0));
+        for bad in ["", "-5", "abc", "1.234", "1e3", "$", ".", "99999999999"] {
+            assert_eq!(parse_price_cents(bad), None, "{bad}");
+        }
+        let d =
+            ServiceDraft::parse("  Lip   Filler ", "650", "45", "Lips, LIP filler,lips").unwrap();
+        assert_eq!(d.name, "Lip Filler");
+        assert_eq!(d.price_cents, 65_000);
+        assert_eq!(d.keywords, vec!["lips", "lip filler"]);
+        assert!(ServiceDraft::parse("", "1", "30", "").is_err());
+        assert!(ServiceDraft::parse("X", "-1", "30", "").is_err());
+        assert!(ServiceDraft::parse("X", "1", "4", "").is_err());
+        assert!(ServiceDraft::parse("X", "1", "721", "").is_err());
+    }
+
     use super::*;
 
     type Owned<'a> = Vec<(&'a str, Vec<String>)>;
@@ -447,6 +556,12 @@ mod tests {
         );
         let shared: Owned = vec![("Chemical", kw("peel")), ("Other", kw("peel"))];
         assert_eq!(mentioned("a peel", &terms(&shared)), vec![0]);
+        // Words that can start no term still keep the others apart.
+        assert_eq!(ments("my nose, the surgery was fine"), Vec::<&str>::new());
+        assert_eq!(
+            ments("a nose surgery and a boob job"),
+            vec!["Rhinoplasty", "Breast Augmentation"]
+        );
     }
 
     #[test]

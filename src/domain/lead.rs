@@ -53,6 +53,15 @@ impl Sentiment {
         }
     }
 
+    /// The score a bare label stands for when no finer score is known.
+    pub fn nominal_score(self) -> f64 {
+        match self {
+            Sentiment::Positive => 1.0,
+            Sentiment::Neutral => 0.0,
+            Sentiment::Negative => -1.0,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Sentiment::Positive => "positive",
@@ -76,6 +85,15 @@ impl Tier {
             70.. => Tier::Hot,
             40..=69 => Tier::Warm,
             _ => Tier::Cold,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "hot" => Some(Tier::Hot),
+            "warm" => Some(Tier::Warm),
+            "cold" => Some(Tier::Cold),
+            _ => None,
         }
     }
 
@@ -190,13 +208,12 @@ fn minutes(secs: u64) -> String {
 
 /// Lowercase words; apostrophes (straight or curly) stay inside words.
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+    raw_words(text)
         .map(|w| {
-            w.trim_matches(|c| c == '\'' || c == '\u{2019}')
-                .replace('\u{2019}', "'")
-                .to_lowercase()
+            let mut out = String::new();
+            fold(w, &mut out);
+            out
         })
-        .filter(|w| !w.is_empty())
         .collect()
 }
 
@@ -245,14 +262,50 @@ const INTENT_PHRASES: &[&[&str]] = &[
     &["next", "available"],
 ];
 
-/// True when the caller sounds like they want to book (see module doc).
+/// True when the caller sounds like they want to book (see module doc). Reads the text once,
+/// folding each word into one reused buffer, and stops at the first sign, since transcripts
+/// run to tens of kilobytes.
 pub fn booking_intent(text: &str) -> bool {
-    let w = words(text);
-    w.iter().any(|x| INTENT_WORDS.contains(&x.as_str()))
-        || INTENT_PHRASES.iter().any(|p| {
-            w.windows(p.len())
-                .any(|win| win.iter().zip(p.iter()).all(|(a, b)| a == b))
-        })
+    // The current word and the two before it: enough for the longest phrase.
+    let mut last: [String; 3] = Default::default();
+    for (i, raw) in raw_words(text).enumerate() {
+        let seen = i + 1;
+        last.rotate_left(1);
+        fold(raw, &mut last[2]);
+        let word = last[2].as_str();
+        if INTENT_WORDS.contains(&word) {
+            return true;
+        }
+        let hit = INTENT_PHRASES.iter().any(|p| {
+            p.len() <= seen.min(3)
+                && p.iter()
+                    .rev()
+                    .zip(last.iter().rev())
+                    .all(|(a, b)| *a == b.as_str())
+        });
+        if hit {
+            return true;
+        }
+    }
+    false
+}
+
+/// A raw word folded as [`words`] folds it, into `out`.
+fn fold(raw: &str, out: &mut String) {
+    out.clear();
+    if raw.is_ascii() {
+        out.push_str(raw);
+        out.make_ascii_lowercase();
+    } else {
+        out.push_str(&raw.replace('\u{2019}', "'").to_lowercase());
+    }
+}
+
+/// The words of [`words`] as slices of the text, before case and apostrophe folding.
+fn raw_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '\u{2019}'))
+        .filter(|w| !w.is_empty())
 }
 
 const POSITIVE: &[&str] = &[
@@ -309,6 +362,12 @@ fn is_negator(w: &str) -> bool {
 
 /// Tiny keyword heuristic over a call summary or evaluation (see module doc).
 pub fn sentiment_from_text(summary_or_eval: &str) -> Option<Sentiment> {
+    sentiment_with_score(summary_or_eval).map(|(s, _)| s)
+}
+
+/// [`sentiment_from_text`] with a score from −1 (all negative words) to 1 (all positive):
+/// (positive − negative) / sentiment words found.
+pub fn sentiment_with_score(summary_or_eval: &str) -> Option<(Sentiment, f64)> {
     let w = words(summary_or_eval);
     let (mut pos, mut neg, mut hits) = (0i32, 0i32, 0u32);
     for (i, word) in w.iter().enumerate() {
@@ -332,11 +391,12 @@ pub fn sentiment_from_text(summary_or_eval: &str) -> Option<Sentiment> {
     if hits == 0 {
         return None;
     }
-    Some(match pos.cmp(&neg) {
+    let label = match pos.cmp(&neg) {
         std::cmp::Ordering::Greater => Sentiment::Positive,
         std::cmp::Ordering::Less => Sentiment::Negative,
         std::cmp::Ordering::Equal => Sentiment::Neutral,
-    })
+    };
+    Some((label, f64::from(pos - neg) / f64::from(hits)))
 }
 
 #[cfg(test)]
@@ -527,10 +587,26 @@ mod tests {
         assert_eq!(f("Overall neutral."), Some(Sentiment::Neutral));
         assert_eq!(f("Asked about hours."), None);
         assert_eq!(f(""), None);
+        let g = sentiment_with_score;
+        assert_eq!(
+            g("The caller was excited and very polite."),
+            Some((Sentiment::Positive, 1.0))
+        );
+        assert_eq!(
+            g("Happy, but annoyed by hold music."),
+            Some((Sentiment::Neutral, 0.0))
+        );
+        assert_eq!(
+            g("Pleased with the price, happy with the time, upset by parking."),
+            Some((Sentiment::Positive, 1.0 / 3.0))
+        );
+        assert_eq!(Sentiment::Negative.nominal_score(), -1.0);
     }
 
     #[test]
     fn booking_intent_keywords() {
+        // booking_intent keeps the last three words.
+        assert!(INTENT_PHRASES.iter().all(|p| p.len() <= 3));
         for t in [
             "Can I book a facelift?",
             "What's your availability next week",
@@ -539,6 +615,9 @@ mod tests {
             "Could you fit me in Friday?",
             "what does it cost",
             "Do you have any openings",
+            "CAN YOU FIT ME IN",
+            "ok. Next,\navailable?",
+            "‘book’ it",
         ] {
             assert!(booking_intent(t), "{t}");
         }
@@ -548,6 +627,8 @@ mod tests {
             "Wrong number, sorry",
             "the facebook page",
             "bookshelf",
+            "fit in, me",
+            "how's much",
         ] {
             assert!(!booking_intent(t), "{t}");
         }

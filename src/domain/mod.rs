@@ -3,9 +3,12 @@
 //! catalogue matcher, transcript redaction, SMS text and segments, lead scoring and carrier
 //! call-forwarding codes. Nothing here imports the rest of the crate.
 
+pub mod calls;
 pub mod catalog;
+pub mod delivery;
 pub mod format;
 pub mod forwarding;
+pub mod ics;
 pub mod lead;
 pub mod phone;
 pub mod redact;

@@ -238,6 +238,27 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, When
     }
 }
 
+/// The instant `hours` before `at` on the clinic's wall clock: a reminder 24 hours ahead of a
+/// 10:00 visit goes out at 10:00 the day before, also across a DST change (23 or 25 real hours
+/// then). A wall time in a gap moves to the first valid minute after it; a repeated one takes
+/// the earlier instant.
+pub fn wall_clock_before(tz: Tz, at: DateTime<Utc>, hours: u32) -> DateTime<Utc> {
+    let back = TimeDelta::hours(i64::from(hours));
+    let offset = at.with_timezone(&tz).offset().fix();
+    let Some(local) = at
+        .naive_utc()
+        .checked_add_offset(offset)
+        .and_then(|l| l.checked_sub_signed(back))
+    else {
+        return at;
+    };
+    match resolve_local(tz, local) {
+        Ok(t) => t,
+        Err(WhenError::NonexistentLocalTime { next_valid_at, .. }) => next_valid_at,
+        Err(_) => at - back,
+    }
+}
+
 /// Gaps start on a whole minute and last at most a day (Samoa skipped one in 2011), so walking whole
 /// minutes for up to two days always lands on the first wall-clock time after the jump.
 fn first_valid_after(tz: Tz, local: NaiveDateTime) -> Option<(NaiveDateTime, DateTime<Utc>)> {

@@ -3,22 +3,81 @@
 //! [`spawn_all`] runs every job on its period until shutdown. Tests call the `run_due`
 //! functions directly after moving the manual clock, so nothing waits on wall time.
 
+pub mod backups;
+pub mod calls;
 pub mod maintenance;
+pub mod outbox;
+pub mod retention;
+pub mod vapi_sync;
+pub mod vapi_tools;
 
 use crate::app::AppState;
 use crate::error::AppResult;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::sync::Notify;
 
 /// Starts every background job; they stop when `stop` turns true.
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
     every(
         state,
-        stop,
+        stop.clone(),
+        "calls",
+        Duration::from_secs(30),
+        None,
+        |s| async move { calls::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
         "maintenance",
         Duration::from_secs(60),
+        None,
         |s| async move { maintenance::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "vapi_sync",
+        Duration::from_secs(300),
+        None,
+        |s| async move { vapi_sync::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "vapi_tools",
+        Duration::from_secs(600),
+        None,
+        |s| async move { vapi_tools::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "outbox",
+        Duration::from_secs(5),
+        Some(state.outbox_wake.clone()),
+        |s| async move { outbox::run_due(&s).await.map(|_| ()) },
+    );
+    // Backups and retention: due-ness comes from the clock and the data, so the period only
+    // bounds how late a run can be.
+    every(
+        state,
+        stop.clone(),
+        "backups",
+        Duration::from_secs(60),
+        None,
+        |s| async move { backups::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop,
+        "retention",
+        Duration::from_secs(3600),
+        None,
+        |s| async move { retention::run_due(&s).await.map(|_| ()) },
     );
 }
 
@@ -29,6 +88,7 @@ fn every<F, Fut>(
     mut stop: watch::Receiver<bool>,
     name: &'static str,
     period: Duration,
+    wake: Option<Arc<Notify>>,
     job: F,
 ) where
     F: Fn(AppState) -> Fut + Send + 'static,
@@ -43,8 +103,15 @@ fn every<F, Fut>(
             if let Err(e) = job(state.clone()).await {
                 tracing::warn!(job = name, error = %e, "background job failed; will retry");
             }
+            let woken = async {
+                match &wake {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::time::sleep(period) => {}
+                _ = woken => {}
                 _ = stop.wait_for(|s| *s) => break,
             }
         }

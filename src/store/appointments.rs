@@ -365,3 +365,98 @@ pub fn confirmed_for_contact(
     let rows = stmt.query_map(params![scope.org_id(), contact_id, from, to], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// An appointment with the names staff read beside it, loaded in one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppointmentView {
+    #[serde(flatten)]
+    pub appointment: Appointment,
+    pub contact_name: Option<String>,
+    pub contact_phone: String,
+    pub service_name: String,
+    pub provider_name: String,
+}
+
+fn view_select(filter: &str) -> String {
+    let cols = columns!()
+        .split(',')
+        .map(|c| format!("a.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {cols}, c.name, c.phone, s.name, p.name
+         FROM appointments a
+         JOIN contacts c ON c.id = a.contact_id AND c.org_id = a.org_id
+         JOIN services s ON s.id = a.service_id AND s.org_id = a.org_id
+         JOIN providers p ON p.id = a.provider_id AND p.org_id = a.org_id
+         WHERE a.org_id = ?1 AND {filter}"
+    )
+}
+
+fn view_row(r: &Row<'_>) -> rusqlite::Result<AppointmentView> {
+    Ok(AppointmentView {
+        appointment: from_row(r)?,
+        contact_name: r.get(12)?,
+        contact_phone: r.get(13)?,
+        service_name: r.get(14)?,
+        provider_name: r.get(15)?,
+    })
+}
+
+/// The org's appointments starting in `[from, to)`, earliest first; `status` narrows them.
+pub fn list_between(
+    conn: &Connection,
+    scope: &OrgScope,
+    from: i64,
+    to: i64,
+    status: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<AppointmentView>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} ORDER BY a.start_at, a.id LIMIT ?5",
+        view_select(
+            "a.start_at >= ?2 AND a.start_at < ?3 AND (?4 IS NULL OR a.status = ?4)
+             AND a.status <> 'expired'"
+        )
+    ))?;
+    let rows = stmt.query_map(params![scope.org_id(), from, to, status, limit], view_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One appointment of the org with its names.
+pub fn view(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<AppointmentView> {
+    conn.query_row(
+        &view_select("a.id = ?2"),
+        params![scope.org_id(), id],
+        view_row,
+    )
+    .optional()?
+    .ok_or(AppError::NotFound)
+}
+
+/// Records how a past confirmed appointment went: `completed` or `no_show`.
+pub fn set_outcome(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    id: i64,
+    outcome: &str,
+    now: i64,
+) -> AppResult<Appointment> {
+    if !matches!(outcome, "completed" | "no_show") {
+        return Err(AppError::Validation(format!(
+            "“{outcome}” is not an outcome; use completed or no_show"
+        )));
+    }
+    let appt = get(tx, scope, id)?;
+    if !matches!(appt.status.as_str(), "confirmed" | "completed" | "no_show") {
+        return Err(AppError::Conflict(format!(
+            "appointment {id} is {} and has no outcome to record",
+            appt.status
+        )));
+    }
+    tx.execute(
+        "UPDATE appointments SET status = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",
+        params![scope.org_id(), id, outcome, now],
+    )?;
+    get(tx, scope, id)
+}

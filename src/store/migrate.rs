@@ -15,8 +15,24 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0002_booking.sql"),
     ),
     (
-        "0006_appointments_live_span",
-        include_str!("../../migrations/0006_appointments_live_span.sql"),
+        "0003_messaging",
+        include_str!("../../migrations/0003_messaging.sql"),
+    ),
+    (
+        "0004_calls",
+        include_str!("../../migrations/0004_calls.sql"),
+    ),
+    (
+        "0005_appliance_status",
+        include_str!("../../migrations/0005_appliance_status.sql"),
+    ),
+    (
+        "0006_integrations",
+        include_str!("../../migrations/0006_integrations.sql"),
+    ),
+    (
+        "0007_appointments_live_span",
+        include_str!("../../migrations/0007_appointments_live_span.sql"),
     ),
 ];
 

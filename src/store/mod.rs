@@ -2,18 +2,34 @@
 //! connection (`synchronous=FULL`, every write transaction `BEGIN IMMEDIATE`), all used off the
 //! async threads. Tenant queries take an [`OrgScope`] first; only authentication code mints one.
 
+pub mod api_tokens;
+pub mod appliance;
 pub mod appointments;
 pub mod audit;
+pub mod booking_texts;
+pub mod call_events;
+pub mod calls;
 pub mod checkpointer;
 pub mod contacts;
+pub mod leads;
+pub mod messages;
 pub mod migrate;
+pub mod opt_outs;
 pub mod orgs;
+pub mod outbox;
+pub mod rekey;
+pub mod retention;
 pub mod scope;
 pub mod services;
 pub mod sessions;
 pub mod staff;
 pub mod tool_results;
+pub mod twilio_credentials;
 pub mod vapi_secrets;
+pub mod vapi_tools;
+pub mod vapi_twilio_sync;
+pub mod verification;
+pub mod voice_agent;
 pub mod writer;
 
 pub use scope::OrgScope;

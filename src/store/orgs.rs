@@ -21,6 +21,22 @@ pub struct Org {
     pub hold_minutes: u32,
     /// Whether callers must confirm a texted code before a booking is made.
     pub require_verification: bool,
+    /// Whether the clinic sends texts at all.
+    pub sms_enabled: bool,
+    /// How many hours ahead a reminder goes out (0 = no reminders).
+    pub reminder_hours: u32,
+}
+
+impl Org {
+    /// The clinic's calendar rules for slot checks.
+    pub fn calendar(&self) -> crate::domain::schedule::Calendar<'_> {
+        crate::domain::schedule::Calendar {
+            tz: self.timezone,
+            hours: &self.hours,
+            closures: &self.closures,
+            rules: &self.rules,
+        }
+    }
 }
 
 /// The columns [`from_row`] reads, as a literal so queries can be `concat!`ed into constants.
@@ -28,7 +44,7 @@ macro_rules! columns {
     () => {
         "id, name, timezone, hours_json, closures_json, buffer_minutes, slot_minutes,
          min_notice_minutes, horizon_days, hot_lead_alert_phone, created_at, hold_minutes,
-         require_verification"
+         require_verification, sms_enabled, reminder_hours"
     };
 }
 
@@ -52,6 +68,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Org> {
         created_at: r.get(10)?,
         hold_minutes: r.get(11)?,
         require_verification: r.get(12)?,
+        sms_enabled: r.get(13)?,
+        reminder_hours: r.get(14)?,
     })
 }
 
@@ -164,6 +182,27 @@ pub fn update_phone_booking(
     )?;
     Ok(())
 }
+
+/// Whether the clinic texts patients, and how many hours ahead reminders go (0 = none).
+pub fn update_texts(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    sms_enabled: bool,
+    reminder_hours: u32,
+) -> AppResult<()> {
+    if reminder_hours > MAX_REMINDER_HOURS {
+        return Err(AppError::Validation(format!(
+            "reminders can go out at most {MAX_REMINDER_HOURS} hours (a week) ahead"
+        )));
+    }
+    tx.execute(
+        "UPDATE orgs SET sms_enabled = ?2, reminder_hours = ?3 WHERE id = ?1",
+        params![scope.org_id(), sms_enabled, reminder_hours],
+    )?;
+    Ok(())
+}
+
+pub const MAX_REMINDER_HOURS: u32 = 168;
 
 /// System-wide: whether any org exists (the setup page closes once one does).
 pub fn any_exists(conn: &Connection) -> AppResult<bool> {

@@ -106,3 +106,103 @@ pub fn list_providers(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Prov
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Every service of the org, active first, then by name (the Services page and API).
+pub fn list_all(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Service>> {
+    let mut stmt = conn.prepare(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM services WHERE org_id = ?1 ORDER BY active DESC, name"
+    ))?;
+    let rows = stmt.query_map([scope.org_id()], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn name_taken(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+fn conflict(name: &str) -> AppError {
+    AppError::Conflict(format!("There is already a service called “{name}”"))
+}
+
+pub fn create(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    draft: &catalog::ServiceDraft,
+    now: i64,
+) -> AppResult<Service> {
+    let keywords = serde_json::to_string(&draft.keywords).map_err(AppError::internal)?;
+    tx.execute(
+        "INSERT INTO services (org_id, name, duration_minutes, price_cents, keywords_json, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![scope.org_id(), draft.name, draft.duration_minutes, draft.price_cents, keywords, now],
+    )
+    .map_err(|e| if name_taken(&e) { conflict(&draft.name) } else { e.into() })?;
+    get(tx, scope, tx.last_insert_rowid())
+}
+
+pub fn update(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    id: i64,
+    draft: &catalog::ServiceDraft,
+) -> AppResult<Service> {
+    let keywords = serde_json::to_string(&draft.keywords).map_err(AppError::internal)?;
+    let changed = tx
+        .execute(
+            "UPDATE services SET name = ?3, duration_minutes = ?4, price_cents = ?5, keywords_json = ?6
+             WHERE org_id = ?1 AND id = ?2",
+            params![scope.org_id(), id, draft.name, draft.duration_minutes, draft.price_cents, keywords],
+        )
+        .map_err(|e| if name_taken(&e) { conflict(&draft.name) } else { e.into() })?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    get(tx, scope, id)
+}
+
+/// Archives or restores: an archived service is not offered to callers but keeps its history.
+pub fn set_active(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    id: i64,
+    active: bool,
+) -> AppResult<Service> {
+    let changed = tx.execute(
+        "UPDATE services SET active = ?3 WHERE org_id = ?1 AND id = ?2",
+        params![scope.org_id(), id, active],
+    )?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    get(tx, scope, id)
+}
+
+/// What `remove` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Removed {
+    Deleted,
+    /// It has appointments, so it was archived instead.
+    Archived,
+}
+
+/// Deletes a service nobody has booked; a service in use is archived instead.
+pub fn remove(tx: &Transaction<'_>, scope: &OrgScope, id: i64) -> AppResult<Removed> {
+    get(tx, scope, id)?;
+    let in_use: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM appointments WHERE org_id = ?1 AND service_id = ?2)",
+        params![scope.org_id(), id],
+        |r| r.get(0),
+    )?;
+    if in_use {
+        set_active(tx, scope, id, false)?;
+        return Ok(Removed::Archived);
+    }
+    tx.execute(
+        "DELETE FROM services WHERE org_id = ?1 AND id = ?2",
+        params![scope.org_id(), id],
+    )?;
+    Ok(Removed::Deleted)
+}

@@ -2,6 +2,7 @@
 //! Stored encrypted (so Settings can show it) and as a SHA-256 lookup key (so a presented
 //! secret finds its org). Rotation keeps the previous secret working for a grace period.
 
+use super::rekey::SealedColumn;
 use super::OrgScope;
 use crate::crypto::{self, SecretSlot, Vault};
 use crate::error::{AppError, AppResult};
@@ -11,13 +12,17 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 /// How long a rotated-out secret keeps working, so the assistant can be updated meanwhile.
 pub const ROTATION_GRACE_SECS: i64 = 24 * 3600;
 
+/// The sealed secret; its associated data names the org and the row id.
+pub const SEALED: SealedColumn = SealedColumn {
+    table: "vapi_secrets",
+    id_column: "id",
+    fixed_row: None,
+    column: "secret_enc",
+    field: "secret",
+};
+
 fn slot(org_id: i64, row: &str) -> SecretSlot<'_> {
-    SecretSlot {
-        org_id,
-        table: "vapi_secrets",
-        row,
-        field: "secret",
-    }
+    SEALED.slot(org_id, row)
 }
 
 /// Creates a new current secret for the org and returns it.

@@ -4,11 +4,13 @@
 use crate::domain::schedule::check_start;
 use crate::domain::{format, when};
 use crate::error::{AppError, AppResult};
+use crate::jobs::outbox::{self, SmsStatus};
 use crate::store::appointments::{self, Appointment, ConfirmRefusal, Placed, SlotRequest, Source};
 use crate::store::audit::{self, Actor, Event};
-use crate::store::{contacts, OrgScope};
+use crate::store::{booking_texts, contacts, verification, OrgScope};
 use crate::voice::common::{join_and, Args};
 use crate::voice::dispatch::{ToolCtx, ToolOutcome};
+use crate::voice::sms_tools;
 use crate::voice::tools::arg_str;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Transaction;
@@ -102,14 +104,15 @@ struct Wanted<'a> {
     notes: Option<String>,
 }
 
-/// Validates against the clinic's rules and places the hold or booking. `reply` describes
-/// the placed appointment; it runs in the write, so the reply is stored with the booking.
+/// Validates against the clinic's rules and places the hold or booking. A hold's reply
+/// (`hold_reply`) runs inside the write, so it is stored with the hold; a booking comes back
+/// with its queued confirmation text, as its reply waits for the text's first attempt.
 async fn place(
     ctx: &ToolCtx,
     w: &Wanted<'_>,
     hold: bool,
-    reply: impl FnOnce(&Appointment) -> ToolOutcome + Send + 'static,
-) -> AppResult<ToolOutcome> {
+    hold_reply: Option<HoldReply>,
+) -> AppResult<Placement> {
     let duration = w.service.duration_minutes;
     if let Err(refusal) = check_start(&ctx.calendar(), w.start, duration, ctx.now) {
         return unavailable(
@@ -120,7 +123,8 @@ async fn place(
             duration,
             &w.providers,
         )
-        .await;
+        .await
+        .map(Placement::Replied);
     }
     let (scope, now) = (ctx.scope, ctx.now.timestamp());
     let hold_minutes = hold.then_some(ctx.org.hold_minutes);
@@ -135,10 +139,13 @@ async fn place(
     );
     let call_id = ctx.call.call_id.clone();
     let detail = ctx.audit_detail(&format!("start={}", ctx.local_iso(w.start)));
-    // "Just taken" needs a read for the alternatives, so that reply comes after the write.
-    let described = move |placed: Placed| match placed {
-        Placed::Placed(a) => Ok(reply(&a)),
-        Placed::Taken => Err(()),
+    let (org, service) = (ctx.org.clone(), w.service.name.clone());
+    // "Just taken" needs a read for the alternatives, and a booking's reply waits for its
+    // text, so those replies come after the write.
+    let described = move |(placed, text): (Placed, Option<i64>)| match (placed, hold_reply) {
+        (Placed::Placed(a), Some(reply)) => Ok(reply(&a)),
+        (Placed::Placed(a), None) => Err(Some(Box::new((a, text)))),
+        (Placed::Taken, _) => Err(None),
     };
     let placed = ctx
         .write_with_reply(described, move |tx| {
@@ -156,20 +163,23 @@ async fn place(
                 notes: notes.as_deref(),
             };
             let placed = appointments::place(tx, &scope, &req, hold_minutes, now)?;
+            let mut text = None;
             if let Placed::Placed(a) = &placed {
                 let action = if hold_minutes.is_some() {
                     "appointment.held"
                 } else {
+                    text = booking_texts::on_confirmed(tx, &scope, &org, a, &service, now)?;
                     "appointment.booked"
                 };
                 audit_booking(tx, &scope, action, a.id, &detail, now)?;
             }
-            Ok(placed)
+            Ok((placed, text))
         })
         .await?;
     match placed {
-        Ok(reply) => Ok(reply),
-        Err(()) => {
+        Ok(reply) => Ok(Placement::Replied(reply)),
+        Err(Some(booked)) => Ok(Placement::Booked(booked.0, booked.1)),
+        Err(None) => Ok(Placement::Replied(
             unavailable(
                 ctx,
                 "That time was just taken.".into(),
@@ -178,8 +188,8 @@ async fn place(
                 duration,
                 &w.providers,
             )
-            .await
-        }
+            .await?,
+        )),
     }
 }
 
@@ -220,7 +230,7 @@ fn wanted<'a>(
     })
 }
 
-fn service_name(ctx: &ToolCtx, id: i64) -> String {
+pub(crate) fn service_name(ctx: &ToolCtx, id: i64) -> String {
     ctx.services
         .iter()
         .find(|s| s.id == id)
@@ -237,7 +247,7 @@ pub async fn reserve_slot(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> 
     let (hold_minutes, verification) = (ctx.org.hold_minutes, ctx.org.require_verification);
     let caller = w.name.clone().unwrap_or_else(|| "the caller".into());
     let service = w.service.name.clone();
-    place(ctx, &w, true, move |hold| {
+    let reply = move |hold: &Appointment| {
         let expires = DateTime::from_timestamp(hold.hold_expires_at.unwrap_or(hold.start_at), 0)
             .unwrap_or(now);
         ToolOutcome::result(
@@ -248,31 +258,44 @@ pub async fn reserve_slot(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> 
             json!({"ok": true, "holdId": hold.id, "start": format::local_iso(hold.start(), tz), "service": service,
                    "expiresAt": format::local_iso(expires, tz), "verificationRequired": verification}),
         )
+    };
+    Ok(match place(ctx, &w, true, Some(Box::new(reply))).await? {
+        Placement::Replied(o) => o,
+        // A hold always has its reply.
+        Placement::Booked(..) => ToolOutcome::error(
+            "Sorry, something went wrong on our side; please try again in a moment.",
+        ),
     })
-    .await
 }
 
-/// The reply to a booking of `service`: a pure function of the appointment, so it can run
-/// inside the booking's write.
-fn booked_reply(
-    ctx: &ToolCtx,
-    service: String,
-) -> impl FnOnce(&Appointment) -> ToolOutcome + Send + 'static {
-    let tz = ctx.org.timezone;
-    move |a| {
-        ToolOutcome::result(
-            format!(
-                "You're booked for {service} on {}. Your confirmation number is {}.",
-                format::spoken_datetime(a.start(), tz),
-                a.id
-            ),
-            json!({"ok": true, "appointmentId": a.id, "start": format::local_iso(a.start(), tz), "service": service, "smsStatus": "skipped"}),
-        )
-    }
+/// Describes a placed hold inside its write (see [`place`]).
+type HoldReply = Box<dyn FnOnce(&Appointment) -> ToolOutcome + Send>;
+
+/// What [`place`] produced.
+enum Placement {
+    /// The final reply (stored with a hold, or "taken" / outside the rules).
+    Replied(ToolOutcome),
+    /// A confirmed booking and its queued confirmation text.
+    Booked(Appointment, Option<i64>),
 }
 
-fn booked_outcome(ctx: &ToolCtx, a: &Appointment) -> ToolOutcome {
-    booked_reply(ctx, service_name(ctx, a.service_id))(a)
+/// The reply for a booking, after the first attempt at its confirmation text.
+async fn booked_outcome(ctx: &ToolCtx, a: &Appointment, text: Option<i64>) -> ToolOutcome {
+    let sms = sms_tools::first_attempt(ctx, text).await;
+    let service = service_name(ctx, a.service_id);
+    let texted = match sms {
+        SmsStatus::Sent => " A confirmation text is on its way.",
+        SmsStatus::Queued => " The confirmation text will follow shortly.",
+        SmsStatus::FailedButBooked | SmsStatus::Skipped => "",
+    };
+    ToolOutcome::result(
+        format!(
+            "You're booked for {service} on {}. Your confirmation number is {}.{texted}",
+            ctx.spoken(a.start()),
+            a.id
+        ),
+        json!({"ok": true, "appointmentId": a.id, "start": ctx.local_iso(a.start()), "service": service, "smsStatus": sms.as_str()}),
+    )
 }
 
 pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
@@ -282,7 +305,7 @@ pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutco
                 "“{raw}” is not a hold id; use the holdId from reserve_slot."
             )));
         };
-        return confirm_hold(ctx, hold_id).await;
+        return confirm_hold(ctx, hold_id, None).await;
     }
     if ctx.org.require_verification {
         return Ok(ToolOutcome::result(
@@ -294,49 +317,87 @@ pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutco
         Ok(w) => w,
         Err(o) => return Ok(o),
     };
-    let reply = booked_reply(ctx, w.service.name.clone());
-    place(ctx, &w, false, reply).await
+    Ok(match place(ctx, &w, false, None).await? {
+        Placement::Booked(a, text) => booked_outcome(ctx, &a, text).await,
+        Placement::Replied(o) => o,
+    })
 }
 
-async fn confirm_hold(ctx: &ToolCtx, hold_id: i64) -> AppResult<ToolOutcome> {
+/// Confirms a hold: the one path for `book_appointment` with a hold id and for a correct
+/// verification code (`verified_code`, accepted in the same transaction).
+pub(crate) async fn confirm_hold(
+    ctx: &ToolCtx,
+    hold_id: i64,
+    verified_code: Option<i64>,
+) -> AppResult<ToolOutcome> {
     let (scope, now) = (ctx.scope, ctx.now.timestamp());
     let require_verification = ctx.org.require_verification;
-    let detail = ctx.audit_detail("");
+    let detail = ctx.audit_detail(if verified_code.is_some() {
+        "verified by texted code"
+    } else {
+        ""
+    });
+    let (org, services) = (ctx.org.clone(), ctx.services.clone());
     let result = ctx
         .state
         .db
         .write(move |tx| {
-            if require_verification {
-                match appointments::find(tx, &scope, hold_id)? {
-                    Some(a) if a.status == "held" && a.verified_at.is_none() => {
-                        return Ok(Err(None))
-                    }
-                    _ => {}
-                }
+            let before = appointments::find(tx, &scope, hold_id)?;
+            let held = before
+                .as_ref()
+                .is_some_and(|a| a.status == "held" && a.hold_expires_at.is_some_and(|e| e > now));
+            if held && verification::hold_locked(tx, &scope, hold_id)? {
+                return Ok(Err(Refusal::Locked));
+            }
+            if let (Some(code_id), true) = (verified_code, held) {
+                verification::accept(tx, &scope, code_id, hold_id, now)?;
+            } else if require_verification
+                && held
+                && before.as_ref().is_some_and(|a| a.verified_at.is_none())
+            {
+                return Ok(Err(Refusal::NeedsVerification));
             }
             let confirmed = appointments::confirm_hold(tx, &scope, hold_id, now)?;
-            if let Ok(a) = &confirmed {
+            let mut text = None;
+            if let (Ok(a), true) = (&confirmed, held) {
                 audit_booking(tx, &scope, "appointment.confirmed", a.id, &detail, now)?;
+                let service = services
+                    .iter()
+                    .find(|s| s.id == a.service_id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                text = booking_texts::on_confirmed(tx, &scope, &org, a, &service, now)?;
             }
-            Ok(confirmed.map_err(Some))
+            Ok(confirmed.map(|a| (a, text)).map_err(Refusal::Confirm))
         })
         .await?;
     Ok(match result {
-        Ok(a) => booked_outcome(ctx, &a),
-        Err(None) => ToolOutcome::result(
+        Ok((a, text)) => booked_outcome(ctx, &a, text).await,
+        Err(Refusal::Locked) => ToolOutcome::result(
+            "Too many wrong codes were tried, so this hold is locked and can't be booked by phone. Please offer to have the clinic call back.",
+            json!({"ok": false, "reason": "verification_locked", "holdId": hold_id}),
+        ),
+        Err(Refusal::NeedsVerification) => ToolOutcome::result(
             "The caller's phone number must be verified with a texted code before I can book.",
             json!({"ok": false, "reason": "verification_required", "holdId": hold_id}),
         ),
-        Err(Some(ConfirmRefusal::NotFound)) => ToolOutcome::error(format!("There is no hold number {hold_id}.")),
-        Err(Some(ConfirmRefusal::Expired)) => ToolOutcome::result(
+        Err(Refusal::Confirm(ConfirmRefusal::NotFound)) => ToolOutcome::error(format!("There is no hold number {hold_id}.")),
+        Err(Refusal::Confirm(ConfirmRefusal::Expired)) => ToolOutcome::result(
             "That hold has expired, so the time is no longer reserved. Please check availability and hold it again.",
             json!({"ok": false, "reason": "hold_expired", "holdId": hold_id}),
         ),
-        Err(Some(ConfirmRefusal::NotActive(status))) => ToolOutcome::result(
+        Err(Refusal::Confirm(ConfirmRefusal::NotActive(status))) => ToolOutcome::result(
             format!("That booking is {status}, so it can't be confirmed."),
             json!({"ok": false, "reason": status, "holdId": hold_id}),
         ),
     })
+}
+
+/// Why a hold was not confirmed.
+enum Refusal {
+    Locked,
+    NeedsVerification,
+    Confirm(ConfirmRefusal),
 }
 
 /// The caller's confirmed appointments: on a given day, else all upcoming ones.
@@ -419,7 +480,10 @@ pub async fn find_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutco
 
 /// The one appointment a reschedule or cancel is about: by id (it must be the caller's when
 /// the call has a number), or the caller's only appointment on the date / upcoming.
-async fn target(ctx: &ToolCtx, args: &Args) -> AppResult<Result<Appointment, ToolOutcome>> {
+pub(crate) async fn target(
+    ctx: &ToolCtx,
+    args: &Args,
+) -> AppResult<Result<Appointment, ToolOutcome>> {
     let mine = match callers_appointments(ctx, args).await? {
         Ok(l) => l,
         Err(o) if arg_str(args, &["appointmentId"]).is_none() => return Ok(Err(o)),
@@ -505,6 +569,11 @@ pub async fn reschedule_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<Too
         ctx.local_iso(appt.start()),
         ctx.local_iso(new_start)
     ));
+    let (org, service, old_start) = (
+        ctx.org.clone(),
+        service_name(ctx, appt.service_id),
+        appt.start(),
+    );
     let placed = ctx
         .state
         .db
@@ -520,10 +589,14 @@ pub async fn reschedule_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<Too
             )?;
             if let Placed::Placed(a) = &placed {
                 audit_booking(tx, &scope, "appointment.rescheduled", a.id, &detail, now)?;
+                booking_texts::on_rescheduled(tx, &scope, &org, old_start, a, &service, now)?;
             }
             Ok(placed)
         })
         .await;
+    if matches!(placed, Ok(Placed::Placed(_))) {
+        outbox::wake(&ctx.state);
+    }
     Ok(match placed {
         Ok(Placed::Placed(a)) => ToolOutcome::result(
             format!(
@@ -559,15 +632,21 @@ pub async fn cancel_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
     let (scope, now, id) = (ctx.scope, ctx.now.timestamp(), appt.id);
     let reason = arg_str(args, &["reason"]);
     let detail = ctx.audit_detail(reason.as_deref().unwrap_or(""));
+    let (org, service) = (ctx.org.clone(), service_name(ctx, appt.service_id));
+    let was_confirmed = appt.status == "confirmed";
     let cancelled = ctx
         .state
         .db
         .write(move |tx| {
             let a = appointments::cancel(tx, &scope, id, reason.as_deref(), now)?;
             audit_booking(tx, &scope, "appointment.cancelled", a.id, &detail, now)?;
+            booking_texts::on_cancelled(tx, &scope, &org, &a, was_confirmed, &service, now)?;
             Ok(a)
         })
         .await;
+    if cancelled.is_ok() {
+        outbox::wake(&ctx.state);
+    }
     Ok(match cancelled {
         Ok(a) => ToolOutcome::result(
             format!(

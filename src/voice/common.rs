@@ -17,12 +17,7 @@ pub type Args = Map<String, Value>;
 
 impl ToolCtx {
     pub fn calendar(&self) -> Calendar<'_> {
-        Calendar {
-            tz: self.org.timezone,
-            hours: &self.org.hours,
-            closures: &self.org.closures,
-            rules: &self.org.rules,
-        }
+        self.org.calendar()
     }
 
     pub fn today(&self) -> NaiveDate {

@@ -13,7 +13,7 @@ use crate::voice::auth::{authenticate_on, header_pairs};
 use crate::voice::call_locks::Stamp;
 use crate::voice::parse::CallInfo;
 use crate::voice::tools::Tool;
-use crate::voice::{booking_tools, clinic_tools};
+use crate::voice::{booking_tools, clinic_tools, sms_tools};
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
@@ -315,9 +315,9 @@ async fn run_tool(ctx: &ToolCtx, name: &str, args: &Map<String, Value>) -> ToolO
         Tool::FindAppointment => booking_tools::find_appointment(ctx, args).await,
         Tool::RescheduleAppointment => booking_tools::reschedule_appointment(ctx, args).await,
         Tool::CancelAppointment => booking_tools::cancel_appointment(ctx, args).await,
-        Tool::SendVerificationCode | Tool::VerifyCode | Tool::SendConfirmationSms => Ok(ToolOutcome::error(
-            "Text messages are not set up for this clinic yet, so I can't send or check codes by text.",
-        )),
+        Tool::SendVerificationCode => sms_tools::send_verification_code(ctx, args).await,
+        Tool::VerifyCode => sms_tools::verify_code(ctx, args).await,
+        Tool::SendConfirmationSms => sms_tools::send_confirmation_sms(ctx, args).await,
     };
     result.unwrap_or_else(|e| {
         tracing::error!(error = %e, tool = name, "tool failed");

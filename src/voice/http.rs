@@ -8,6 +8,7 @@
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::voice::dispatch::{run_once, ToolCtx};
+use crate::voice::events;
 use crate::voice::parse::{self, Inbound, ParseError, ToolReply};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -52,7 +53,7 @@ async fn answer(mut ctx: ToolCtx, inbound: Inbound) -> AppResult<Response> {
             let outcome = run_once(&mut ctx, "", &name, args).await;
             Ok(Json(parse::function_call_response(&outcome.as_outcome())).into_response())
         }
-        // Call events are acknowledged at once.
+        // The tools route refuses events before getting here.
         Inbound::Event { .. } => Ok(Json(json!({})).into_response()),
     }
 }
@@ -80,8 +81,10 @@ pub async fn webhook(
 ) -> AppResult<Response> {
     let parsed = parse::parse_webhook(&body);
     let ctx = ToolCtx::authenticate_calls(&state, &headers, &body, call_ids(&parsed)).await?;
-    let inbound = parsed.map_err(bad_body)?;
-    answer(ctx, inbound).await
+    match parsed.map_err(bad_body)? {
+        Inbound::Event { kind, message, .. } => events::answer(&ctx, &kind, message, &body).await,
+        inbound => answer(ctx, inbound).await,
+    }
 }
 
 /// The original product's one-shot booking route.

@@ -3,12 +3,17 @@
 
 pub mod auth;
 pub mod booking_tools;
+pub mod call_back;
+pub mod call_event;
 pub mod call_locks;
 pub mod clinic_tools;
 pub mod common;
 pub mod dispatch;
+pub mod events;
 pub mod http;
+pub mod ingest;
 pub mod parse;
+pub mod sms_tools;
 pub mod tools;
 pub mod verify;
 

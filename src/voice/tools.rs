@@ -213,10 +213,7 @@ impl Tool {
                 json!({ "service": prop("Service name as the caller said it.") }),
                 &["service"],
             ),
-            Tool::SendVerificationCode => schema(
-                json!({ "holdId": hold_id, "patientPhone": patient_phone }),
-                &["holdId"],
-            ),
+            Tool::SendVerificationCode => schema(json!({ "holdId": hold_id }), &["holdId"]),
             Tool::VerifyCode => schema(
                 json!({ "holdId": hold_id, "code": prop("The digits the caller read back.") }),
                 &["holdId", "code"],

@@ -2,16 +2,28 @@
 //! that a tunnel may expose.
 
 pub mod account;
+pub mod api;
+pub mod api_tokens;
+pub mod appointments;
 pub mod auth;
+pub mod backups;
+pub mod diagnostics;
 pub mod health;
+pub mod messages;
 pub mod middleware;
 pub mod pages;
+pub mod services;
+pub mod services_api;
 pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod throttle;
+pub mod twilio_hooks;
+pub mod twilio_settings;
+pub mod vapi_tools_settings;
 pub mod voice_settings;
+pub mod webhook_activity;
 
 use crate::app::AppState;
 use crate::store::sessions::SessionInfo;
@@ -41,7 +53,7 @@ async fn root(session::MaybeStaff(info): session::MaybeStaff) -> Redirect {
 
 /// Routes that Vapi and Twilio call, plus the probes. Served on the main listener and, alone,
 /// on the webhook listener.
-pub fn webhook_routes() -> Router<AppState> {
+pub fn webhook_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -51,6 +63,19 @@ pub fn webhook_routes() -> Router<AppState> {
             post(crate::voice::http::book_clinic_appointment),
         )
         .route("/api/vapi/webhook", post(crate::voice::http::webhook))
+        .route(
+            crate::integrations::twilio::STATUS_CALLBACK_PATH,
+            post(twilio_hooks::status),
+        )
+        .route(
+            crate::integrations::twilio::INBOUND_SMS_PATH,
+            post(twilio_hooks::inbound_sms),
+        )
+        // Diagnostics: when Vapi last reached us, and what it was answered.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            webhook_activity::record,
+        ))
 }
 
 /// The dashboard and everything else, for the main listener.
@@ -67,6 +92,37 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/profile", post(settings::save_profile))
         .route("/settings/hours", post(settings::save_hours))
         .route("/settings/rules", post(settings::save_rules))
+        .route("/settings/texts", post(settings::save_texts))
+        .route("/services", get(services::show).post(services::create))
+        .route("/services/{id}", post(services::update))
+        .route("/services/{id}/archive", post(services::archive))
+        .route("/services/{id}/restore", post(services::restore))
+        .route("/messages", get(messages::show))
+        .route(
+            "/appointments",
+            get(appointments::show).post(appointments::create),
+        )
+        .route(
+            "/appointments/{id}/reschedule",
+            post(appointments::reschedule),
+        )
+        .route("/appointments/{id}/cancel", post(appointments::cancel))
+        .route("/appointments/{id}/outcome", post(appointments::outcome))
+        .route("/appointments/{id}/remind", post(appointments::remind))
+        .route(
+            "/appointments/{id}/calendar.ics",
+            get(appointments::ics_file),
+        )
+        .route(
+            "/api/services",
+            get(services_api::list).post(services_api::create),
+        )
+        .route(
+            "/api/services/{id}",
+            get(services_api::get)
+                .patch(services_api::patch)
+                .delete(services_api::delete),
+        )
         .route("/settings/voice", get(voice_settings::show))
         .route("/settings/voice/reveal", post(voice_settings::reveal))
         .route("/settings/voice/rotate", post(voice_settings::rotate))
@@ -74,9 +130,43 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             "/settings/voice/booking",
             post(voice_settings::save_booking),
         )
+        .route(
+            "/settings/voice/tools",
+            get(vapi_tools_settings::show).post(vapi_tools_settings::sync),
+        )
+        .route(
+            "/settings/twilio",
+            get(twilio_settings::show).post(twilio_settings::save),
+        )
+        .route("/settings/twilio/sync", post(twilio_settings::retry_sync))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
+        // Call intelligence: call settings, API tokens and the JSON API.
+        .route("/settings/voice/calls", post(voice_settings::save_calls))
+        .route(
+            "/settings/api-tokens",
+            get(api_tokens::show).post(api_tokens::create),
+        )
+        .route("/settings/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route("/api/calls", get(api::calls::list))
+        .route("/api/calls/{id}", get(api::calls::get))
+        .route("/api/contacts", get(api::contacts::list))
+        .route("/api/contacts/stats", get(api::contacts::stats))
+        .route(
+            "/api/contacts/{id}",
+            get(api::contacts::get).patch(api::contacts::update),
+        )
+        .route(
+            "/api/contacts/{id}/call-back",
+            post(api::contacts::call_back),
+        )
+        .route("/api/dashboard/stats", get(api::stats::dashboard))
+        // Whole-appliance pages: backups and diagnostics.
+        .route("/settings/backups", get(backups::show))
+        .route("/settings/backups/now", post(backups::back_up_now))
+        .route("/settings/backups/download", post(backups::download))
+        .route("/settings/diagnostics", get(diagnostics::show))
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::session,

@@ -16,9 +16,9 @@ const AREAS: &[(&str, &str, bool)] = &[
     ("Overview", "/", false),
     ("Calls", "/calls", false),
     ("Leads", "/leads", false),
-    ("Appointments", "/appointments", false),
-    ("Services", "/services", false),
-    ("Messages", "/messages", false),
+    ("Appointments", "/appointments", true),
+    ("Services", "/services", true),
+    ("Messages", "/messages", true),
     ("Telephony", "/telephony", false),
     ("Settings", "/settings", true),
 ];

@@ -192,6 +192,30 @@ impl FromRequestParts<AppState> for Owner {
     }
 }
 
+/// An owner of the clinic that administers the appliance (the first one, which claimed it at
+/// setup). Whole-appliance pages (backups hold every clinic's data) are for them only; other
+/// signed-in people get 403.
+pub struct ApplianceOwner(pub SessionInfo);
+
+impl FromRequestParts<AppState> for ApplianceOwner {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Owner(info) = Owner::from_request_parts(parts, state).await?;
+        let scope = info.scope;
+        let administering = state
+            .db
+            .read(move |c| crate::store::appliance::is_administering(c, &scope))
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if administering {
+            Ok(ApplianceOwner(info))
+        } else {
+            Err(AppError::Forbidden.into_response())
+        }
+    }
+}
+
 /// The session, if any, without requiring one (login page, setup page).
 pub struct MaybeStaff(pub Option<SessionInfo>);
 

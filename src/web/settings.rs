@@ -1,4 +1,4 @@
-//! Settings (owners only): clinic profile, opening hours and closures, booking rules.
+//! Settings (owners only): clinic profile, opening hours and closures, booking rules, texts.
 //! Every change is audited.
 
 use crate::app::AppState;
@@ -305,6 +305,40 @@ pub async fn save_rules(
         "settings.rules",
         detail,
         move |tx, scope| orgs::update_rules(tx, scope, &rules),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct TextsForm {
+    sms_enabled: Option<String>,
+    #[serde(default)]
+    reminder_hours: String,
+}
+
+pub async fn save_texts(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Form(form): Form<TextsForm>,
+) -> AppResult<Response> {
+    let hours = match bounded(
+        "Reminder hours",
+        &form.reminder_hours,
+        0,
+        orgs::MAX_REMINDER_HOURS,
+    ) {
+        Ok(h) => h,
+        Err(e) => return page(&state, &info, Some(form_error(e)?), None).await,
+    };
+    let enabled = form.sms_enabled.is_some();
+    apply(
+        &state,
+        &info,
+        ip,
+        "settings.texts",
+        format!("sms_enabled={enabled} reminder_hours={hours}"),
+        move |tx, scope| orgs::update_texts(tx, scope, enabled, hours),
     )
     .await
 }

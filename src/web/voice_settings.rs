@@ -1,9 +1,13 @@
 //! Settings → Voice agent (owners only): the URLs to paste into Vapi, the webhook secret
-//! (masked, with reveal and rotate), and how phone bookings behave. Every action is audited.
+//! (masked, with reveal and rotate), how phone bookings behave, and the call settings (the
+//! assistants and phone number Vapi should use, transfer numbers, the hot-lead threshold).
+//! Every action is audited.
 
 use crate::app::AppState;
+use crate::domain::phone::PhoneNumber;
 use crate::error::{AppError, AppResult};
 use crate::store::sessions::SessionInfo;
+use crate::store::voice_agent::{self, AgentSettings};
 use crate::store::{orgs, vapi_secrets};
 use crate::web::pages::{form_error, render_form, Chrome, Notice};
 use crate::web::session::{audited_change, Owner};
@@ -26,6 +30,7 @@ struct VoicePage {
     secret_last4: String,
     hold_minutes: u32,
     require_verification: bool,
+    agent: AgentSettings,
     error: Option<String>,
 }
 
@@ -37,12 +42,13 @@ async fn page(
     notice: Option<&str>,
 ) -> AppResult<Response> {
     let (scope, vault) = (info.scope, state.vault.clone());
-    let (org, secret) = state
+    let (org, secret, agent) = state
         .db
         .read(move |c| {
             Ok((
                 orgs::get(c, &scope)?,
                 vapi_secrets::current(c, &vault, &scope)?,
+                voice_agent::get(c, &scope)?,
             ))
         })
         .await?;
@@ -65,6 +71,7 @@ async fn page(
         secret_last4: last4,
         hold_minutes: org.hold_minutes,
         require_verification: org.require_verification,
+        agent,
         error,
     };
     render_form(&page, &page.error)
@@ -152,4 +159,101 @@ pub async fn save_booking(
     )
     .await?;
     Ok(Redirect::to("/settings/voice?saved=booking").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CallsForm {
+    #[serde(default)]
+    assistant_id: String,
+    #[serde(default)]
+    outbound_assistant_id: String,
+    #[serde(default)]
+    phone_number_id: String,
+    #[serde(default)]
+    transfer_number: String,
+    #[serde(default)]
+    fallback_transfer_number: String,
+    #[serde(default)]
+    hot_lead_threshold: String,
+}
+
+/// A Vapi id as pasted from its dashboard (a UUID); empty means "not set".
+fn vapi_id(raw: &str, what: &str) -> AppResult<Option<String>> {
+    let id = raw.trim();
+    if id.is_empty() {
+        return Ok(None);
+    }
+    let shaped = id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !shaped {
+        return Err(AppError::Validation(format!(
+            "The {what} should be an id like 8e2d4f60-1111-4222-8333-444455556666; copy it from the Vapi dashboard"
+        )));
+    }
+    Ok(Some(id.to_string()))
+}
+
+fn phone(raw: &str, what: &str, country: &str) -> AppResult<Option<String>> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => PhoneNumber::parse(raw, country)
+            .map(|p| Some(p.as_str().to_string()))
+            .map_err(|e| AppError::Validation(format!("The {what}: {e}"))),
+    }
+}
+
+fn parse_calls_form(form: &CallsForm, country: &str) -> AppResult<AgentSettings> {
+    let threshold = match form.hot_lead_threshold.trim().parse::<u8>() {
+        Ok(n) if (1..=100).contains(&n) => n,
+        _ => {
+            return Err(AppError::Validation(
+                "The hot-lead score must be a whole number from 1 to 100".into(),
+            ))
+        }
+    };
+    Ok(AgentSettings {
+        assistant_id: vapi_id(&form.assistant_id, "inbound assistant id")?,
+        outbound_assistant_id: vapi_id(&form.outbound_assistant_id, "call-back assistant id")?,
+        phone_number_id: vapi_id(&form.phone_number_id, "Vapi phone number id")?,
+        transfer_number: phone(&form.transfer_number, "transfer number", country)?,
+        fallback_transfer_number: phone(
+            &form.fallback_transfer_number,
+            "fallback transfer number",
+            country,
+        )?,
+        hot_lead_threshold: threshold,
+    })
+}
+
+pub async fn save_calls(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Form(form): Form<CallsForm>,
+) -> AppResult<Response> {
+    let settings = match parse_calls_form(&form, &state.config.default_country) {
+        Ok(s) => s,
+        Err(e) => return page(&state, &info, false, Some(form_error(e)?), None).await,
+    };
+    let detail = format!(
+        "assistant={} outbound_assistant={} phone_number_id={} transfer={} fallback={} hot_lead_threshold={}",
+        settings.assistant_id.as_deref().unwrap_or("-"),
+        settings.outbound_assistant_id.as_deref().unwrap_or("-"),
+        settings.phone_number_id.as_deref().unwrap_or("-"),
+        settings.transfer_number.as_deref().unwrap_or("-"),
+        settings.fallback_transfer_number.as_deref().unwrap_or("-"),
+        settings.hot_lead_threshold,
+    );
+    audited_change(
+        &state,
+        &info,
+        ip,
+        "settings.voice_calls",
+        detail,
+        move |tx, scope| voice_agent::update(tx, scope, &settings),
+    )
+    .await?;
+    Ok(Redirect::to("/settings/voice?saved=calls").into_response())
 }

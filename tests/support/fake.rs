@@ -133,6 +133,9 @@ async fn handle(
 
 /// Twilio's answers by default: a queued message for sends, 200 for reads, 204 for deletes.
 pub fn twilio_default(rec: &Recorded) -> (u16, String) {
+    if let Some(answer) = twilio_account_reads(rec) {
+        return answer;
+    }
     if rec.method == "POST" && rec.path.ends_with("/Messages.json") {
         let n = rec.body.len();
         let to = rec
@@ -158,6 +161,9 @@ pub fn twilio_default(rec: &Recorded) -> (u16, String) {
 
 /// Vapi's answers by default: echo creates with an id.
 pub fn vapi_default(rec: &Recorded) -> (u16, String) {
+    if let Some(answer) = vapi_management(rec) {
+        return answer;
+    }
     if rec.method == "POST" {
         let mut v = rec.json();
         if let Some(obj) = v.as_object_mut() {
@@ -169,4 +175,152 @@ pub fn vapi_default(rec: &Recorded) -> (u16, String) {
         return (201, v.to_string());
     }
     (200, "{}".to_string())
+}
+
+/// The number every test clinic texts from: on the account and SMS-capable (Twilio's magic
+/// "always passes" From).
+pub const TWILIO_NUMBER: &str = "+15005550006";
+
+/// A number on the fake account that can take calls but not texts.
+pub const VOICE_ONLY_NUMBER: &str = "+15005550010";
+
+/// Twilio's account fetch and IncomingPhoneNumbers list (`reference/twilio.md` §2, §3).
+fn twilio_account_reads(rec: &Recorded) -> Option<(u16, String)> {
+    if rec.method != "GET" {
+        return None;
+    }
+    let rest = rec.path.strip_prefix("/2010-04-01/Accounts/")?;
+    if let Some(sid) = rest.strip_suffix(".json").filter(|s| !s.contains('/')) {
+        return Some((
+            200,
+            serde_json::json!({
+                "sid": sid, "owner_account_sid": sid, "friendly_name": "My account",
+                "status": "active", "type": "Full", "auth_token": "redacted",
+                "uri": format!("/2010-04-01/Accounts/{sid}.json"), "subresource_uris": {}
+            })
+            .to_string(),
+        ));
+    }
+    let (sid, tail) = rest.split_once('/')?;
+    if tail != "IncomingPhoneNumbers.json" {
+        return None;
+    }
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(&rec.query).unwrap_or_default();
+    let wanted = query
+        .iter()
+        .find(|(k, _)| k == "PhoneNumber")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let numbers: Vec<serde_json::Value> = [(TWILIO_NUMBER, true), (VOICE_ONLY_NUMBER, false)]
+        .iter()
+        // Twilio's filter matches partially.
+        .filter(|(n, _)| n.contains(wanted.as_str()))
+        .map(|(n, sms)| {
+            serde_json::json!({
+                "sid": format!("PN{:032x}", n.len()), "account_sid": sid, "phone_number": n,
+                "friendly_name": n, "status": "in-use", "sms_url": "", "sms_method": "POST",
+                "capabilities": {"voice": true, "sms": sms, "mms": sms, "fax": false}
+            })
+        })
+        .collect();
+    Some((
+        200,
+        serde_json::json!({
+            "incoming_phone_numbers": numbers, "page": 0, "page_size": 50, "start": 0, "end": 0,
+            "next_page_uri": null, "previous_page_uri": null
+        })
+        .to_string(),
+    ))
+}
+
+/// Vapi's credential and phone-number endpoints (`reference/vapi.md` §4.4, §4.5): creates
+/// answer 201 with an id and never echo secrets; updates answer 200; lists are arrays.
+fn vapi_management(rec: &Recorded) -> Option<(u16, String)> {
+    const SECRETS: [&str; 5] = [
+        "authToken",
+        "apiSecret",
+        "twilioAuthToken",
+        "twilioApiSecret",
+        "token",
+    ];
+    let redacted = || {
+        let mut v = rec.json();
+        if let Some(obj) = v.as_object_mut() {
+            for k in SECRETS {
+                obj.remove(k);
+            }
+        }
+        v
+    };
+    let path = rec.path.as_str();
+    let kind = ["/credential", "/phone-number", "/tool", "/assistant"]
+        .into_iter()
+        .find(|p| path == *p || path.starts_with(&format!("{p}/")))?;
+    let id = path.rsplit('/').next().unwrap_or_default();
+    match (rec.method.as_str(), path == kind) {
+        ("GET", true) => Some((200, "[]".into())),
+        ("POST", true) if kind == "/tool" => {
+            let mut v = rec.json();
+            let name = v["function"]["name"]
+                .as_str()
+                .unwrap_or("unnamed")
+                .to_string();
+            v["id"] = serde_json::json!(format!("tool-{name}"));
+            v["orgId"] = serde_json::json!("org-fake");
+            Some((201, v.to_string()))
+        }
+        ("GET", false) if kind == "/assistant" => Some((200, fake_assistant(id).to_string())),
+        ("GET", false) if kind == "/tool" => {
+            let kind = if id == THEIR_CALENDAR_TOOL {
+                "google.calendar.availability.check"
+            } else {
+                "function"
+            };
+            Some((200, serde_json::json!({"id": id, "type": kind}).to_string()))
+        }
+        ("POST", true) => {
+            let mut v = redacted();
+            v["id"] = serde_json::json!(format!(
+                "{}-{:08x}",
+                kind.trim_start_matches('/'),
+                rec.body.len()
+            ));
+            v["orgId"] = serde_json::json!("org-fake");
+            if kind == "/phone-number" {
+                v["status"] = serde_json::json!("active");
+            }
+            Some((201, v.to_string()))
+        }
+        ("PATCH", false) => {
+            let mut v = redacted();
+            v["id"] = serde_json::json!(path.rsplit('/').next().unwrap_or_default());
+            Some((200, v.to_string()))
+        }
+        ("GET", false) => Some((
+            200,
+            serde_json::json!({"id": path.rsplit('/').next().unwrap_or_default()}).to_string(),
+        )),
+        _ => None,
+    }
+}
+
+/// The system prompt of the fake Vapi assistant: a tool sync must send it back untouched.
+pub const ASSISTANT_PROMPT: &str = "You are the front desk of Alpha Clinic. Be warm and brief.";
+/// Tools already on the fake assistant: one of the clinic's own, and a native calendar tool.
+pub const THEIR_FAQ_TOOL: &str = "tool-their-faq";
+pub const THEIR_CALENDAR_TOOL: &str = "tool-their-calendar";
+
+/// An assistant as `GET /assistant/:id` returns it (`reference/vapi.md` §4.2).
+pub fn fake_assistant(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "orgId": "org-fake", "name": "Front desk", "firstMessage": "Thanks for calling!",
+        "model": {
+            "provider": "openai", "model": "gpt-4o", "temperature": 0.4,
+            "messages": [{"role": "system", "content": ASSISTANT_PROMPT}],
+            "toolIds": [THEIR_FAQ_TOOL, THEIR_CALENDAR_TOOL],
+            "tools": [{"type": "endCall"}]
+        },
+        "voice": {"provider": "11labs", "voiceId": "sarah"},
+        "serverMessages": ["end-of-call-report"]
+    })
 }

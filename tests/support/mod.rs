@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod calls;
 pub mod fake;
+pub mod messaging;
 pub mod vapi;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -13,13 +15,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use voxanne::app::{App, AppState};
 use voxanne::cli::{self, NewAccount, NewClinic};
-use voxanne::clock::ManualClock;
+use voxanne::clock::{Clock, ManualClock};
 use voxanne::config::Config;
 use voxanne::store::staff::Role;
 
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const MASTER_KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
 
+#[derive(Clone)]
 pub struct Seeded {
     pub org_id: i64,
     pub owner_email: &'static str,
@@ -38,6 +41,7 @@ pub struct TestApp {
     pub setup_url: Option<String>,
     pub twilio: fake::FakeServer,
     pub vapi: fake::FakeServer,
+    extra: Vec<(&'static str, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -80,7 +84,32 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(tempfile::tempdir().expect("temp dir"), options, None).await
+    }
+
+    /// Stops the app and starts a new one on the same data directory, as after a restart;
+    /// the clock starts where it was.
+    pub async fn restart(self) -> TestApp {
+        let (a, b, now) = (self.a.clone(), self.b.clone(), self.clock.now());
+        let extra = self.extra.clone();
+        let dir = self.stop().await;
+        Self::spawn_in(
+            dir,
+            Options {
+                seed: false,
+                now,
+                extra,
+            },
+            Some((a, b)),
+        )
+        .await
+    }
+
+    async fn spawn_in(
+        dir: tempfile::TempDir,
+        options: Options,
+        seeded: Option<(Seeded, Seeded)>,
+    ) -> TestApp {
         let twilio = fake::FakeServer::start(fake::twilio_default).await;
         let vapi = fake::FakeServer::start(fake::vapi_default).await;
         let mut values: BTreeMap<String, String> = [
@@ -98,7 +127,9 @@ impl TestApp {
             values.insert(k.to_string(), v.clone());
         }
         let config = Config::from_values(&values).expect("test config");
-        let (a, b) = if options.seed {
+        let (a, b) = if let Some(existing) = seeded {
+            existing
+        } else if options.seed {
             (
                 seed(
                     &config,
@@ -161,6 +192,7 @@ impl TestApp {
             setup_url,
             twilio,
             vapi,
+            extra: options.extra.clone(),
             shutdown: Some(tx),
             server: Some(server),
         }

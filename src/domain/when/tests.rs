@@ -507,3 +507,33 @@ fn parsers_never_panic() {
         );
     }
 }
+
+#[test]
+fn reminders_keep_the_wall_clock_across_dst() {
+    // 10:00 on Monday 2026-03-09 (EDT, UTC-4); the clocks sprang forward on Sunday at 02:00.
+    let visit = utc(2026, 3, 9, 14, 0);
+    let reminder = wall_clock_before(New_York, visit, 24);
+    assert_eq!(reminder, utc(2026, 3, 8, 14, 0)); // 10:00 EDT on Sunday: 24 real hours
+                                                  // 10:00 on Monday 2026-03-09 minus 24h -> Sunday 10:00; a visit on Sunday 10:00 minus 24h
+                                                  // -> Saturday 10:00 EST = 15:00 UTC, 23 real hours earlier.
+    let sunday_visit = utc(2026, 3, 8, 14, 0);
+    assert_eq!(
+        wall_clock_before(New_York, sunday_visit, 24),
+        utc(2026, 3, 7, 15, 0)
+    );
+    // Fall back: Sunday 2026-11-01 10:00 EST (15:00 UTC) -> Saturday 10:00 EDT (14:00 UTC),
+    // 25 real hours earlier.
+    assert_eq!(
+        wall_clock_before(New_York, utc(2026, 11, 1, 15, 0), 24),
+        utc(2026, 10, 31, 14, 0)
+    );
+    // A reminder landing in the gap (02:30 on spring-forward day) moves to 03:00 EDT.
+    assert_eq!(
+        wall_clock_before(New_York, utc(2026, 3, 9, 6, 30), 24),
+        utc(2026, 3, 8, 7, 0)
+    );
+    assert_eq!(
+        wall_clock_before(New_York, DateTime::<Utc>::MIN_UTC, 24),
+        DateTime::<Utc>::MIN_UTC
+    );
+}

@@ -1,0 +1,521 @@
+//! Appointments: the list for a range of days, and staff booking, rescheduling, cancelling,
+//! recording the outcome and texting a reminder — through the same booking engine, slot
+//! locking and texts as the phone. Each appointment downloads as an `.ics` file.
+
+use crate::app::AppState;
+use crate::domain::format::{local_datetime, short_datetime};
+use crate::domain::phone::PhoneNumber;
+use crate::domain::schedule::{check_start, BookingRules, Calendar};
+use crate::domain::{ics, sms, when};
+use crate::error::{AppError, AppResult};
+use crate::jobs::outbox as sender;
+use crate::store::appointments::{self, AppointmentView, Placed, SlotRequest, Source};
+use crate::store::orgs::{self, Org};
+use crate::store::outbox::{self, NewSms, Purpose};
+use crate::store::services::{self, Provider, Service};
+use crate::store::sessions::SessionInfo;
+use crate::store::{booking_texts, contacts};
+use crate::web::pages::{form_error, render_form, Chrome};
+use crate::web::session::{audited_change, CurrentStaff};
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+pub struct Row {
+    pub v: AppointmentView,
+    pub when: String,
+    pub date: String,
+    pub time: String,
+    pub live: bool,
+}
+
+#[derive(Template)]
+#[template(path = "appointments/index.html")]
+struct AppointmentsPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    from: String,
+    days: i64,
+    prev: String,
+    next: String,
+    services: Vec<Service>,
+    providers: Vec<Provider>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RangeQuery {
+    from: Option<String>,
+    days: Option<i64>,
+    saved: Option<String>,
+}
+
+struct Loaded {
+    org: Org,
+    services: Vec<Service>,
+    providers: Vec<Provider>,
+}
+
+async fn load(state: &AppState, info: &SessionInfo) -> AppResult<Loaded> {
+    let scope = info.scope;
+    state
+        .db
+        .read(move |c| {
+            Ok(Loaded {
+                org: orgs::get(c, &scope)?,
+                services: services::list_active(c, &scope)?,
+                providers: services::list_providers(c, &scope)?,
+            })
+        })
+        .await
+}
+
+async fn page(
+    state: &AppState,
+    info: &SessionInfo,
+    q: &RangeQuery,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let loaded = load(state, info).await?;
+    let tz = loaded.org.timezone;
+    let now = state.clock.now();
+    let today = local_datetime(now, tz).date();
+    let from = q
+        .from
+        .as_deref()
+        .and_then(|f| NaiveDate::parse_from_str(f, "%Y-%m-%d").ok())
+        .unwrap_or(today);
+    let days = q.days.unwrap_or(7).clamp(1, 62);
+    let start = day_start(tz, from)?;
+    let end = day_start(tz, from + chrono::Days::new(days as u64))?;
+    let scope = info.scope;
+    let list = state
+        .db
+        .read(move |c| {
+            appointments::list_between(c, &scope, start.timestamp(), end.timestamp(), None, 1000)
+        })
+        .await?;
+    let notice = q.saved.as_deref().map(|w| format!("Appointment {w}."));
+    let page = AppointmentsPage {
+        chrome: Chrome::new(info, &loaded.org.name, "Appointments").with_notice(notice.as_deref()),
+        rows: list
+            .into_iter()
+            .map(|v| {
+                let at = v.appointment.start();
+                let local = local_datetime(at, tz);
+                Row {
+                    when: short_datetime(at, tz),
+                    date: local.format("%Y-%m-%d").to_string(),
+                    time: local.format("%H:%M").to_string(),
+                    live: v.appointment.status == "confirmed",
+                    v,
+                }
+            })
+            .collect(),
+        from: from.format("%Y-%m-%d").to_string(),
+        days,
+        prev: (from - chrono::Days::new(days as u64))
+            .format("%Y-%m-%d")
+            .to_string(),
+        next: (from + chrono::Days::new(days as u64))
+            .format("%Y-%m-%d")
+            .to_string(),
+        services: loaded.services,
+        providers: loaded.providers,
+        error,
+    };
+    render_form(&page, &page.error)
+}
+
+fn day_start(tz: chrono_tz::Tz, day: NaiveDate) -> AppResult<DateTime<Utc>> {
+    let midnight = day
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| AppError::Validation("that date is out of range".into()))?;
+    Ok(when::resolve_local(tz, midnight).unwrap_or_else(|_| midnight.and_utc()))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentStaff(info): CurrentStaff,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Response> {
+    page(&state, &info, &q, None).await
+}
+
+fn start_from(org: &Org, date: &str, time: &str, now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    when::parse_start(None, Some(date), Some(time), org.timezone, now)
+        .map_err(|e| AppError::Validation(e.to_string()))
+}
+
+/// Staff book at the desk: the clinic's hours, closures, horizon and grid apply, but not the
+/// minimum notice meant for callers.
+fn check_desk_start(
+    org: &Org,
+    start: DateTime<Utc>,
+    minutes: u32,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let rules = BookingRules {
+        min_notice_minutes: 0,
+        ..org.rules
+    };
+    let cal = Calendar {
+        tz: org.timezone,
+        hours: &org.hours,
+        closures: &org.closures,
+        rules: &rules,
+    };
+    check_start(&cal, start, minutes, now).map_err(|r| AppError::Validation(r.to_string()))
+}
+
+fn taken() -> AppError {
+    AppError::Conflict("That time is already taken on that calendar; choose another.".into())
+}
+
+/// Runs an audited booking change; texts it queued are nudged out; back to the list.
+async fn apply<F>(
+    state: &AppState,
+    info: &SessionInfo,
+    ip: SocketAddr,
+    action: &'static str,
+    detail: String,
+    done: &str,
+    change: F,
+) -> AppResult<Response>
+where
+    F: FnOnce(&rusqlite::Transaction<'_>, &crate::store::OrgScope) -> AppResult<()>
+        + Send
+        + 'static,
+{
+    match audited_change(state, info, ip, action, detail, change).await {
+        Ok(()) => {
+            sender::wake(state);
+            Ok(Redirect::to(&format!("/appointments?saved={done}")).into_response())
+        }
+        Err(AppError::NotFound) => Err(AppError::NotFound),
+        Err(e) => page(state, info, &RangeQuery::default(), Some(form_error(e)?)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BookForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    service_id: i64,
+    #[serde(default)]
+    provider_id: i64,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    time: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    CurrentStaff(info): CurrentStaff,
+    Form(form): Form<BookForm>,
+) -> AppResult<Response> {
+    let loaded = load(&state, &info).await?;
+    let now = state.clock.now();
+    let prepared = (|| {
+        let name = form.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(AppError::Validation(
+                "Give the patient's name (up to 120 characters)".into(),
+            ));
+        }
+        let phone = PhoneNumber::parse(&form.phone, &state.config.default_country)
+            .map_err(|e| AppError::Validation(format!("The phone number: {e}")))?;
+        let service = loaded
+            .services
+            .iter()
+            .find(|s| s.id == form.service_id)
+            .ok_or_else(|| AppError::Validation("Choose a service".into()))?
+            .clone();
+        if !loaded.providers.iter().any(|p| p.id == form.provider_id) {
+            return Err(AppError::Validation("Choose a calendar".into()));
+        }
+        let start = start_from(&loaded.org, &form.date, &form.time, now)?;
+        check_desk_start(&loaded.org, start, service.duration_minutes, now)?;
+        Ok((name, phone, service, start))
+    })();
+    let (name, phone, service, start) = match prepared {
+        Ok(p) => p,
+        Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
+    };
+    let (org, provider, ts) = (loaded.org, form.provider_id, now.timestamp());
+    let detail = format!("start={} service={}", start.to_rfc3339(), service.name);
+    apply(
+        &state,
+        &info,
+        ip,
+        "appointment.booked",
+        detail,
+        "booked",
+        move |tx, scope| {
+            let contact = contacts::upsert(tx, scope, phone.as_str(), Some(&name), None, ts)?;
+            let req = SlotRequest {
+                provider_ids: &[provider],
+                service_id: service.id,
+                duration_minutes: service.duration_minutes,
+                contact_id: contact.id,
+                start_at: start.timestamp(),
+                buffer_minutes: org.rules.buffer_minutes,
+                source: Source::Staff,
+                call_id: None,
+                notes: None,
+            };
+            match appointments::place(tx, scope, &req, None, ts)? {
+                Placed::Placed(a) => {
+                    booking_texts::on_confirmed(tx, scope, &org, &a, &service.name, ts)?;
+                    Ok(())
+                }
+                Placed::Taken => Err(taken()),
+            }
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    time: String,
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    CurrentStaff(info): CurrentStaff,
+    Path(id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Response> {
+    let loaded = load(&state, &info).await?;
+    let scope = info.scope;
+    let appt = state
+        .db
+        .read(move |c| appointments::get(c, &scope, id))
+        .await?;
+    let now = state.clock.now();
+    let minutes = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
+    let start = match start_from(&loaded.org, &form.date, &form.time, now)
+        .and_then(|s| check_desk_start(&loaded.org, s, minutes, now).map(|_| s))
+    {
+        Ok(s) => s,
+        Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
+    };
+    let service = loaded
+        .services
+        .iter()
+        .find(|s| s.id == appt.service_id)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let (org, ts, old) = (loaded.org, now.timestamp(), appt.start());
+    let detail = format!("appointment={id} to={}", start.to_rfc3339());
+    apply(
+        &state,
+        &info,
+        ip,
+        "appointment.rescheduled",
+        detail,
+        "moved",
+        move |tx, scope| {
+            let buffer = org.rules.buffer_minutes;
+            match appointments::reschedule(tx, scope, id, &[], start.timestamp(), buffer, ts)? {
+                Placed::Placed(a) => {
+                    booking_texts::on_rescheduled(tx, scope, &org, old, &a, &service, ts)?;
+                    Ok(())
+                }
+                Placed::Taken => Err(taken()),
+            }
+        },
+    )
+    .await
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    CurrentStaff(info): CurrentStaff,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let loaded = load(&state, &info).await?;
+    let ts = state.clock.now().timestamp();
+    let org = loaded.org;
+    let names = loaded.services;
+    apply(
+        &state,
+        &info,
+        ip,
+        "appointment.cancelled",
+        format!("appointment={id}"),
+        "cancelled",
+        move |tx, scope| {
+            let before = appointments::get(tx, scope, id)?;
+            let a = appointments::cancel(tx, scope, id, Some("cancelled by staff"), ts)?;
+            let service = names
+                .iter()
+                .find(|s| s.id == a.service_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            booking_texts::on_cancelled(
+                tx,
+                scope,
+                &org,
+                &a,
+                before.status == "confirmed",
+                &service,
+                ts,
+            )?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct OutcomeForm {
+    #[serde(default)]
+    outcome: String,
+}
+
+pub async fn outcome(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    CurrentStaff(info): CurrentStaff,
+    Path(id): Path<i64>,
+    Form(form): Form<OutcomeForm>,
+) -> AppResult<Response> {
+    let ts = state.clock.now().timestamp();
+    let outcome = form.outcome.clone();
+    apply(
+        &state,
+        &info,
+        ip,
+        "appointment.outcome",
+        format!("appointment={id} outcome={outcome}"),
+        "updated",
+        move |tx, scope| appointments::set_outcome(tx, scope, id, &outcome, ts).map(|_| ()),
+    )
+    .await
+}
+
+pub async fn remind(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    CurrentStaff(info): CurrentStaff,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let loaded = load(&state, &info).await?;
+    let ts = state.clock.now().timestamp();
+    let (org, names) = (loaded.org, loaded.services);
+    apply(
+        &state,
+        &info,
+        ip,
+        "appointment.reminder_sent",
+        format!("appointment={id}"),
+        "reminder queued",
+        move |tx, scope| {
+            let a = appointments::get(tx, scope, id)?;
+            if a.status != "confirmed" || a.start_at <= ts {
+                return Err(AppError::Conflict(
+                    "Only an upcoming confirmed appointment gets a reminder".into(),
+                ));
+            }
+            let service = names
+                .iter()
+                .find(|s| s.id == a.service_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            let body = sms::reminder_text(
+                &org.name,
+                &crate::domain::format::spoken_datetime(a.start(), org.timezone),
+                &service,
+            );
+            let to: String = tx.query_row(
+                "SELECT phone FROM contacts WHERE org_id = ?1 AND id = ?2",
+                rusqlite::params![scope.org_id(), a.contact_id],
+                |r| r.get(0),
+            )?;
+            outbox::enqueue(
+                tx,
+                scope,
+                &NewSms {
+                    to: &to,
+                    body: &body,
+                    purpose: Purpose::Reminder,
+                    contact_id: Some(a.contact_id),
+                    appointment_id: Some(a.id),
+                    call_id: a.call_id.as_deref(),
+                    dedupe_key: None,
+                    send_after: ts,
+                },
+                ts,
+            )?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub async fn ics_file(
+    State(state): State<AppState>,
+    CurrentStaff(info): CurrentStaff,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = info.scope;
+    let (org, view) = state
+        .db
+        .read(move |c| Ok((orgs::get(c, &scope)?, appointments::view(c, &scope, id)?)))
+        .await?;
+    let a = &view.appointment;
+    let summary = format!(
+        "{} — {}",
+        view.service_name,
+        view.contact_name.as_deref().unwrap_or(&view.contact_phone)
+    );
+    let description = format!(
+        "Patient: {} ({})\nCalendar: {}",
+        view.contact_name.as_deref().unwrap_or("unknown"),
+        view.contact_phone,
+        view.provider_name
+    );
+    let body = ics::calendar(
+        &org.name,
+        &[ics::Event {
+            uid: format!("appointment-{}-{}@voxanne", org.id, a.id),
+            start: a.start(),
+            end: DateTime::from_timestamp(a.end_at, 0).unwrap_or(a.start() + Duration::minutes(30)),
+            stamp: state.clock.now(),
+            summary: &summary,
+            description: &description,
+            cancelled: a.status == "cancelled",
+        }],
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"appointment-{id}.ics\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
