@@ -14,7 +14,7 @@ pub struct Contact {
 }
 
 /// Finds or creates the contact for an E.164 number; a known name or email fills in or
-/// replaces what was stored.
+/// replaces what was stored. `updated_at` is when the row last changed.
 pub fn upsert(
     tx: &Transaction<'_>,
     scope: &OrgScope,
@@ -25,6 +25,15 @@ pub fn upsert(
 ) -> AppResult<Contact> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     let email = email.map(str::trim).filter(|e| !e.is_empty());
+    // Most bookings come from a caller we already know, under the same name: then there is
+    // nothing to write (this runs inside every booking's write transaction).
+    if let Some(known) = find_by_phone(tx, scope, phone)? {
+        let same =
+            |new: Option<&str>, old: &Option<String>| new.is_none_or(|n| old.as_deref() == Some(n));
+        if same(name, &known.name) && same(email, &known.email) {
+            return Ok(known);
+        }
+    }
     // The upsert always writes the row (updated_at), so RETURNING always yields it.
     Ok(tx
         .prepare_cached(
@@ -59,4 +68,41 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
         name: r.get(2)?,
         email: r.get(3)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{orgs, Db};
+
+    #[test]
+    fn a_known_caller_is_written_only_when_something_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let stamps = db
+            .write_blocking(|tx| {
+                let scope = orgs::create(tx, "Clinic", chrono_tz::UTC, 0)?;
+                let phone = "+14155550123";
+                let updated = |tx: &Transaction<'_>| -> AppResult<i64> {
+                    Ok(tx.query_row(
+                        "SELECT updated_at FROM contacts WHERE phone = ?1",
+                        [phone],
+                        |r| r.get(0),
+                    )?)
+                };
+                let first = upsert(tx, &scope, phone, Some("Dana Lee"), None, 100)?;
+                let same = upsert(tx, &scope, phone, Some(" Dana Lee "), None, 200)?;
+                let after_same = updated(tx)?;
+                let unnamed = upsert(tx, &scope, phone, None, None, 300)?;
+                let emailed = upsert(tx, &scope, phone, None, Some("dana@example.com"), 400)?;
+                let after_email = updated(tx)?;
+                assert_eq!(first.id, same.id);
+                assert_eq!(unnamed.name.as_deref(), Some("Dana Lee"));
+                assert_eq!(emailed.name.as_deref(), Some("Dana Lee"));
+                assert_eq!(emailed.email.as_deref(), Some("dana@example.com"));
+                Ok((after_same, after_email))
+            })
+            .unwrap();
+        assert_eq!(stamps, (100, 400));
+    }
 }
