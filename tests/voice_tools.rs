@@ -333,6 +333,62 @@ async fn the_same_tool_call_ten_times_at_once_acts_once() {
 }
 
 #[tokio::test]
+async fn the_same_cancel_ten_times_at_once_cancels_once() {
+    // Cancelling stores its reply after its write, so duplicates rely on the per-call lock
+    // and on rereading the stored reply once they hold it.
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    let booked = data(
+        &app.tool(
+            &secret,
+            "call_book",
+            "book_appointment",
+            json!({"patientName": "Dana Lee", "appointmentDate": "2026-06-17",
+                   "appointmentTime": "3:00 PM", "serviceType": "Botox"}),
+        )
+        .await
+        .unwrap(),
+    );
+    let body = tool_calls(&[(
+        "call_cancel",
+        "cancel_appointment",
+        json!({"appointmentId": booked["appointmentId"]}),
+    )]);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (url, secret, body) = (app.url("/api/vapi/tools"), secret.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-vapi-secret", secret)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }));
+    }
+    let mut replies = Vec::new();
+    for t in tasks {
+        replies.push(t.await.unwrap());
+    }
+    assert!(
+        replies.iter().all(|r| r == &replies[0]),
+        "replies differ: {replies:?}"
+    );
+    assert!(replies[0].contains("is cancelled"), "{}", replies[0]);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'appointment.cancelled'",
+            &[]
+        ),
+        1
+    );
+}
+
+#[tokio::test]
 async fn a_hold_and_its_stored_reply_commit_together() {
     let app = TestApp::spawn().await;
     let secret = app.vapi_secret(app.a.org_id);
@@ -376,6 +432,41 @@ async fn a_hold_and_its_stored_reply_commit_together() {
         count("SELECT COUNT(*) FROM tool_results WHERE tool_call_id = 'call_atomic'"),
         1
     );
+}
+
+#[tokio::test]
+async fn a_delivery_that_looked_too_early_still_gets_the_stored_reply() {
+    // Two deliveries of one tool call that both looked before either stored anything (say
+    // the first was dropped by a disconnect after its write was queued): the booking write
+    // itself finds the stored reply, so the second neither acts nor answers differently.
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("x-vapi-secret", secret.parse().unwrap());
+    let body = axum::body::Bytes::from_static(b"{}");
+    let args: serde_json::Map<String, Value> = serde_json::from_value(json!({
+        "date": "2026-06-16", "time": "10:00", "service": "botox",
+        "patientName": "Dana Lee", "patientPhone": "+14155550123"}))
+    .unwrap();
+    let mut replies = Vec::new();
+    for _ in 0..2 {
+        let mut ctx = voxanne::voice::dispatch::ToolCtx::authenticate(&app.state, &headers, &body)
+            .await
+            .unwrap();
+        ctx.tool_call_id = "call_early".into();
+        ctx.tool_name = "reserve_slot".into();
+        let outcome = voxanne::voice::booking_tools::reserve_slot(&ctx, &args)
+            .await
+            .unwrap();
+        replies.push(outcome);
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert!(
+        replies[0].sentence.starts_with("I'm holding"),
+        "{:?}",
+        replies[0]
+    );
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM appointments", &[]), 1);
 }
 
 #[tokio::test]

@@ -127,16 +127,33 @@ pub fn parse_price_cents(raw: &str) -> Option<i64> {
 /// The service the query most specifically names, if any.
 pub fn best_match(query: &str, services: &[ServiceTerms]) -> Option<usize> {
     let words = tokenize(query);
-    let index = TermIndex::build(services);
+    if words.is_empty() {
+        return None;
+    }
+    // A query is a few words (and this runs on every booking call), so each term is looked
+    // for in it directly: building the first-word index `mentioned` uses for transcripts
+    // would cost more than it saves. A term can only match where its first word does, and a
+    // word's stem keeps its first letter, so a term whose first letter starts no query word
+    // is passed over without tokenizing it.
+    let firsts: Vec<char> = words.iter().filter_map(|w| w.stem.chars().next()).collect();
     let mut best: Option<(Spec, usize)> = None;
-    for start in 0..words.len() {
-        for term in index.candidates(&words, start) {
-            let better = match best {
-                None => true,
-                Some((spec, svc)) => term.spec > spec || (term.spec == spec && term.service < svc),
-            };
-            if better {
-                best = Some((term.spec, term.service));
+    for (service, s) in services.iter().enumerate() {
+        for raw in std::iter::once(s.name).chain(s.keywords.iter().map(String::as_str)) {
+            if first_letter(raw).is_none_or(|c| !firsts.contains(&c)) {
+                continue;
+            }
+            let term = tokenize(raw);
+            let found = !term.is_empty()
+                && words
+                    .windows(term.len())
+                    .any(|at| at.iter().zip(&term).all(|(w, t)| w.stem == t.stem));
+            if !found {
+                continue;
+            }
+            let spec = (term.len(), term.iter().map(|t| t.letters).sum());
+            // Services are visited in catalogue order, so on a tie the earlier one stays.
+            if best.is_none_or(|(b, _)| spec > b) {
+                best = Some((spec, service));
             }
         }
     }
@@ -288,6 +305,13 @@ struct Token {
 /// a possessive "'s" is dropped, everything else separates.
 fn tokenize(text: &str) -> Vec<Token> {
     tokenize_keeping(text, None)
+}
+
+/// The first letter of the first word [`tokenize`] would find in `text`, as it appears in
+/// that word's stem.
+fn first_letter(text: &str) -> Option<char> {
+    let c = text.chars().find(|c| c.is_alphanumeric())?;
+    c.to_lowercase().next().map(fold_accent)
 }
 
 /// [`tokenize`]; with `keep`, a word whose first letter is not in it becomes a placeholder
@@ -561,6 +585,27 @@ mod tests {
         let t0 = std::time::Instant::now();
         assert_eq!(ments(&text), vec!["Facelift", "Consultation"]);
         assert!(t0.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn first_letter_is_the_first_letter_of_the_first_stem() {
+        let d = defaults();
+        let mut texts: Vec<&str> = d.iter().map(|(n, _)| *n).collect();
+        texts.extend(d.iter().flat_map(|(_, k)| k.iter().map(String::as_str)));
+        texts.extend([
+            "Juvéderm",
+            "  ®Botox",
+            "'s peel",
+            "ÉCLAT",
+            "İnce",
+            "O'Brien's",
+            "42 lasers",
+        ]);
+        for t in texts {
+            let stem = tokenize(t).first().and_then(|w| w.stem.chars().next());
+            assert_eq!(first_letter(t), stem, "{t}");
+        }
+        assert_eq!(first_letter(" ®- "), None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Contacts: the people who call, one per phone number per org.
 
 use super::OrgScope;
-use crate::error::{AppError, AppResult};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use crate::error::AppResult;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -14,7 +14,7 @@ pub struct Contact {
 }
 
 /// Finds or creates the contact for an E.164 number; a known name or email fills in or
-/// replaces what was stored.
+/// replaces what was stored. `updated_at` is when the row last changed.
 pub fn upsert(
     tx: &Transaction<'_>,
     scope: &OrgScope,
@@ -25,16 +25,27 @@ pub fn upsert(
 ) -> AppResult<Contact> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     let email = email.map(str::trim).filter(|e| !e.is_empty());
-    tx.prepare_cached(
-        "INSERT INTO contacts (org_id, phone, name, email, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-         ON CONFLICT (org_id, phone) DO UPDATE SET
-             name = COALESCE(excluded.name, contacts.name),
-             email = COALESCE(excluded.email, contacts.email),
-             updated_at = excluded.updated_at",
-    )?
-    .execute(params![scope.org_id(), phone, name, email, now])?;
-    find_by_phone(tx, scope, phone)?.ok_or(AppError::NotFound)
+    // Most bookings come from a caller we already know, under the same name: then there is
+    // nothing to write (this runs inside every booking's write transaction).
+    if let Some(known) = find_by_phone(tx, scope, phone)? {
+        let same =
+            |new: Option<&str>, old: &Option<String>| new.is_none_or(|n| old.as_deref() == Some(n));
+        if same(name, &known.name) && same(email, &known.email) {
+            return Ok(known);
+        }
+    }
+    // The upsert always writes the row (updated_at), so RETURNING always yields it.
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO contacts (org_id, phone, name, email, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (org_id, phone) DO UPDATE SET
+                 name = COALESCE(excluded.name, contacts.name),
+                 email = COALESCE(excluded.email, contacts.email),
+                 updated_at = excluded.updated_at
+             RETURNING id, phone, name, email",
+        )?
+        .query_row(params![scope.org_id(), phone, name, email, now], from_row)?)
 }
 
 pub fn find_by_phone(
@@ -46,13 +57,52 @@ pub fn find_by_phone(
         .prepare_cached(
             "SELECT id, phone, name, email FROM contacts WHERE org_id = ?1 AND phone = ?2",
         )?
-        .query_row(params![scope.org_id(), phone], |r| {
-            Ok(Contact {
-                id: r.get(0)?,
-                phone: r.get(1)?,
-                name: r.get(2)?,
-                email: r.get(3)?,
-            })
-        })
+        .query_row(params![scope.org_id(), phone], from_row)
         .optional()?)
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: r.get(0)?,
+        phone: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{orgs, Db};
+
+    #[test]
+    fn a_known_caller_is_written_only_when_something_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let stamps = db
+            .write_blocking(|tx| {
+                let scope = orgs::create(tx, "Clinic", chrono_tz::UTC, 0)?;
+                let phone = "+14155550123";
+                let updated = |tx: &Transaction<'_>| -> AppResult<i64> {
+                    Ok(tx.query_row(
+                        "SELECT updated_at FROM contacts WHERE phone = ?1",
+                        [phone],
+                        |r| r.get(0),
+                    )?)
+                };
+                let first = upsert(tx, &scope, phone, Some("Dana Lee"), None, 100)?;
+                let same = upsert(tx, &scope, phone, Some(" Dana Lee "), None, 200)?;
+                let after_same = updated(tx)?;
+                let unnamed = upsert(tx, &scope, phone, None, None, 300)?;
+                let emailed = upsert(tx, &scope, phone, None, Some("dana@example.com"), 400)?;
+                let after_email = updated(tx)?;
+                assert_eq!(first.id, same.id);
+                assert_eq!(unnamed.name.as_deref(), Some("Dana Lee"));
+                assert_eq!(emailed.name.as_deref(), Some("Dana Lee"));
+                assert_eq!(emailed.email.as_deref(), Some("dana@example.com"));
+                Ok((after_same, after_email))
+            })
+            .unwrap();
+        assert_eq!(stamps, (100, 400));
+    }
 }

@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_integrations",
         include_str!("../../migrations/0006_integrations.sql"),
     ),
+    (
+        "0007_appointments_live_span",
+        include_str!("../../migrations/0007_appointments_live_span.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -1,7 +1,8 @@
 //! Running tool calls: each call is looked up by its tool-call id (a repeat gets the stored
 //! reply), serialized per id so simultaneous duplicates act once, run by its handler, and
 //! its reply stored — in the handler's own write transaction when the handler uses
-//! [`ToolCtx::write_with_reply`], else in a write of its own afterwards.
+//! [`ToolCtx::write_with_reply`], else in a write of its own afterwards. The lookup is read
+//! together with the request's authentication (see [`crate::voice::call_locks`] for why that is safe).
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -9,6 +10,7 @@ use crate::store::orgs::{self, Org};
 use crate::store::services::{self, Provider, Service};
 use crate::store::{tool_results, OrgScope};
 use crate::voice::auth::{authenticate_on, header_pairs};
+use crate::voice::call_locks::Stamp;
 use crate::voice::parse::CallInfo;
 use crate::voice::tools::Tool;
 use crate::voice::{booking_tools, clinic_tools, sms_tools};
@@ -17,8 +19,9 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+pub use crate::voice::call_locks::KeyedLocks;
 
 /// What a tool answers: a sentence the assistant can say and, for results, compact data for
 /// the model. `is_error` replies go back as `error`.
@@ -90,6 +93,9 @@ pub struct ToolCtx {
     pub now: DateTime<Utc>,
     /// The reply [`ToolCtx::write_with_reply`] committed for the current tool call.
     stored_reply: Mutex<Option<ToolOutcome>>,
+    /// Stored replies of this request's tool calls, read with the authentication, each with
+    /// the stamp taken before that read.
+    prefetched: Vec<(String, Stamp, Option<tool_results::StoredReply>)>,
 }
 
 impl ToolCtx {
@@ -100,21 +106,47 @@ impl ToolCtx {
         headers: &HeaderMap,
         body: &Bytes,
     ) -> AppResult<ToolCtx> {
+        Self::authenticate_calls(state, headers, body, Vec::new()).await
+    }
+
+    /// [`ToolCtx::authenticate`], reading in the same database read the stored replies of
+    /// the tool calls `ids` (as the unauthenticated body names them; only used once the
+    /// request is authenticated), so running them needs no lookup of its own.
+    pub async fn authenticate_calls(
+        state: &AppState,
+        headers: &HeaderMap,
+        body: &Bytes,
+        ids: Vec<String>,
+    ) -> AppResult<ToolCtx> {
         let pairs = header_pairs(headers);
         let (vault, body, now) = (state.vault.clone(), body.clone(), state.clock.now());
-        let (scope, org, services, providers) = state
+        let stamps: Vec<Stamp> = ids.iter().map(|id| state.tool_locks.stamp(id)).collect();
+        let (scope, org, services, providers, stored) = state
             .db
             .read(move |c| {
                 let scope = authenticate_on(c, &vault, &pairs, &body, now.timestamp())?
                     .ok_or(AppError::Unauthorized)?;
+                let stored = ids
+                    .into_iter()
+                    .map(|id| {
+                        let reply = tool_results::get(c, &scope, &id)?;
+                        Ok((id, reply))
+                    })
+                    .collect::<AppResult<Vec<_>>>()?;
                 Ok((
                     scope,
                     orgs::get(c, &scope)?,
                     services::list_active(c, &scope)?,
                     services::list_providers(c, &scope)?,
+                    stored,
                 ))
             })
             .await?;
+        let prefetched = stored
+            .into_iter()
+            .zip(stamps)
+            .map(|((id, reply), stamp)| (id, stamp, reply))
+            .collect();
         Ok(ToolCtx {
             state: state.clone(),
             scope,
@@ -126,6 +158,7 @@ impl ToolCtx {
             tool_name: String::new(),
             now,
             stored_reply: Mutex::new(None),
+            prefetched,
         })
     }
 
@@ -138,6 +171,10 @@ impl ToolCtx {
     ///   The handler returns that outcome as it is; the dispatcher answers with the stored one.
     /// - `Err(rest)` declines (say, the reply needs further reads): `rest` comes back once the
     ///   action has committed, and the dispatcher stores whatever the handler then answers.
+    ///
+    /// When a reply for this tool call is already stored (a delivery that was dropped midway
+    /// may have committed it after this one looked), `action` is not run and that reply is
+    /// the answer.
     ///
     /// `reply` runs on the writer thread inside the batch, so it must be quick and pure.
     pub async fn write_with_reply<T, U, R, A>(
@@ -158,6 +195,11 @@ impl ToolCtx {
             .state
             .db
             .write(move |tx| {
+                if let Some((id, _)) = &key {
+                    if let Some(stored) = tool_results::get(tx, &scope, id)? {
+                        return Ok(Ok(ToolOutcome::from_stored(stored)));
+                    }
+                }
                 let outcome = match reply(action(tx)?) {
                     Ok(outcome) => outcome,
                     Err(rest) => return Ok(Err(rest)),
@@ -195,33 +237,6 @@ impl ToolCtx {
     }
 }
 
-/// (org id, tool-call id)
-type CallKey = (i64, String);
-
-/// Per-key async locks, so two deliveries of the same tool call never run at once.
-#[derive(Default)]
-pub struct KeyedLocks {
-    map: Mutex<HashMap<CallKey, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl KeyedLocks {
-    async fn run<T>(&self, key: CallKey, f: impl std::future::Future<Output = T>) -> T {
-        let lock = {
-            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(key.clone()).or_default().clone()
-        };
-        let out = {
-            let _guard = lock.lock().await;
-            f.await
-        };
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.get(&key).is_some_and(|l| Arc::strong_count(l) <= 2) {
-            map.remove(&key);
-        }
-        out
-    }
-}
-
 /// Runs one tool call once: a stored reply for its id is returned as is.
 pub async fn run_once(
     ctx: &mut ToolCtx,
@@ -239,16 +254,31 @@ pub async fn run_once(
     if id.is_empty() {
         return run_tool(ctx, name, &args).await;
     }
+    let prefetched = ctx
+        .prefetched
+        .iter()
+        .position(|(pid, _, _)| pid == id)
+        .map(|i| ctx.prefetched.swap_remove(i));
+    if let Some((_, _, Some(reply))) = prefetched {
+        // Stored replies never change: no need to wait for the lock.
+        return ToolOutcome::from_stored(reply);
+    }
     let key = (ctx.scope.org_id(), id.to_string());
     let locks = ctx.state.tool_locks.clone();
+    let scope = ctx.scope;
     locks
-        .run(key, async {
-            let (scope, tid) = (ctx.scope, id.to_string());
-            let stored = ctx
-                .state
-                .db
-                .read(move |c| tool_results::get(c, &scope, &tid))
-                .await;
+        .run(key, |now_stamp| async move {
+            let stored = match prefetched {
+                // Read before any other run of this id finished: still the truth.
+                Some((_, stamp, None)) if stamp == now_stamp => Ok(None),
+                _ => {
+                    let tid = id.to_string();
+                    ctx.state
+                        .db
+                        .read(move |c| tool_results::get(c, &scope, &tid))
+                        .await
+                }
+            };
             if let Ok(Some(reply)) = stored {
                 return ToolOutcome::from_stored(reply);
             }

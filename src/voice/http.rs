@@ -1,6 +1,9 @@
 //! The Vapi endpoints: `POST /api/vapi/tools`, `POST /api/vapi/webhook` (the assistant's server
 //! URL) and the original product's `POST /api/vapi/tools/bookClinicAppointment`. Each request
-//! is authenticated on its raw bytes before anything is parsed or written.
+//! is authenticated on its raw bytes before anything it says is acted on or written. The body
+//! is parsed first (parsing is pure) only so that the stored replies of its tool calls can be
+//! read together with the authentication; a failed authentication answers 401 whatever the
+//! parse found.
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -16,6 +19,18 @@ use serde_json::{json, Value};
 
 fn bad_body(e: ParseError) -> AppError {
     AppError::BadRequest(format!("The request body is not a Vapi message: {e}"))
+}
+
+/// The ids of the tool calls a parsed body would run.
+fn call_ids(parsed: &Result<Inbound, ParseError>) -> Vec<String> {
+    match parsed {
+        Ok(Inbound::ToolCalls { calls, .. }) => calls
+            .iter()
+            .filter(|c| !c.id.is_empty() && c.args.is_ok())
+            .map(|c| c.id.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 async fn answer(mut ctx: ToolCtx, inbound: Inbound) -> AppResult<Response> {
@@ -48,8 +63,9 @@ pub async fn tools(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let ctx = ToolCtx::authenticate(&state, &headers, &body).await?;
-    let inbound = parse::parse_tool_request(&body).map_err(bad_body)?;
+    let parsed = parse::parse_tool_request(&body);
+    let ctx = ToolCtx::authenticate_calls(&state, &headers, &body, call_ids(&parsed)).await?;
+    let inbound = parsed.map_err(bad_body)?;
     if let Inbound::Event { .. } = inbound {
         return Err(AppError::BadRequest(
             "The request carries no tool calls.".into(),
@@ -63,8 +79,9 @@ pub async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let ctx = ToolCtx::authenticate(&state, &headers, &body).await?;
-    match parse::parse_webhook(&body).map_err(bad_body)? {
+    let parsed = parse::parse_webhook(&body);
+    let ctx = ToolCtx::authenticate_calls(&state, &headers, &body, call_ids(&parsed)).await?;
+    match parsed.map_err(bad_body)? {
         Inbound::Event { kind, message, .. } => events::answer(&ctx, &kind, message, &body).await,
         inbound => answer(ctx, inbound).await,
     }
@@ -76,9 +93,14 @@ pub async fn book_clinic_appointment(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let mut ctx = ToolCtx::authenticate(&state, &headers, &body).await?;
+    let parsed = parse::parse_legacy_booking(&body);
+    let ids = match &parsed {
+        Ok((id, _, _)) if !id.is_empty() => vec![id.clone()],
+        _ => Vec::new(),
+    };
+    let mut ctx = ToolCtx::authenticate_calls(&state, &headers, &body, ids).await?;
     let scope = ctx.scope;
-    let (tool_call_id, call, args) = match parse::parse_legacy_booking(&body) {
+    let (tool_call_id, call, args) = match parsed {
         Ok(v) => v,
         Err(ParseError::BadArguments {
             tool_call_id,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod booking_tools;
 pub mod call_back;
 pub mod call_event;
+pub mod call_locks;
 pub mod clinic_tools;
 pub mod common;
 pub mod dispatch;

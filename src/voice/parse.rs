@@ -209,6 +209,13 @@ pub fn function_call_response(outcome: &Result<String, String>) -> Value {
 /// U+2028, NUL, ...) becomes one space; runs of plain spaces are kept so compact JSON inside the text keeps its
 /// values. Leading and trailing whitespace is dropped.
 pub fn single_line(s: &str) -> String {
+    // Nearly every reply has no break at all; then only the ends can change.
+    if !s
+        .chars()
+        .any(|ch| ch != ' ' && (ch.is_whitespace() || ch.is_control()))
+    {
+        return s.trim().to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut run = String::new();
     let mut run_breaks = false;
