@@ -146,3 +146,40 @@ async fn settings_forms_validate_and_change_nothing_on_bad_input() {
         "hours changed despite the error: {hours}"
     );
 }
+
+#[tokio::test]
+async fn pages_load_their_embedded_scripts_from_the_appliance() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.signed_in(app.a.owner_email).await;
+    let html = owner
+        .get(app.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in ["app.js", "vendor/htmx.min.js"] {
+        let start = html
+            .find(&format!("/static/{name}?v="))
+            .unwrap_or_else(|| panic!("{name} not linked"));
+        let url: String = html[start..].chars().take_while(|c| *c != '"').collect();
+        let res = owner.get(app.url(&url)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript"));
+        assert!(res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable"));
+        assert!(!res.text().await.unwrap().is_empty());
+    }
+    let res = owner
+        .get(app.url("/static/../Cargo.toml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}

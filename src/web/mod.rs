@@ -5,6 +5,7 @@ pub mod account;
 pub mod api;
 pub mod api_tokens;
 pub mod appointments;
+pub mod assets;
 pub mod auth;
 pub mod backups;
 pub mod diagnostics;
@@ -82,7 +83,7 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
 pub fn dashboard_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(root))
-        .route("/static/app.css", get(pages::static_css))
+        .route("/static/{*file}", get(assets::serve))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/setup", get(setup::setup_form).post(setup::setup))

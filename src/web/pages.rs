@@ -6,10 +6,8 @@ use crate::error::{AppError, AppResult};
 use crate::store::sessions::SessionInfo;
 use crate::store::staff::Role;
 use askama::Template;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
 
 /// The product's areas in navigation order. Only areas that exist are linked.
 const AREAS: &[(&str, &str, bool)] = &[
@@ -37,6 +35,9 @@ pub struct Chrome {
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub css: &'static str,
+    /// The page behaviours (copy buttons, counters) and htmx, both embedded.
+    pub js: &'static str,
+    pub htmx: &'static str,
     pub notice: Option<String>,
 }
 
@@ -57,6 +58,8 @@ impl Chrome {
                 })
                 .collect(),
             css: css_url(),
+            js: crate::web::assets::url("app.js"),
+            htmx: crate::web::assets::url("vendor/htmx.min.js"),
             notice: None,
         }
     }
@@ -96,31 +99,9 @@ pub struct Notice {
     pub saved: Option<String>,
 }
 
-const APP_CSS: &str = include_str!("../../static/app.css");
-
-fn css_version() -> &'static str {
-    static V: OnceLock<String> = OnceLock::new();
-    V.get_or_init(|| hex::encode(&Sha256::digest(APP_CSS.as_bytes())[..6]))
-}
-
 /// Cache-busting URL of the stylesheet.
 pub fn css_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| format!("/static/app.css?v={}", css_version()))
-}
-
-pub async fn static_css() -> Response {
-    let mut r = APP_CSS.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    r
+    crate::web::assets::url("app.css")
 }
 
 #[derive(Template)]
