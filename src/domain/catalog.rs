@@ -310,8 +310,7 @@ fn tokenize(text: &str) -> Vec<Token> {
 /// The first letter of the first word [`tokenize`] would find in `text`, as it appears in
 /// that word's stem.
 fn first_letter(text: &str) -> Option<char> {
-    let c = text.chars().find(|c| c.is_alphanumeric())?;
-    c.to_lowercase().next().map(fold_accent)
+    folded(text.chars().find(|c| c.is_alphanumeric())?)
 }
 
 /// [`tokenize`]; with `keep`, a word whose first letter is not in it becomes a placeholder
@@ -319,39 +318,69 @@ fn first_letter(text: &str) -> Option<char> {
 fn tokenize_keeping(text: &str, keep: Option<&HashSet<char>>) -> Vec<Token> {
     let mut out = Vec::new();
     let mut cur = String::new();
+    // Inside a word; `skipping` when its first letter rules it out, so its letters are not
+    // even collected (most of a long transcript).
+    let (mut in_word, mut skipping) = (false, false);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if c.is_alphanumeric() {
-            for l in c.to_lowercase() {
-                cur.push(fold_accent(l));
+            if !in_word {
+                in_word = true;
+                skipping = keep.is_some_and(|k| folded(c).is_some_and(|f| !k.contains(&f)));
+            }
+            if !skipping {
+                push_folded(&mut cur, c);
             }
         } else if (c == '\'' || c == '\u{2019}')
-            && !cur.is_empty()
+            && in_word
             && chars.peek().is_some_and(|n| n.is_alphanumeric())
         {
             // Apostrophe inside a word: keep joining, but mark possessives.
-            cur.push('\'');
+            if !skipping {
+                cur.push('\'');
+            }
         } else {
-            flush(&mut cur, &mut out, keep);
+            end_word(&mut cur, &mut out, skipping);
+            (in_word, skipping) = (false, false);
         }
     }
-    flush(&mut cur, &mut out, keep);
+    end_word(&mut cur, &mut out, skipping);
     out
 }
 
-fn flush(cur: &mut String, out: &mut Vec<Token>, keep: Option<&HashSet<char>>) {
+/// The first char `c` contributes to a stem: lowercased, accent-folded.
+fn folded(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return Some(c.to_ascii_lowercase());
+    }
+    c.to_lowercase().next().map(fold_accent)
+}
+
+fn push_folded(cur: &mut String, c: char) {
+    if c.is_ascii() {
+        cur.push(c.to_ascii_lowercase());
+    } else {
+        for l in c.to_lowercase() {
+            cur.push(fold_accent(l));
+        }
+    }
+}
+
+/// Ends the current word: a placeholder for a skipped word, else the word itself.
+fn end_word(cur: &mut String, out: &mut Vec<Token>, skipping: bool) {
+    if skipping {
+        out.push(Token {
+            stem: String::new(),
+            letters: 0,
+        });
+    } else {
+        flush(cur, out);
+    }
+}
+
+fn flush(cur: &mut String, out: &mut Vec<Token>) {
     if cur.is_empty() {
         return;
-    }
-    if let (Some(keep), Some(first)) = (keep, cur.chars().next()) {
-        if !keep.contains(&first) {
-            out.push(Token {
-                stem: String::new(),
-                letters: 0,
-            });
-            cur.clear();
-            return;
-        }
     }
     let mut word = std::mem::take(cur);
     if word.ends_with("'s") {
