@@ -22,3 +22,7 @@ pub mod keys;
 pub mod store;
 pub mod voice;
 pub mod web;
+
+/// One allocator for everything that links the appliance: the binary, its tests and benchmarks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
