@@ -126,7 +126,11 @@ async fn a_number_is_verified_by_twilio_and_forwarding_becomes_active() {
     );
     assert_eq!(sent.call_delay.as_deref(), Some("5"));
     let req = &app.twilio.requests_to(&format!("{OUTGOING}.json"))[0];
-    assert!(req.body.contains("PhoneNumber=%2B14155550123"), "{}", req.body);
+    assert!(
+        req.body.contains("PhoneNumber=%2B14155550123"),
+        "{}",
+        req.body
+    );
     // Only a hash of the code is kept.
     assert_eq!(
         app.query_i64(
@@ -188,7 +192,9 @@ async fn a_number_is_verified_by_twilio_and_forwarding_becomes_active() {
         .await;
     assert_eq!(s, 409, "one live set-up per number");
     let (s, list) = api
-        .get(&format!("/api/telephony/forwarding-config?verifiedCallerId={id}"))
+        .get(&format!(
+            "/api/telephony/forwarding-config?verifiedCallerId={id}"
+        ))
         .await;
     assert_eq!((s, list["configs"].as_array().unwrap().len()), (200, 1));
     let (s, v) = api
@@ -336,9 +342,12 @@ async fn bad_input_and_wrong_callers_get_clear_errors() {
         404
     );
     assert_eq!(
-        api.post("/api/telephony/forwarding-config/confirm", json!({"id": 999}))
-            .await
-            .0,
+        api.post(
+            "/api/telephony/forwarding-config/confirm",
+            json!({"id": 999})
+        )
+        .await
+        .0,
         404
     );
     assert_eq!(
@@ -387,7 +396,10 @@ async fn bad_input_and_wrong_callers_get_clear_errors() {
     let (s, _) = api.initiate("+14155550112").await;
     assert_eq!(s, 502);
     assert_eq!(
-        app.query_i64("SELECT COUNT(*) FROM caller_id_starts WHERE phone_number = '+14155550112'", &[]),
+        app.query_i64(
+            "SELECT COUNT(*) FROM caller_id_starts WHERE phone_number = '+14155550112'",
+            &[]
+        ),
         0
     );
     // Twilio connected but no clinic Twilio account: clear 400.
@@ -636,9 +648,11 @@ async fn another_clinic_sees_and_touches_nothing() {
             "confirm",
         ),
         (
-            b.get(&format!("/api/telephony/forwarding-config?verifiedCallerId={id}"))
-                .await
-                .0,
+            b.get(&format!(
+                "/api/telephony/forwarding-config?verifiedCallerId={id}"
+            ))
+            .await
+            .0,
             "list configs",
         ),
         (
@@ -651,9 +665,12 @@ async fn another_clinic_sees_and_touches_nothing() {
             "create config",
         ),
         (
-            b.post("/api/telephony/forwarding-config/confirm", json!({"id": cfg_id}))
-                .await
-                .0,
+            b.post(
+                "/api/telephony/forwarding-config/confirm",
+                json!({"id": cfg_id}),
+            )
+            .await
+            .0,
             "confirm config",
         ),
         (
@@ -738,7 +755,8 @@ async fn every_carrier_mode_and_ring_time_over_http() {
     for carrier in Carrier::ALL {
         for mode in modes {
             for ring in rings {
-                let mut body = json!({"verifiedCallerId": id, "carrier": carrier.slug(), "mode": mode.slug()});
+                let mut body =
+                    json!({"verifiedCallerId": id, "carrier": carrier.slug(), "mode": mode.slug()});
                 if let Some(r) = ring {
                     body["ringSeconds"] = json!(r);
                 }
@@ -775,7 +793,12 @@ async fn every_carrier_mode_and_ring_time_over_http() {
         ("att", "safety_net", Some(30), "**004*15005550006*11*30#"),
         ("international_gsm", "total_ai", None, "**21*+15005550006#"),
         ("verizon", "safety_net", None, "*715005550006"),
-        ("other_cdma", "safety_net", None, "*905005550006 then *925005550006"),
+        (
+            "other_cdma",
+            "safety_net",
+            None,
+            "*905005550006 then *925005550006",
+        ),
     ] {
         let mut body = json!({"verifiedCallerId": id, "carrier": carrier, "mode": mode});
         if let Some(r) = ring {
@@ -794,7 +817,13 @@ async fn every_carrier_mode_and_ring_time_over_http() {
         )
         .await;
     assert_eq!(s, 400);
-    assert!(v["error"].as_str().unwrap().contains("60 s is not possible"), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("60 s is not possible"),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -832,7 +861,9 @@ async fn the_wizard_works_without_javascript() {
     assert_eq!(step2.status(), 200);
     let html = step2.text().await.unwrap();
     let code = app.twilio.validation(CLINIC).unwrap().code;
-    assert!(html.contains(&format!("id=\"validation-code\" aria-label=\"Verification code\">{code}<")));
+    assert!(html.contains(&format!(
+        "id=\"validation-code\" aria-label=\"Verification code\">{code}<"
+    )));
     let id = app.query_i64("SELECT id FROM caller_ids", &[]);
 
     // Checked too early: the code stays on screen, nothing changes.
@@ -872,15 +903,27 @@ async fn the_wizard_works_without_javascript() {
 
     let refused = post(
         &step3,
-        vec![("carrier", "verizon"), ("mode", "safety_net"), ("ring_seconds", "20")],
+        vec![
+            ("carrier", "verizon"),
+            ("mode", "safety_net"),
+            ("ring_seconds", "20"),
+        ],
     )
     .await
     .unwrap();
     assert_eq!(refused.status(), 422);
-    assert!(refused.text().await.unwrap().contains("leave ring time unset"));
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("leave ring time unset"));
     let made = post(
         &step3,
-        vec![("carrier", "tmobile"), ("mode", "total_ai"), ("ring_seconds", "")],
+        vec![
+            ("carrier", "tmobile"),
+            ("mode", "total_ai"),
+            ("ring_seconds", ""),
+        ],
     )
     .await
     .unwrap();

@@ -50,7 +50,11 @@ async fn owner_puts_the_clinic_number_in_front_of_the_ai_in_a_real_browser() {
         .unwrap();
 
     // 2. Twilio's code on screen; Twilio calls and the person types it.
-    let code = app.twilio.validation("+14155550123").expect("Twilio asked").code;
+    let code = app
+        .twilio
+        .validation("+14155550123")
+        .expect("Twilio asked")
+        .code;
     browser
         .wait_for_text("#validation-code", &code)
         .await
@@ -70,7 +74,10 @@ async fn owner_puts_the_clinic_number_in_front_of_the_ai_in_a_real_browser() {
     browser.wait_for_text("h2", "How should").await.unwrap();
     browser.select("#carrier", "verizon").await.unwrap();
     let disabled = browser
-        .execute("return document.getElementById('ring_seconds').disabled;", vec![])
+        .execute(
+            "return document.getElementById('ring_seconds').disabled;",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(disabled.as_bool(), Some(true), "no ring time on Verizon");

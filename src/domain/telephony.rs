@@ -144,12 +144,15 @@ pub fn read_choice(
         let known: Vec<&str> = Carrier::ALL.iter().map(|c| c.slug()).collect();
         format!("carrier must be one of {}", known.join(", "))
     })?;
-    let mode = Mode::from_slug(mode)
-        .ok_or_else(|| "mode must be total_ai or safety_net".to_string())?;
+    let mode =
+        Mode::from_slug(mode).ok_or_else(|| "mode must be total_ai or safety_net".to_string())?;
     let ring = match ring_seconds.map(str::trim).filter(|r| !r.is_empty()) {
         None => None,
         Some(r) => Some(r.parse::<u32>().map_err(|_| {
-            format!("ring time must be a whole number of seconds, not “{}”", echo(r))
+            format!(
+                "ring time must be a whole number of seconds, not “{}”",
+                echo(r)
+            )
         })?),
     };
     Ok((carrier, mode, ring))
@@ -250,10 +253,16 @@ mod tests {
 
     #[test]
     fn tel_links_encode_star_and_hash() {
-        assert_eq!(tel_href("**21*14155550123#"), "tel:%2A%2A21%2A14155550123%23");
+        assert_eq!(
+            tel_href("**21*14155550123#"),
+            "tel:%2A%2A21%2A14155550123%23"
+        );
         assert_eq!(tel_href("*72 4155550123"), "tel:%2A724155550123");
         assert_eq!(tel_href("##004#"), "tel:%23%23004%23");
-        assert_eq!(tel_href("**21*+447911123456#"), "tel:%2A%2A21%2A+447911123456%23");
+        assert_eq!(
+            tel_href("**21*+447911123456#"),
+            "tel:%2A%2A21%2A+447911123456%23"
+        );
         assert!(!tel_href("*73\"><script>").contains('<'));
     }
 

@@ -64,11 +64,7 @@ pub fn recent_starts(
          WHERE org_id = ?1 AND phone_number = ?2 AND started_at > ?3",
     )?;
     let rows = stmt.query_map(
-        params![
-            scope.org_id(),
-            phone,
-            now - telephony::START_WINDOW_SECS
-        ],
+        params![scope.org_id(), phone, now - telephony::START_WINDOW_SECS],
         |r| r.get(0),
     )?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -172,7 +172,10 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         // Telephony: the wizard pages and the JSON API of the original product.
         .route("/telephony", get(telephony::wizard::show))
         .route("/telephony/numbers", post(telephony::wizard::add_number))
-        .route("/telephony/numbers/{id}", get(telephony::wizard::show_number))
+        .route(
+            "/telephony/numbers/{id}",
+            get(telephony::wizard::show_number),
+        )
         .route(
             "/telephony/numbers/{id}/check",
             post(telephony::wizard::check_number),

@@ -104,7 +104,8 @@ impl CallerIdBook {
                     .trim_start_matches("OutgoingCallerIds/")
                     .trim_end_matches(".json");
                 let before = self.verified.len();
-                self.verified.retain(|(a, _, s)| !(a == account && s == sid));
+                self.verified
+                    .retain(|(a, _, s)| !(a == account && s == sid));
                 if self.verified.len() < before {
                     Some((204, String::new()))
                 } else {
@@ -187,7 +188,11 @@ impl Callback {
     }
 
     /// Posts with the given signature header (or none).
-    pub async fn post_with(&self, webhook_base: &str, signature: Option<&str>) -> reqwest::Response {
+    pub async fn post_with(
+        &self,
+        webhook_base: &str,
+        signature: Option<&str>,
+    ) -> reqwest::Response {
         let path = self
             .url
             .split_once("://")

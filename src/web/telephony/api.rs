@@ -40,9 +40,8 @@ fn owner_change(caller: &ApiCaller, ip: SocketAddr) -> AppResult<Change> {
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> AppResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        AppError::BadRequest(format!("The request body must be a JSON object: {e}"))
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|e| AppError::BadRequest(format!("The request body must be a JSON object: {e}")))
 }
 
 /// An id given as a number or a string of digits.
@@ -233,7 +232,10 @@ pub async fn list_configs(
             forwarding_configs::list(c, &scope, filter)
         })
         .await?;
-    let items = configs.iter().map(config_view).collect::<AppResult<Vec<_>>>()?;
+    let items = configs
+        .iter()
+        .map(config_view)
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(Json(json!({ "configs": items })))
 }
 

@@ -57,8 +57,8 @@ pub async fn caller_id_status(
         tracing::info!("refused a caller-ID report: unknown account or bad signature");
         return Err(AppError::Forbidden);
     }
-    let call_sid = get("CallSid")
-        .ok_or_else(|| AppError::BadRequest("CallSid is required".into()))?;
+    let call_sid =
+        get("CallSid").ok_or_else(|| AppError::BadRequest("CallSid is required".into()))?;
     let success = match get("VerificationStatus").as_deref() {
         Some("success") => true,
         Some("failed") => false,

@@ -184,10 +184,7 @@ pub async fn initiate(
         tokio::task::spawn_blocking(move || crypto::hash_password(&code)).await?
     };
     let call_sid = validation.call_sid;
-    let detail = format!(
-        "number={phone} call={}",
-        call_sid.as_deref().unwrap_or("-")
-    );
+    let detail = format!("number={phone} call={}", call_sid.as_deref().unwrap_or("-"));
     let caller = audited(
         state,
         scope,

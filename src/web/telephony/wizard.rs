@@ -203,7 +203,9 @@ pub async fn show(
     Query(q): Query<Notice>,
 ) -> AppResult<Response> {
     let notice = match q.saved.as_deref() {
-        Some("disabled") => Some("Forwarding disabled. Dial the deactivation code to stop it on the phone."),
+        Some("disabled") => {
+            Some("Forwarding disabled. Dial the deactivation code to stop it on the phone.")
+        }
         Some(_) => Some("Saved."),
         None => None,
     };
@@ -248,11 +250,7 @@ fn to_forwarding(id: i64) -> Response {
     Redirect::to(&format!("/telephony/numbers/{id}/forwarding")).into_response()
 }
 
-async fn started(
-    state: &AppState,
-    info: &SessionInfo,
-    outcome: Initiated,
-) -> AppResult<Response> {
+async fn started(state: &AppState, info: &SessionInfo, outcome: Initiated) -> AppResult<Response> {
     match outcome {
         Initiated::Started { caller, code } => {
             verify_page(state, info, caller, Some(code), None).await
