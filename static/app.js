@@ -3,6 +3,7 @@
 // - textarea[data-segments="id"]: a live character and SMS segment count written into #id
 //   (the same GSM-7 / UCS-2 rules as the server's counter in src/domain/sms.rs).
 // - form[data-confirm="question"]: asks before submitting.
+// - select[data-ring-time]: disabled when its form's carrier/mode has no ring time.
 (function () {
   "use strict";
 
@@ -83,6 +84,25 @@
   function wire(root) {
     root.querySelectorAll("textarea[data-segments]").forEach(wireCounter);
     root.querySelectorAll("[data-copy]").forEach(wireCopy);
+    root.querySelectorAll("select[data-ring-time]").forEach(wireRingTime);
+  }
+
+  // == telephony ==
+  // select[data-ring-time]: the ring time only exists for a GSM carrier's safety net, so the
+  // select is disabled (and not sent) when the chosen carrier option has data-gsm="0" or the
+  // form's mode is total_ai. Without this the server refuses the combination with a message.
+  function wireRingTime(ring) {
+    var form = ring.form;
+    if (!form) return;
+    var update = function () {
+      var carrier = form.querySelector("select[name=carrier]");
+      var opt = carrier && carrier.options[carrier.selectedIndex];
+      var mode = form.querySelector("input[name=mode]:checked");
+      var off = (opt && opt.getAttribute("data-gsm") === "0") || (mode && mode.value === "total_ai");
+      ring.disabled = !!off;
+    };
+    form.addEventListener("change", update);
+    update();
   }
 
   document.addEventListener("submit", function (e) {

@@ -144,6 +144,10 @@ impl fmt::Display for Mode {
     }
 }
 
+/// The ring times a GSM network accepts before a no-reply forward (MAP `NoReplyConditionTime`,
+/// 5–30 s in 5 s steps): what a form may offer.
+pub const GSM_RING_SECONDS: [u32; 6] = [5, 10, 15, 20, 25, 30];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ForwardingCodes {
     /// What to dial to turn forwarding on (codes joined by " then " if several).
@@ -197,7 +201,7 @@ pub fn codes(
     }
     if carrier.is_gsm() {
         if let Some(t) = ring_seconds {
-            if !(5..=30).contains(&t) || t % 5 != 0 {
+            if !GSM_RING_SECONDS.contains(&t) {
                 return Err(ForwardingError::RingTimeInvalid(t));
             }
         }

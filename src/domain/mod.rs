@@ -1,7 +1,7 @@
 //! Pure rules with no I/O: phone numbers, dates and times as people say them, schedules and
 //! free slots, the one formatter for every time a person reads or hears, the services
-//! catalogue matcher, transcript redaction, SMS text and segments, lead scoring and carrier
-//! call-forwarding codes. Nothing here imports the rest of the crate.
+//! catalogue matcher, transcript redaction, SMS text and segments, lead scoring, carrier
+//! call-forwarding codes and the telephony set-up's rules. Nothing here imports the rest of the crate.
 
 pub mod calls;
 pub mod catalog;
@@ -14,4 +14,5 @@ pub mod phone;
 pub mod redact;
 pub mod schedule;
 pub mod sms;
+pub mod telephony;
 pub mod when;

@@ -2,6 +2,7 @@
 //! fakes on loopback. They never touch the database.
 
 pub mod twilio;
+pub mod twilio_caller_ids;
 pub mod twilio_check;
 pub mod twilio_signature;
 pub mod vapi;

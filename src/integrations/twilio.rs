@@ -18,7 +18,7 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    fn username(&self) -> &str {
+    pub(super) fn username(&self) -> &str {
         self.key_sid.as_deref().unwrap_or(&self.account_sid)
     }
 }
@@ -115,7 +115,7 @@ pub struct SentMessage {
 
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     base: String,
 }
 
@@ -133,7 +133,7 @@ impl Client {
         }
     }
 
-    fn account_url(&self, creds: &Credentials, rest: &str) -> String {
+    pub(super) fn account_url(&self, creds: &Credentials, rest: &str) -> String {
         format!(
             "{}/2010-04-01/Accounts/{}{rest}",
             self.base, creds.account_sid
@@ -230,7 +230,7 @@ pub struct Capabilities {
 }
 
 /// Sends the request and reads a 2xx JSON answer, or sorts the failure.
-async fn read_answer<T: serde::de::DeserializeOwned>(
+pub(super) async fn read_answer<T: serde::de::DeserializeOwned>(
     request: reqwest::RequestBuilder,
 ) -> Result<T, TwilioError> {
     let response = request.send().await.map_err(network_error)?;
@@ -245,7 +245,7 @@ async fn read_answer<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn network_error(e: reqwest::Error) -> TwilioError {
+pub(super) fn network_error(e: reqwest::Error) -> TwilioError {
     let message = if e.is_timeout() {
         "Twilio did not answer in time".to_string()
     } else if e.is_connect() {

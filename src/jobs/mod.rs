@@ -8,6 +8,7 @@ pub mod calls;
 pub mod maintenance;
 pub mod outbox;
 pub mod retention;
+pub mod telephony;
 pub mod vapi_sync;
 pub mod vapi_tools;
 
@@ -60,6 +61,14 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         Duration::from_secs(5),
         Some(state.outbox_wake.clone()),
         |s| async move { outbox::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "telephony",
+        Duration::from_secs(60),
+        None,
+        |s| async move { telephony::run_due(&s).await.map(|_| ()) },
     );
     // Backups and retention: due-ness comes from the clock and the data, so the period only
     // bounds how late a run can be.

@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_appointments_live_span",
         include_str!("../../migrations/0007_appointments_live_span.sql"),
     ),
+    (
+        "0008_telephony",
+        include_str!("../../migrations/0008_telephony.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

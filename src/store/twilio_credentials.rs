@@ -236,3 +236,31 @@ pub fn authenticate_webhook(
     }
     Ok(None)
 }
+
+/// Authentication of a Twilio webhook that names only the account (the caller-ID verification
+/// callback carries no clinic number): every org whose stored auth token for `account_sid`
+/// makes `signature_ok` accept the request. Clinics may share one Twilio account, so the
+/// caller decides which of them the request is about.
+pub fn authenticate_account_webhook(
+    conn: &Connection,
+    vault: &Vault,
+    account_sid: &str,
+    signature_ok: impl Fn(&str) -> bool,
+) -> AppResult<Vec<OrgScope>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT org_id, secret_enc FROM twilio_credentials
+         WHERE account_sid = ?1 AND key_sid IS NULL ORDER BY org_id",
+    )?;
+    let rows: Vec<(i64, Vec<u8>)> = stmt
+        .query_map([account_sid], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(org_id, sealed)| {
+            vault
+                .decrypt_str(&slot(*org_id), sealed)
+                .is_ok_and(|token| signature_ok(&token))
+        })
+        .map(|(org_id, _)| OrgScope::mint(org_id))
+        .collect())
+}

@@ -19,6 +19,7 @@ pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod staff;
+pub mod telephony;
 pub mod throttle;
 pub mod twilio_hooks;
 pub mod twilio_settings;
@@ -30,7 +31,7 @@ use crate::app::AppState;
 use crate::store::sessions::SessionInfo;
 use crate::store::staff::Role;
 use axum::response::Redirect;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 /// Where a person lands after signing in.
@@ -71,6 +72,11 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
         .route(
             crate::integrations::twilio::INBOUND_SMS_PATH,
             post(twilio_hooks::inbound_sms),
+        )
+        // Telephony: Twilio's report at the end of a caller-ID verification call.
+        .route(
+            crate::integrations::twilio_caller_ids::CALLBACK_PATH,
+            post(telephony::hook::caller_id_status),
         )
         // Diagnostics: when Vapi last reached us, and what it was answered.
         .route_layer(axum::middleware::from_fn_with_state(
@@ -163,6 +169,69 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             post(api::contacts::call_back),
         )
         .route("/api/dashboard/stats", get(api::stats::dashboard))
+        // Telephony: the wizard pages and the JSON API of the original product.
+        .route("/telephony", get(telephony::wizard::show))
+        .route("/telephony/numbers", post(telephony::wizard::add_number))
+        .route(
+            "/telephony/numbers/{id}",
+            get(telephony::wizard::show_number),
+        )
+        .route(
+            "/telephony/numbers/{id}/check",
+            post(telephony::wizard::check_number),
+        )
+        .route(
+            "/telephony/numbers/{id}/restart",
+            post(telephony::wizard::restart_number),
+        )
+        .route(
+            "/telephony/numbers/{id}/remove",
+            post(telephony::wizard::remove_number),
+        )
+        .route(
+            "/telephony/numbers/{id}/forwarding",
+            get(telephony::wizard::forwarding_form).post(telephony::wizard::create_forwarding),
+        )
+        .route(
+            "/telephony/forwarding/{id}",
+            get(telephony::wizard::show_forwarding),
+        )
+        .route(
+            "/telephony/forwarding/{id}/confirm",
+            post(telephony::wizard::confirm_forwarding),
+        )
+        .route(
+            "/telephony/forwarding/{id}/disable",
+            post(telephony::wizard::disable_forwarding),
+        )
+        .route(
+            "/api/telephony/verify-caller-id/initiate",
+            post(telephony::api::initiate),
+        )
+        .route(
+            "/api/telephony/verify-caller-id/confirm",
+            post(telephony::api::confirm),
+        )
+        .route(
+            "/api/telephony/verified-numbers",
+            get(telephony::api::list_numbers),
+        )
+        .route(
+            "/api/telephony/verified-numbers/{id}",
+            delete(telephony::api::remove_number),
+        )
+        .route(
+            "/api/telephony/forwarding-config",
+            get(telephony::api::list_configs).post(telephony::api::create_config),
+        )
+        .route(
+            "/api/telephony/forwarding-config/confirm",
+            post(telephony::api::confirm_config),
+        )
+        .route(
+            "/api/telephony/forwarding-config/{id}",
+            delete(telephony::api::disable_config),
+        )
         // Whole-appliance pages: backups and diagnostics.
         .route("/settings/backups", get(backups::show))
         .route("/settings/backups/now", post(backups::back_up_now))

@@ -17,7 +17,7 @@ const AREAS: &[(&str, &str, bool)] = &[
     ("Appointments", "/appointments", true),
     ("Services", "/services", true),
     ("Messages", "/messages", true),
-    ("Telephony", "/telephony", false),
+    ("Telephony", "/telephony", true),
     ("Settings", "/settings", true),
 ];
 

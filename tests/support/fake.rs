@@ -41,11 +41,14 @@ struct Shared {
     recorded: Arc<Mutex<Vec<Recorded>>>,
     script: Arc<Mutex<Script>>,
     default: Default,
+    caller_ids: Arc<Mutex<super::caller_ids::CallerIdBook>>,
 }
 
 pub struct FakeServer {
     pub addr: SocketAddr,
     shared: Shared,
+    /// Twilio's caller-ID verifications and verified caller IDs (see `support::caller_ids`).
+    pub caller_ids: Arc<Mutex<super::caller_ids::CallerIdBook>>,
 }
 
 impl FakeServer {
@@ -54,6 +57,7 @@ impl FakeServer {
             recorded: Arc::new(Mutex::new(Vec::new())),
             script: Arc::new(Mutex::new(Vec::new())),
             default,
+            caller_ids: Arc::default(),
         };
         let app = axum::Router::new()
             .fallback(handle)
@@ -65,7 +69,11 @@ impl FakeServer {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FakeServer { addr, shared }
+        FakeServer {
+            addr,
+            caller_ids: shared.caller_ids.clone(),
+            shared,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -122,7 +130,9 @@ async fn handle(
             .max_by_key(|(p, _)| p.len())
             .and_then(|(_, q)| q.pop_front())
     };
-    let (status, body) = scripted.unwrap_or_else(|| (shared.default)(&rec));
+    let (status, body) = scripted
+        .or_else(|| shared.caller_ids.lock().expect("caller ids").answer(&rec))
+        .unwrap_or_else(|| (shared.default)(&rec));
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         [("content-type", "application/json")],

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod caller_ids;
 pub mod calls;
 pub mod fake;
 pub mod messaging;
