@@ -169,6 +169,9 @@ pub fn mentioned(text: &str, services: &[ServiceTerms]) -> Vec<usize> {
     // (spec, start, len, service)
     let mut hits: Vec<(Spec, usize, usize, usize)> = Vec::new();
     for start in 0..words.len() {
+        if words[start].stem.is_empty() {
+            continue; // a placeholder: no term starts here
+        }
         for term in index.candidates(&words, start) {
             hits.push((term.spec, start, term.words.len(), term.service));
         }
@@ -242,13 +245,13 @@ struct Term {
 struct TermIndex {
     by_first: HashMap<String, Vec<Term>>,
     /// The first letter of every word of every term.
-    first_letters: HashSet<char>,
+    first_letters: Letters,
 }
 
 impl TermIndex {
     fn build(services: &[ServiceTerms]) -> Self {
         let mut by_first: HashMap<String, Vec<Term>> = HashMap::new();
-        let mut first_letters = HashSet::new();
+        let mut first_letters = Letters::default();
         for (service, s) in services.iter().enumerate() {
             let terms = std::iter::once(s.name).chain(s.keywords.iter().map(String::as_str));
             for raw in terms {
@@ -257,7 +260,10 @@ impl TermIndex {
                 let key = first.stem.clone();
                 let spec = (toks.len(), toks.iter().map(|t| t.letters).sum());
                 let words: Vec<String> = toks.into_iter().map(|t| t.stem).collect();
-                first_letters.extend(words.iter().filter_map(|w| w.chars().next()));
+                words
+                    .iter()
+                    .filter_map(|w| w.chars().next())
+                    .for_each(|c| first_letters.insert(c));
                 let bucket = by_first.entry(key).or_default();
                 if !bucket
                     .iter()
@@ -315,7 +321,40 @@ fn first_letter(text: &str) -> Option<char> {
 
 /// [`tokenize`]; with `keep`, a word whose first letter is not in it becomes a placeholder
 /// token (empty stem, which matches no term word) without being stemmed.
-fn tokenize_keeping(text: &str, keep: Option<&HashSet<char>>) -> Vec<Token> {
+/// A set of letters with a table for ASCII, which is nearly every word of a transcript.
+struct Letters {
+    ascii: [bool; 128],
+    other: HashSet<char>,
+}
+
+impl Default for Letters {
+    fn default() -> Self {
+        Letters {
+            ascii: [false; 128],
+            other: HashSet::new(),
+        }
+    }
+}
+
+impl Letters {
+    fn insert(&mut self, c: char) {
+        match self.ascii.get_mut(c as usize) {
+            Some(slot) => *slot = true,
+            None => {
+                self.other.insert(c);
+            }
+        }
+    }
+
+    fn contains(&self, c: char) -> bool {
+        self.ascii
+            .get(c as usize)
+            .copied()
+            .unwrap_or_else(|| self.other.contains(&c))
+    }
+}
+
+fn tokenize_keeping(text: &str, keep: Option<&Letters>) -> Vec<Token> {
     let mut out = Vec::new();
     let mut cur = String::new();
     // Inside a word; `skipping` when its first letter rules it out, so its letters are not
@@ -326,7 +365,7 @@ fn tokenize_keeping(text: &str, keep: Option<&HashSet<char>>) -> Vec<Token> {
         if c.is_alphanumeric() {
             if !in_word {
                 in_word = true;
-                skipping = keep.is_some_and(|k| folded(c).is_some_and(|f| !k.contains(&f)));
+                skipping = keep.is_some_and(|k| folded(c).is_some_and(|f| !k.contains(f)));
             }
             if !skipping {
                 push_folded(&mut cur, c);

@@ -37,38 +37,36 @@ const SSN_INTRO_WINDOW: usize = 40;
 /// case-insensitively, as `word_at` does). Most transcripts hold neither and skip the scan.
 fn may_hold_pattern(text: &str) -> bool {
     let b = text.as_bytes();
-    has_intro_word(b) || has_long_digit_stretch(b)
-}
-
-fn has_intro_word(b: &[u8]) -> bool {
-    const NEEDLES: [&[u8]; 4] = [b"birth", b"dob", b"d.o.b", b"born"];
-    b.iter().enumerate().any(|(i, c)| {
-        matches!(c, b'b' | b'B' | b'd' | b'D')
-            && NEEDLES
-                .iter()
-                .any(|n| b.len() >= i + n.len() && b[i..i + n.len()].eq_ignore_ascii_case(n))
-    })
-}
-
-fn has_long_digit_stretch(b: &[u8]) -> bool {
-    // Joiner bytes: ' ', '-', '\t' and the two bytes of U+00A0. Up to three joiner characters
-    // are at most six bytes; allowing six of any joiner byte only makes the test looser.
+    // One pass: digits counted across joiner bytes (' ', '-', '\t' and the two bytes of
+    // U+00A0; three joiner characters are at most six bytes, and allowing six of any joiner
+    // byte only makes the test looser); any other byte ends the stretch.
     let (mut digits, mut gap) = (0usize, 0usize);
-    for &c in b {
-        if c.is_ascii_digit() {
-            digits = if gap > 6 { 1 } else { digits + 1 };
-            gap = 0;
-            if digits >= 9 {
-                return true;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                digits = if gap > 6 { 1 } else { digits + 1 };
+                gap = 0;
+                if digits >= 9 {
+                    return true;
+                }
             }
-        } else if matches!(c, b' ' | b'-' | b'\t' | 0xC2 | 0xA0) {
-            gap += 1;
-        } else {
-            digits = 0;
-            gap = 0;
+            b' ' | b'-' | b'\t' | 0xC2 | 0xA0 => gap += 1,
+            _ => {
+                (digits, gap) = (0, 0);
+                if matches!(c | 0x20, b'b' | b'd') && intro_word_at(&b[i..]) {
+                    return true;
+                }
+            }
         }
     }
     false
+}
+
+fn intro_word_at(b: &[u8]) -> bool {
+    const NEEDLES: [&[u8]; 4] = [b"birth", b"dob", b"d.o.b", b"born"];
+    NEEDLES
+        .iter()
+        .any(|n| b.get(..n.len()).is_some_and(|h| h.eq_ignore_ascii_case(n)))
 }
 
 /// Replaces SSNs, card numbers and introduced dates of birth with labels.
