@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_appointments_live_span",
         include_str!("../../migrations/0007_appointments_live_span.sql"),
     ),
+    (
+        "0009_calls_search",
+        include_str!("../../migrations/0009_calls_search.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -8,6 +8,7 @@ pub mod appointments;
 pub mod audit;
 pub mod booking_texts;
 pub mod call_events;
+pub mod call_list;
 pub mod calls;
 pub mod checkpointer;
 pub mod contacts;
