@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod opt_outs;
 pub mod orgs;
 pub mod outbox;
+pub mod recording_shares;
 pub mod rekey;
 pub mod retention;
 pub mod scope;
