@@ -32,15 +32,23 @@ use std::net::SocketAddr;
 const PAGE_SIZE: i64 = 50;
 
 /// The list's filters as they travel in the query string; unknown values are ignored.
+/// Empty filters stay out of page links.
 #[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub struct CallsQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub q: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub from: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub to: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub direction: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub booked: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub sentiment: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub tier: String,
     #[serde(skip_serializing)]
     pub page: String,

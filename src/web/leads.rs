@@ -33,10 +33,13 @@ const HISTORY: i64 = 50;
 const STATUSES: &[&str] = &["new", "contacted", "booked", "lost"];
 const TIERS: &[&str] = &["hot", "warm", "cold"];
 
+/// Empty filters stay out of page links.
 #[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub struct LeadsQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub tier: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub status: String,
     #[serde(skip_serializing)]
     pub page: String,
