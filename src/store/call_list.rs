@@ -47,20 +47,60 @@ macro_rules! occurred_at {
     };
 }
 
+/// A search matching at most this many calls (in all orgs) reads them by row id; a broader
+/// one walks the org's list index and checks each call against the matches.
+const SEARCH_DRIVES_BELOW: i64 = 5_000;
+
+/// How the list is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Walk `calls_org_list` newest first (no search, or a broad one).
+    ListIndex,
+    /// Start from the search's matches; `+` keeps SQLite off the list index.
+    SearchFirst,
+}
+
+/// The plan for `f`: how many calls its search matches decides.
+fn plan(conn: &Connection, f: &CallFilter, drives_below: i64) -> AppResult<Plan> {
+    let Some(q) = f.search.as_deref().and_then(fts_query) else {
+        return Ok(Plan::ListIndex);
+    };
+    let matches: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM calls_fts WHERE calls_fts MATCH ?1")?
+        .query_row([q], |r| r.get(0))?;
+    Ok(if matches <= drives_below {
+        Plan::SearchFirst
+    } else {
+        Plan::ListIndex
+    })
+}
+
 /// The WHERE clause for `f` and its parameters, in order.
-fn conditions(scope: &OrgScope, f: &CallFilter) -> (String, Vec<Value>) {
-    let mut sql = vec!["org_id = ?"];
+fn conditions(scope: &OrgScope, f: &CallFilter, plan: Plan) -> (String, Vec<Value>) {
+    let first = plan == Plan::SearchFirst;
+    let mut sql = vec![if first { "+org_id = ?" } else { "org_id = ?" }];
     let mut params = vec![Value::Integer(scope.org_id())];
     let mut add = |clause: &'static str, v: Value| {
         sql.push(clause);
         params.push(v);
     };
     let text = |s: &str| Value::Text(s.to_string());
+    let (since, until) = if first {
+        (
+            concat!("+", occurred_at!(), " >= ?"),
+            concat!("+", occurred_at!(), " < ?"),
+        )
+    } else {
+        (
+            concat!(occurred_at!(), " >= ?"),
+            concat!(occurred_at!(), " < ?"),
+        )
+    };
     if let Some(from) = f.from {
-        add(concat!(occurred_at!(), " >= ?"), Value::Integer(from));
+        add(since, Value::Integer(from));
     }
     if let Some(to) = f.to {
-        add(concat!(occurred_at!(), " < ?"), Value::Integer(to));
+        add(until, Value::Integer(to));
     }
     if let Some(t) = f.call_type {
         add("type = ?", text(t.as_str()));
@@ -93,7 +133,20 @@ pub fn list_with_names(
     scope: &OrgScope,
     f: &CallFilter,
 ) -> AppResult<(Vec<ListedCall>, i64)> {
-    let (filter, mut params) = conditions(scope, f);
+    list_planned(conn, scope, f, plan(conn, f, SEARCH_DRIVES_BELOW)?)
+}
+
+fn list_planned(
+    conn: &Connection,
+    scope: &OrgScope,
+    f: &CallFilter,
+    plan: Plan,
+) -> AppResult<(Vec<ListedCall>, i64)> {
+    let (filter, mut params) = conditions(scope, f, plan);
+    let order = match plan {
+        Plan::ListIndex => concat!(occurred_at!(), " DESC, id DESC"),
+        Plan::SearchFirst => concat!("+", occurred_at!(), " DESC, +id DESC"),
+    };
     let total = conn
         .prepare_cached(&format!("SELECT COUNT(*) FROM calls WHERE {filter}"))?
         .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
@@ -103,8 +156,7 @@ pub fn list_with_names(
         "SELECT {LIST_COLUMNS},
                 (SELECT name FROM contacts WHERE contacts.id = calls.contact_id)
          FROM calls WHERE {filter}
-         ORDER BY {} DESC, id DESC LIMIT ? OFFSET ?",
-        occurred_at!()
+         ORDER BY {order} LIMIT ? OFFSET ?"
     ))?;
     let rows = stmt
         .query_map(params_from_iter(params.iter()), |r| {
@@ -138,6 +190,10 @@ mod tests {
             params![org, format!("c-{org}-{at}"), at, transcript, booked],
         )
         .unwrap();
+    }
+
+    fn plan_for(c: &Connection, f: &CallFilter) -> AppResult<Plan> {
+        super::plan(c, f, SEARCH_DRIVES_BELOW)
     }
 
     fn setup() -> (tempfile::TempDir, Db, OrgScope, OrgScope) {
@@ -230,8 +286,8 @@ mod tests {
         };
         let (rows, total) = db.read_blocking(|c| list(c, &a, &f)).unwrap();
         assert_eq!((rows.len(), total), (2, 2));
-        let (filter, params) = conditions(&a, &f);
-        let plan = |sql: String| -> String {
+        let (filter, params) = conditions(&a, &f, Plan::ListIndex);
+        let plan = |sql: String, params: &[Value]| -> String {
             db.read_blocking(|c| {
                 let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
                 let details = stmt
@@ -241,13 +297,40 @@ mod tests {
             })
             .unwrap()
         };
-        let count = plan(format!("SELECT COUNT(*) FROM calls WHERE {filter}"));
+        let count = plan(
+            format!("SELECT COUNT(*) FROM calls WHERE {filter}"),
+            &params,
+        );
         assert!(count.contains("COVERING INDEX calls_org_list"), "{count}");
-        let page = plan(format!(
-            "SELECT id FROM calls WHERE {filter} ORDER BY {} DESC, id DESC LIMIT 50",
-            occurred_at!()
-        ));
+        let page = plan(
+            format!(
+                "SELECT id FROM calls WHERE {filter} ORDER BY {} DESC, id DESC LIMIT 50",
+                occurred_at!()
+            ),
+            &params,
+        );
         assert!(page.contains("calls_org_list"), "{page}");
         assert!(!page.contains("TEMP B-TREE"), "{page}");
+        // A narrow search starts from its matches and reads calls by row id.
+        let searched = CallFilter {
+            search: Some("botox".into()),
+            ..f
+        };
+        assert_eq!(
+            db.read_blocking(|c| plan_for(c, &searched)).unwrap(),
+            Plan::SearchFirst
+        );
+        let (filter, params) = conditions(&a, &searched, Plan::SearchFirst);
+        let driven = plan(
+            format!("SELECT COUNT(*) FROM calls WHERE {filter}"),
+            &params,
+        );
+        assert!(driven.contains("INTEGER PRIMARY KEY"), "{driven}");
+        assert!(!driven.contains("calls_org_list"), "{driven}");
+        assert_eq!(
+            db.read_blocking(|c| super::plan(c, &searched, 1)).unwrap(),
+            Plan::ListIndex,
+            "a broad search walks the list index"
+        );
     }
 }
