@@ -1,5 +1,6 @@
 //! The dashboard in headless Chromium: an owner signs in, changes the booking rules, and the
-//! pages are photographed at laptop and phone widths.
+//! pages are photographed at laptop and phone widths; staff search calls, open one, export its
+//! transcript and text the caller.
 
 mod support;
 
@@ -27,7 +28,7 @@ async fn owner_signs_in_and_saves_booking_rules_in_a_real_browser() {
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
     // Owners land on the first area of the dashboard.
-    browser.wait_for_text("h1", "Appointments").await.unwrap();
+    browser.wait_for_text("h1", "Calls").await.unwrap();
     browser.goto(&app.url("/settings")).await.unwrap();
     browser.wait_for_text("h1", "Settings").await.unwrap();
     assert!(browser.source().await.unwrap().contains("Alpha Clinic"));
@@ -89,7 +90,7 @@ async fn owner_adds_and_archives_a_service_and_reads_messages_in_a_real_browser(
     browser.fill("#email", app.a.owner_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
-    browser.wait_for_text("h1", "Appointments").await.unwrap();
+    browser.wait_for_text("h1", "Calls").await.unwrap();
     browser.goto(&app.url("/services")).await.unwrap();
     browser.fill("#name", "Chemical Peel").await.unwrap();
     browser.fill("#price", "180").await.unwrap();
@@ -134,6 +135,144 @@ async fn owner_adds_and_archives_a_service_and_reads_messages_in_a_real_browser(
         .await
         .unwrap()
         .contains("confirmed for Wednesday, June 17 at 10:00 AM"));
+    assert!(!browser.alert_present().await.unwrap());
+    browser.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn staff_search_a_call_export_it_and_text_the_caller_in_a_real_browser() {
+    let Some(browser) = Browser::launch().await.expect("browser launch") else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.set_twilio(app.a.org_id);
+    let s = app.vapi_secret(app.a.org_id);
+    let hostile = "\"><img src=x onerror=alert(1)>";
+    let mut evil = support::calls::report(
+        "browser-evil",
+        "+14155550123",
+        &[
+            (
+                "User",
+                "Hi, <script>alert('x')</script> I want botox {{ 7*7 }}.",
+            ),
+            ("AI", "Happy to help with botox."),
+        ],
+        95.0,
+    );
+    evil["message"]["customer"]["name"] = serde_json::json!(hostile);
+    let plain = support::calls::report(
+        "browser-plain",
+        "+14155550111",
+        &[("User", "What are your opening hours?")],
+        20.0,
+    );
+    for body in [evil, plain] {
+        assert_eq!(app.webhook(&s, &body).await.0, 200);
+    }
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", app.a.staff_email).await.unwrap();
+    browser.fill("#password", PASSWORD).await.unwrap();
+    browser.click("button[type=submit]").await.unwrap();
+    browser.wait_for_text("h1", "Your account").await.unwrap();
+
+    // Search and filter.
+    browser.goto(&app.url("/calls")).await.unwrap();
+    browser.wait_for_text("#calls-h", "2 calls").await.unwrap();
+    browser.fill("#q", "botox").await.unwrap();
+    browser.select("#direction", "inbound").await.unwrap();
+    browser
+        .click("form.call-filters button[type=submit]")
+        .await
+        .unwrap();
+    browser.wait_for_text("#calls-h", "1 call").await.unwrap();
+    assert!(browser.current_url().await.unwrap().contains("q=botox"));
+    // The hostile name is text on the page, and nothing ran.
+    browser
+        .wait_for_text("table.calls td", hostile)
+        .await
+        .unwrap();
+    assert!(!browser.alert_present().await.unwrap());
+    for width in [1280, 390] {
+        browser.set_window_width(width, 900).await.unwrap();
+        browser
+            .screenshot(&artifact(&format!("calls-{width}.png")))
+            .await
+            .unwrap();
+    }
+    browser.set_window_width(1280, 900).await.unwrap();
+
+    // Open it: the conversation is a chat, the hostile text shown as typed.
+    browser.click("table.calls td a").await.unwrap();
+    browser.wait_for_text("h1", "Call with").await.unwrap();
+    browser
+        .wait_for_text(
+            ".chat .caller",
+            "<script>alert('x')</script> I want botox {{ 7*7 }}.",
+        )
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(".chat .assistant", "Happy to help with botox.")
+        .await
+        .unwrap();
+    assert!(!browser.alert_present().await.unwrap());
+
+    // Export the transcript: the same form the button submits, read back as the download.
+    let exported = browser
+        .execute(
+            "const form = document.querySelector(\"form[action$='/transcript']\");
+             return fetch(form.action, {method: 'POST', body: new URLSearchParams(new FormData(form))})
+               .then(r => r.text().then(t => [r.headers.get('content-disposition'), t]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(exported[0]
+        .as_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"call-"));
+    assert!(exported[1]
+        .as_str()
+        .unwrap()
+        .contains("Caller: Hi, <script>alert('x')</script> I want botox {{ 7*7 }}."));
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'call.transcript_exported'",
+            &[]
+        ),
+        1
+    );
+
+    // Text the caller, with the live counter.
+    browser
+        .fill("#message", "Thanks for calling!")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#message-count", "19 / 160 characters · 1 segment")
+        .await
+        .unwrap();
+    browser
+        .screenshot(&artifact("call-1280.png"))
+        .await
+        .unwrap();
+    browser.click("#send-follow-up").await.unwrap();
+    browser
+        .wait_for_text(".notice", "Follow-up text sent")
+        .await
+        .unwrap();
+    assert!(app.texts().contains(&(
+        "+14155550123".to_string(),
+        "Thanks for calling!".to_string()
+    )));
+
+    // The caller is a lead, listed with the name as text.
+    browser.goto(&app.url("/leads")).await.unwrap();
+    browser
+        .wait_for_text("table.leads td", hostile)
+        .await
+        .unwrap();
     assert!(!browser.alert_present().await.unwrap());
     browser.quit().await.unwrap();
 }

@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod catalog;
+pub mod conversation;
 pub mod delivery;
 pub mod format;
 pub mod forwarding;
@@ -13,6 +14,7 @@ pub mod lead;
 pub mod phone;
 pub mod redact;
 pub mod schedule;
+pub mod search;
 pub mod sms;
 pub mod telephony;
 pub mod when;

@@ -440,3 +440,36 @@ mod tests {
         assert_eq!(field("ab", 60), "ab");
     }
 }
+
+/// The longest follow-up staff may send from a call: one GSM segment.
+pub const FOLLOW_UP_MAX_CHARS: usize = 160;
+
+/// A follow-up text as staff typed it, trimmed; an error saying why it cannot be sent.
+pub fn follow_up_text(message: &str) -> Result<String, String> {
+    let text = message.trim();
+    if text.is_empty() {
+        return Err("Write the text to send.".into());
+    }
+    let n = text.chars().count();
+    if n > FOLLOW_UP_MAX_CHARS {
+        return Err(format!(
+            "A follow-up is at most {FOLLOW_UP_MAX_CHARS} characters; this one has {n}."
+        ));
+    }
+    Ok(text.to_string())
+}
+
+#[cfg(test)]
+mod follow_up_tests {
+    use super::*;
+
+    #[test]
+    fn follow_ups_are_one_to_160_characters() {
+        assert_eq!(follow_up_text("  Hi Dana  ").as_deref(), Ok("Hi Dana"));
+        assert!(follow_up_text("   ").is_err());
+        assert!(follow_up_text(&"é".repeat(160)).is_ok());
+        assert!(follow_up_text(&"a".repeat(161))
+            .unwrap_err()
+            .contains("161"));
+    }
+}

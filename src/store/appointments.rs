@@ -469,3 +469,18 @@ pub fn set_outcome(
     )?;
     get(tx, scope, id)
 }
+
+/// A contact's appointments with their names, newest first (holds that lapsed left out).
+pub fn list_for_contact(
+    conn: &Connection,
+    scope: &OrgScope,
+    contact_id: i64,
+    limit: i64,
+) -> AppResult<Vec<AppointmentView>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} ORDER BY a.start_at DESC, a.id DESC LIMIT ?3",
+        view_select("a.contact_id = ?2 AND a.status <> 'expired'")
+    ))?;
+    let rows = stmt.query_map(params![scope.org_id(), contact_id, limit], view_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

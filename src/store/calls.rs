@@ -40,7 +40,7 @@ const COLUMNS: &str = "id, vapi_call_id, type, status, customer_number, clinic_n
      success_evaluation, report_received_at, created_at, updated_at";
 
 /// [`COLUMNS`] without the large text, for lists.
-const LIST_COLUMNS: &str =
+pub(super) const LIST_COLUMNS: &str =
     "id, vapi_call_id, type, status, customer_number, clinic_number, contact_id,
      started_at, ended_at, duration_ms, ended_reason, cost_micros, summary, NULL, NULL,
      recording_url, stereo_recording_url, recording_status, transfer_to, transfer_at,
@@ -48,7 +48,7 @@ const LIST_COLUMNS: &str =
      services_json, lead_score, lead_tier, NULL, NULL, success_evaluation, report_received_at,
      created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
     let text = |i: usize| r.get::<_, Option<String>>(i);
     let transfer = text(18)?.map(|to| -> rusqlite::Result<Transfer> {
         Ok(Transfer {
@@ -335,64 +335,7 @@ pub fn mark_call_back_failed(
     Ok(())
 }
 
-/// Filters for [`list`]; `None` means "any".
-#[derive(Debug, Clone, Default)]
-pub struct CallFilter {
-    /// Unix seconds, inclusive.
-    pub from: Option<i64>,
-    /// Unix seconds, exclusive.
-    pub to: Option<i64>,
-    pub call_type: Option<CallType>,
-    pub booked: Option<bool>,
-    pub tier: Option<Tier>,
-    pub contact_id: Option<i64>,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-const FILTER: &str = "org_id = ?1 AND (?2 IS NULL OR occurred_at >= ?2)
-     AND (?3 IS NULL OR occurred_at < ?3) AND (?4 IS NULL OR type = ?4)
-     AND (?5 IS NULL OR booked = ?5) AND (?6 IS NULL OR lead_tier = ?6)
-     AND (?7 IS NULL OR contact_id = ?7)";
-
-/// The org's calls matching `f`, newest first, without transcripts; and how many match in all.
-pub fn list(conn: &Connection, scope: &OrgScope, f: &CallFilter) -> AppResult<(Vec<CallRow>, i64)> {
-    let call_type = f.call_type.map(CallType::as_str);
-    let tier = f.tier.map(Tier::as_str);
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {LIST_COLUMNS} FROM calls WHERE {FILTER}
-         ORDER BY occurred_at DESC, id DESC LIMIT ?8 OFFSET ?9"
-    ))?;
-    let rows = stmt.query_map(
-        params![
-            scope.org_id(),
-            f.from,
-            f.to,
-            call_type,
-            f.booked,
-            tier,
-            f.contact_id,
-            f.limit,
-            f.offset
-        ],
-        from_row,
-    )?;
-    let rows = rows.collect::<Result<Vec<_>, _>>()?;
-    let total = conn.query_row(
-        &format!("SELECT COUNT(*) FROM calls WHERE {FILTER}"),
-        params![
-            scope.org_id(),
-            f.from,
-            f.to,
-            call_type,
-            f.booked,
-            tier,
-            f.contact_id
-        ],
-        |r| r.get(0),
-    )?;
-    Ok((rows, total))
-}
+pub use super::call_list::{list, CallFilter};
 
 /// The figures behind the dashboard's call statistics.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -92,6 +92,40 @@ pub struct Message {
     pub created_at: i64,
 }
 
+fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: r.get(0)?,
+        direction: r.get(1)?,
+        purpose: r.get(2)?,
+        recipient: r.get(3)?,
+        body: r.get(4)?,
+        status: r.get(5)?,
+        provider_sid: r.get(6)?,
+        error_code: r.get(7)?,
+        appointment_id: r.get(8)?,
+        contact_id: r.get(9)?,
+        call_id: r.get(10)?,
+        created_at: r.get(11)?,
+    })
+}
+
+/// A contact's messages, newest first.
+pub fn list_for_contact(
+    conn: &Connection,
+    scope: &OrgScope,
+    contact_id: i64,
+    limit: i64,
+) -> AppResult<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, direction, purpose, recipient, body, status, provider_sid, error_code,
+                appointment_id, contact_id, call_id, created_at
+         FROM messages WHERE org_id = ?1 AND contact_id = ?2
+         ORDER BY created_at DESC, id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![scope.org_id(), contact_id, limit], message_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The org's newest messages first.
 pub fn list(conn: &Connection, scope: &OrgScope, limit: i64) -> AppResult<Vec<Message>> {
     list_filtered(conn, scope, &Filter::default(), limit)
@@ -129,22 +163,7 @@ pub fn list_filtered(
                 filter.purpose,
                 filter.status
             ],
-            |r| {
-                Ok(Message {
-                    id: r.get(0)?,
-                    direction: r.get(1)?,
-                    purpose: r.get(2)?,
-                    recipient: r.get(3)?,
-                    body: r.get(4)?,
-                    status: r.get(5)?,
-                    provider_sid: r.get(6)?,
-                    error_code: r.get(7)?,
-                    appointment_id: r.get(8)?,
-                    contact_id: r.get(9)?,
-                    call_id: r.get(10)?,
-                    created_at: r.get(11)?,
-                })
-            },
+            message_row,
         )?
         .collect::<Result<_, _>>()?;
     Ok(rows)

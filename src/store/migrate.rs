@@ -38,6 +38,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_telephony",
         include_str!("../../migrations/0008_telephony.sql"),
     ),
+    (
+        "0009_calls_search",
+        include_str!("../../migrations/0009_calls_search.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -377,3 +377,12 @@ pub fn backlog_system(conn: &Connection, now: i64) -> AppResult<i64> {
         |r| r.get(0),
     )?)
 }
+
+/// The provider's id for a text once it was handed over.
+pub fn provider_sid(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT provider_sid FROM outbox WHERE org_id = ?1 AND id = ?2")?
+        .query_row(params![scope.org_id(), id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}

@@ -8,8 +8,11 @@ pub mod appointments;
 pub mod assets;
 pub mod auth;
 pub mod backups;
+pub mod call_actions;
+pub mod calls;
 pub mod diagnostics;
 pub mod health;
+pub mod leads;
 pub mod messages;
 pub mod middleware;
 pub mod pages;
@@ -18,6 +21,7 @@ pub mod services_api;
 pub mod session;
 pub mod settings;
 pub mod setup;
+pub mod shared_recordings;
 pub mod staff;
 pub mod telephony;
 pub mod throttle;
@@ -83,6 +87,8 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
             state,
             webhook_activity::record,
         ))
+        // A shared call recording: public (the link is the key), so also on the tunnel.
+        .route("/shared/recordings/{token}", get(shared_recordings::open))
 }
 
 /// The dashboard and everything else, for the main listener.
@@ -231,6 +237,29 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/telephony/forwarding-config/{id}",
             delete(telephony::api::disable_config),
+        )
+        // Calls and leads pages, and the original product's call-dashboard endpoints.
+        .route("/calls", get(calls::list))
+        .route("/calls/{id}", get(calls::detail))
+        .route("/calls/{id}/transcript", post(calls::export))
+        .route("/calls/{id}/share", post(calls::share))
+        .route("/calls/{id}/follow-up", post(calls::follow_up))
+        .route("/leads", get(leads::list))
+        .route("/leads/{id}", get(leads::detail))
+        .route("/leads/{id}/notes", post(leads::save_notes))
+        .route("/leads/{id}/status", post(leads::set_status))
+        .route("/leads/{id}/call-back", post(leads::call_back))
+        .route(
+            "/api/calls-dashboard/{id}/followup",
+            post(api::calls_dashboard::follow_up),
+        )
+        .route(
+            "/api/calls-dashboard/{id}/share",
+            post(api::calls_dashboard::share),
+        )
+        .route(
+            "/api/calls-dashboard/{id}/transcript/export",
+            post(api::calls_dashboard::export),
         )
         // Whole-appliance pages: backups and diagnostics.
         .route("/settings/backups", get(backups::show))

@@ -12,8 +12,8 @@ use axum::response::{Html, IntoResponse, Response};
 /// The product's areas in navigation order. Only areas that exist are linked.
 const AREAS: &[(&str, &str, bool)] = &[
     ("Overview", "/", false),
-    ("Calls", "/calls", false),
-    ("Leads", "/leads", false),
+    ("Calls", "/calls", true),
+    ("Leads", "/leads", true),
     ("Appointments", "/appointments", true),
     ("Services", "/services", true),
     ("Messages", "/messages", true),

@@ -1,11 +1,12 @@
-//! `GET /api/calls` (filters `from`, `to`, `type`, `booked`, `tier`, `contact_id`; paging
+//! `GET /api/calls` (filters `from`, `to`, `type`, `booked`, `tier`, `sentiment`, `contact_id`,
+//! full-text search `q`; paging
 //! `limit`, `offset`) and `GET /api/calls/{id}`.
 
 use super::auth::ApiCaller;
 use super::{bound, choice, iso, paging, param, ListPage, Params};
 use crate::app::AppState;
 use crate::domain::calls::CallType;
-use crate::domain::lead::Tier;
+use crate::domain::lead::{Sentiment, Tier};
 use crate::error::{AppError, AppResult};
 use crate::store::calls::{self as call_store, CallFilter, CallRow};
 use crate::store::orgs;
@@ -97,6 +98,13 @@ fn filter(p: &Params, tz: chrono_tz::Tz) -> AppResult<CallFilter> {
             _ => None,
         })?,
         tier: choice(p, "tier", "hot, warm or cold", Tier::parse)?,
+        sentiment: choice(
+            p,
+            "sentiment",
+            "positive, neutral or negative",
+            Sentiment::from_label,
+        )?,
+        search: param(p, "q").map(str::to_string),
         contact_id,
         limit,
         offset,

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod calls;
+pub mod calls_dashboard;
 pub mod contacts;
 pub mod stats;
 
