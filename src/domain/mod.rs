@@ -4,12 +4,14 @@
 //! call-forwarding codes. Nothing here imports the rest of the crate.
 
 pub mod calls;
+pub mod charts;
 pub mod catalog;
 pub mod delivery;
 pub mod format;
 pub mod forwarding;
 pub mod ics;
 pub mod lead;
+pub mod overview;
 pub mod phone;
 pub mod redact;
 pub mod schedule;

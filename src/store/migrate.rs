@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_appointments_live_span",
         include_str!("../../migrations/0007_appointments_live_span.sql"),
     ),
+    (
+        "0010_calendar_feeds",
+        include_str!("../../migrations/0010_calendar_feeds.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {
