@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod calls;
+pub mod dashboard;
 pub mod fake;
 pub mod messaging;
 pub mod vapi;
