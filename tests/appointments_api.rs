@@ -48,7 +48,14 @@ async fn appointments_list_with_filters_only_the_callers_clinic() {
     app.insert_appointment(b, other, at("2026-06-16T10:00:00Z"), 30, "confirmed");
 
     let (staff, _) = app.signed_in(app.a.staff_email).await;
-    let all: Value = staff.get(app.url("/api/appointments")).send().await.unwrap().json().await.unwrap();
+    let all: Value = staff
+        .get(app.url("/api/appointments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all["total"], 2);
     let item = &all["items"][0];
     assert_eq!(item["id"], first);
@@ -62,24 +69,49 @@ async fn appointments_list_with_filters_only_the_callers_clinic() {
 
     let only: Value = staff
         .get(app.url("/api/appointments?status=cancelled"))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(only["total"], 1);
     assert_eq!(only["items"][0]["id"], second);
     let range: Value = staff
         .get(app.url("/api/appointments?from=2026-06-17&to=2026-06-20"))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(range["total"], 1);
     assert_eq!(range["items"][0]["id"], second);
     let paged: Value = staff
         .get(app.url("/api/appointments?limit=1"))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(paged["items"].as_array().unwrap().len(), 1);
     assert_eq!(paged["next_offset"], 1);
     for bad in ["status=lost", "from=yesterday", "limit=0"] {
-        let res = staff.get(app.url(&format!("/api/appointments?{bad}"))).send().await.unwrap();
+        let res = staff
+            .get(app.url(&format!("/api/appointments?{bad}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 422, "{bad}");
     }
-    assert_eq!(reqwest::get(app.url("/api/appointments")).await.unwrap().status(), 401);
+    assert_eq!(
+        reqwest::get(app.url("/api/appointments"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 
     // Beta's token sees only Beta's appointment.
     let (beta, beta_csrf) = app.signed_in(app.b.owner_email).await;
@@ -88,7 +120,12 @@ async fn appointments_list_with_filters_only_the_callers_clinic() {
         .client()
         .get(app.url("/api/appointments"))
         .bearer_auth(&t)
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(theirs["total"], 1);
     assert_eq!(theirs["items"][0]["patient_name"], "Beta Patient");
 }
@@ -115,18 +152,52 @@ async fn send_reminder_queues_one_text_through_the_outbox() {
         req.send()
     };
     // Without the CSRF header a session cannot act.
-    assert_eq!(post(upcoming, json!({"method": "sms"}), None).await.unwrap().status(), 400);
-    let res = post(upcoming, json!({"method": "email"}), Some(&csrf)).await.unwrap();
+    assert_eq!(
+        post(upcoming, json!({"method": "sms"}), None)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let res = post(upcoming, json!({"method": "email"}), Some(&csrf))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422);
-    assert_eq!(post(foreign, json!({"method": "sms"}), Some(&csrf)).await.unwrap().status(), 404);
-    assert_eq!(post(past, json!({"method": "sms"}), Some(&csrf)).await.unwrap().status(), 409);
-    assert_eq!(post(999_999, json!({"method": "sms"}), Some(&csrf)).await.unwrap().status(), 404);
-    assert_eq!(reminders(&app, upcoming) + reminders(&app, past) + reminders(&app, foreign), 0);
+    assert_eq!(
+        post(foreign, json!({"method": "sms"}), Some(&csrf))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        post(past, json!({"method": "sms"}), Some(&csrf))
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
+    assert_eq!(
+        post(999_999, json!({"method": "sms"}), Some(&csrf))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        reminders(&app, upcoming) + reminders(&app, past) + reminders(&app, foreign),
+        0
+    );
 
-    let res = post(upcoming, json!({"method": "sms"}), Some(&csrf)).await.unwrap();
+    let res = post(upcoming, json!({"method": "sms"}), Some(&csrf))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body, json!({"success": true, "recipient": "+14155550101", "method": "sms"}));
+    assert_eq!(
+        body,
+        json!({"success": true, "recipient": "+14155550101", "method": "sms"})
+    );
     assert_eq!(reminders(&app, upcoming), 1);
     assert_eq!(
         app.query_i64(

@@ -34,26 +34,47 @@ async fn the_week_shows_each_appointment_on_its_local_day() {
     app.insert_appointment(b, other, at("2026-06-16T10:00:00Z"), 30, "confirmed");
 
     let (staff, _) = app.signed_in(app.a.staff_email).await;
-    let res = staff.get(app.url("/appointments/calendar?week=2026-06-17")).send().await.unwrap();
+    let res = staff
+        .get(app.url("/appointments/calendar?week=2026-06-17"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("Week of Monday, June 15"));
     let wednesday = page.find("<h3>Wednesday, June 17</h3>").expect("Wednesday");
     let thursday = page.find("<h3>Thursday, June 18</h3>").expect("Thursday");
-    let slot = page.find("9:30 PM–10:00 PM").expect("the evening slot in local time");
+    let slot = page
+        .find("9:30 PM–10:00 PM")
+        .expect("the evening slot in local time");
     assert!(wednesday < slot && slot < thursday);
     assert!(page.contains("Dana &#60;b&#62;Bold") && !page.contains("<b>Bold"));
     assert!(page.contains("status-cancelled"));
     assert!(page.contains("week=2026-06-08") && page.contains("week=2026-06-22"));
     assert!(!page.contains("Beta Patient"));
-    let next = staff.get(app.url("/appointments/calendar?week=2026-06-22")).send().await.unwrap().text().await.unwrap();
+    let next = staff
+        .get(app.url("/appointments/calendar?week=2026-06-22"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(next.matches("class=\"slot ").count(), 1);
 
     // Another clinic's calendar is a 404; a bad week a clear 422.
     let beta_provider = app.first_provider_and_service(b).0;
-    let res = staff.get(app.url(&format!("/appointments/calendar?provider={beta_provider}"))).send().await.unwrap();
+    let res = staff
+        .get(app.url(&format!("/appointments/calendar?provider={beta_provider}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
-    let res = staff.get(app.url("/appointments/calendar?week=next-tuesday")).send().await.unwrap();
+    let res = staff
+        .get(app.url("/appointments/calendar?week=next-tuesday"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("week must be a date"));
 }
@@ -77,7 +98,10 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
     let (staff, staff_csrf) = app.signed_in(app.a.staff_email).await;
     let res = staff
         .post(app.url("/appointments/calendar/feeds"))
-        .form(&[("csrf_token", staff_csrf.as_str()), ("provider_id", &provider.to_string())])
+        .form(&[
+            ("csrf_token", staff_csrf.as_str()),
+            ("provider_id", &provider.to_string()),
+        ])
         .send()
         .await
         .unwrap();
@@ -95,7 +119,10 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
     let beta_provider = app.first_provider_and_service(b).0;
     let res = owner
         .post(app.url("/appointments/calendar/feeds"))
-        .form(&[("csrf_token", csrf.as_str()), ("provider_id", &beta_provider.to_string())])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("provider_id", &beta_provider.to_string()),
+        ])
         .send()
         .await
         .unwrap();
@@ -103,7 +130,10 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
 
     let page = owner
         .post(app.url("/appointments/calendar/feeds"))
-        .form(&[("csrf_token", csrf.as_str()), ("provider_id", &provider.to_string())])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("provider_id", &provider.to_string()),
+        ])
         .send()
         .await
         .unwrap()
@@ -111,18 +141,41 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
         .await
         .unwrap();
     let url = feed_url(&page);
-    assert!(url.starts_with(&app.url("/calendars/vxc_")) && url.ends_with(".ics"), "{url}");
-    let token = url.rsplit('/').next().unwrap().trim_end_matches(".ics").to_string();
-    assert!(!app.db_files_contain(token.as_bytes()), "only the hash is stored");
+    assert!(
+        url.starts_with(&app.url("/calendars/vxc_")) && url.ends_with(".ics"),
+        "{url}"
+    );
+    let token = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_string();
+    assert!(
+        !app.db_files_contain(token.as_bytes()),
+        "only the hash is stored"
+    );
     // Shown once: the calendar page afterwards lists the feed but not its URL.
-    let again = owner.get(app.url("/appointments/calendar")).send().await.unwrap().text().await.unwrap();
+    let again = owner
+        .get(app.url("/appointments/calendar"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!again.contains(&token) && again.contains("badge on"));
 
     // No session needed, on the main listener and where the tunnel points.
     for base in [app.url(""), app.webhook_url("")] {
-        let res = reqwest::get(url.replace(&app.url(""), &base)).await.unwrap();
+        let res = reqwest::get(url.replace(&app.url(""), &base))
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
-        assert_eq!(res.headers()["content-type"], "text/calendar; charset=utf-8");
+        assert_eq!(
+            res.headers()["content-type"],
+            "text/calendar; charset=utf-8"
+        );
         assert!(res.headers().contains_key("content-security-policy"));
     }
     let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
@@ -140,7 +193,10 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
     let uids: Vec<String> = cal.events.iter().map(|e| prop(e, "UID")).collect();
     assert_eq!(
         uids,
-        vec![format!("appointment-{a}-{booked}@voxanne"), format!("appointment-{a}-{cancelled}@voxanne")]
+        vec![
+            format!("appointment-{a}-{booked}@voxanne"),
+            format!("appointment-{a}-{cancelled}@voxanne")
+        ]
     );
     let first = &cal.events[0];
     assert_eq!(prop(first, "DTSTART"), "20260617T140000Z");
@@ -169,8 +225,16 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
-    for bad in ["/calendars/nothing.ics", "/calendars/vxc_unknown.ics", "/calendars/x"] {
-        assert_eq!(reqwest::get(app.url(bad)).await.unwrap().status(), 404, "{bad}");
+    for bad in [
+        "/calendars/nothing.ics",
+        "/calendars/vxc_unknown.ics",
+        "/calendars/x",
+    ] {
+        assert_eq!(
+            reqwest::get(app.url(bad)).await.unwrap().status(),
+            404,
+            "{bad}"
+        );
     }
     assert_eq!(
         app.query_i64(
@@ -184,7 +248,10 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
     let first_url = feed_url(
         &owner
             .post(app.url("/appointments/calendar/feeds"))
-            .form(&[("csrf_token", csrf.as_str()), ("provider_id", &provider.to_string())])
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("provider_id", &provider.to_string()),
+            ])
             .send()
             .await
             .unwrap()
@@ -195,7 +262,10 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
     let second_url = feed_url(
         &owner
             .post(app.url("/appointments/calendar/feeds"))
-            .form(&[("csrf_token", csrf.as_str()), ("provider_id", &provider.to_string())])
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("provider_id", &provider.to_string()),
+            ])
             .send()
             .await
             .unwrap()

@@ -22,14 +22,49 @@ fn seed(app: &TestApp) {
     let peel: &[&str] = &["Glow <Peel>"];
     for c in [
         // Today, 09:00 and 09:30 local.
-        NewCall { started_at: at("2026-06-15T13:00:00Z"), booked: true, value_cents: 30000, duration_secs: 120, ..Default::default() },
-        NewCall { started_at: at("2026-06-15T13:30:00Z"), value_cents: 12000, services: peel, duration_secs: 60, ..Default::default() },
+        NewCall {
+            started_at: at("2026-06-15T13:00:00Z"),
+            booked: true,
+            value_cents: 30000,
+            duration_secs: 120,
+            ..Default::default()
+        },
+        NewCall {
+            started_at: at("2026-06-15T13:30:00Z"),
+            value_cents: 12000,
+            services: peel,
+            duration_secs: 60,
+            ..Default::default()
+        },
         // Yesterday: 11:00 and 23:00 local (the second is already Monday in UTC).
-        NewCall { started_at: at("2026-06-14T15:00:00Z"), booked: true, duration_secs: 180, ..Default::default() },
-        NewCall { started_at: at("2026-06-15T03:00:00Z"), value_cents: 12000, services: peel, duration_secs: 60, ..Default::default() },
+        NewCall {
+            started_at: at("2026-06-14T15:00:00Z"),
+            booked: true,
+            duration_secs: 180,
+            ..Default::default()
+        },
+        NewCall {
+            started_at: at("2026-06-15T03:00:00Z"),
+            value_cents: 12000,
+            services: peel,
+            duration_secs: 60,
+            ..Default::default()
+        },
         // Ten days ago, outbound; forty days ago, outside the charts.
-        NewCall { started_at: at("2026-06-05T15:00:00Z"), outbound: true, duration_secs: 60, ..Default::default() },
-        NewCall { started_at: at("2026-05-06T15:00:00Z"), booked: true, value_cents: 12000, services: peel, duration_secs: 120, ..Default::default() },
+        NewCall {
+            started_at: at("2026-06-05T15:00:00Z"),
+            outbound: true,
+            duration_secs: 60,
+            ..Default::default()
+        },
+        NewCall {
+            started_at: at("2026-05-06T15:00:00Z"),
+            booked: true,
+            value_cents: 12000,
+            services: peel,
+            duration_secs: 120,
+            ..Default::default()
+        },
     ] {
         app.insert_call(a, &c);
     }
@@ -63,7 +98,9 @@ fn seed(app: &TestApp) {
 }
 
 fn card(label: &str, value: &str) -> String {
-    format!(r#"<span class="figure-label">{label}</span> <strong class="figure-value">{value}</strong>"#)
+    format!(
+        r#"<span class="figure-label">{label}</span> <strong class="figure-value">{value}</strong>"#
+    )
 }
 
 #[tokio::test]
@@ -85,10 +122,17 @@ async fn overview_counts_only_the_clinics_own_calls_over_its_local_days() {
         ("Average call", "1m 40s"),
         ("Hot leads", "2"),
     ] {
-        assert!(page.contains(&card(label, value)), "{label} should be {value}");
+        assert!(
+            page.contains(&card(label, value)),
+            "{label} should be {value}"
+        );
     }
     // Three charts, each an image with a title, and their figures as tables.
-    assert_eq!(page.matches(r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img""#).count(), 3);
+    assert_eq!(
+        page.matches(r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img""#)
+            .count(),
+        3
+    );
     assert!(page.contains("Calls in all: 5; Bookings in all: 2"));
     assert!(page.contains("<td>Jun 14</td><td>2</td><td>1</td>"));
     assert!(page.contains("<td>Jun 15</td><td>2</td><td>1</td>"));
@@ -96,7 +140,11 @@ async fn overview_counts_only_the_clinics_own_calls_over_its_local_days() {
     // Two calls in the last 30 days asked about the peel: twice its price; the name is escaped.
     assert!(page.contains("Glow &lt;Peel&gt;: $240"));
     assert!(!page.contains("Glow <Peel>"));
-    assert!(page.contains("<td>Hot</td><td>2</td>") && page.contains("<td>Warm</td><td>1</td>") && page.contains("<td>Cold</td><td>1</td>"));
+    assert!(
+        page.contains("<td>Hot</td><td>2</td>")
+            && page.contains("<td>Warm</td><td>1</td>")
+            && page.contains("<td>Cold</td><td>1</td>")
+    );
     assert!(!page.contains("Beta Only Service") && !page.contains("$999"));
 
     // The card figures are the dashboard API's.
@@ -113,7 +161,14 @@ async fn overview_counts_only_the_clinics_own_calls_over_its_local_days() {
 
     // Beta sees its own figures.
     let (beta, _) = app.signed_in(app.b.owner_email).await;
-    let page = beta.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let page = beta
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(&card("Calls today", "20")));
     assert!(page.contains(&card("Hot leads", "5")));
     assert!(page.contains("Beta Only Service") && !page.contains("Glow"));

@@ -65,7 +65,13 @@ const PLOT_BOTTOM: f64 = 160.0;
 
 /// Grouped columns: one group per label, one column per series. Every `label_every`-th label
 /// is written under the axis; each column carries its exact figure as a tooltip.
-pub fn columns(id: &str, title: &str, labels: &[String], series: &[Series<'_>], label_every: usize) -> String {
+pub fn columns(
+    id: &str,
+    title: &str,
+    labels: &[String],
+    series: &[Series<'_>],
+    label_every: usize,
+) -> String {
     let total: i64 = series.iter().flat_map(|s| s.values.iter()).sum();
     let desc = series
         .iter()
@@ -158,7 +164,9 @@ pub fn bars(id: &str, title: &str, rows: &[Bar]) -> String {
     let mut out = String::new();
     open(&mut out, id, title, &desc, 600, height);
     if rows.is_empty() {
-        out.push_str(r#"<text class="empty" x="300" y="18" text-anchor="middle">Nothing yet</text>"#);
+        out.push_str(
+            r#"<text class="empty" x="300" y="18" text-anchor="middle">Nothing yet</text>"#,
+        );
     }
     let max = rows.iter().map(|r| r.value).max().unwrap_or(0).max(1);
     for (i, r) in rows.iter().enumerate() {
@@ -197,8 +205,14 @@ mod tests {
             "Calls & bookings",
             &labels,
             &[
-                Series { name: "Calls", values: &[4, 8] },
-                Series { name: "<b>Booked</b>", values: &[1, 2] },
+                Series {
+                    name: "Calls",
+                    values: &[4, 8],
+                },
+                Series {
+                    name: "<b>Booked</b>",
+                    values: &[1, 2],
+                },
             ],
             1,
         );
@@ -207,8 +221,14 @@ mod tests {
         assert!(svg.contains("<title id=\"calls-t\">Calls &amp; bookings</title>"));
         assert!(svg.contains("Calls in all: 12; &lt;b&gt;Booked&lt;/b&gt; in all: 3"));
         // The tallest column fills the plot; the one half its size half of it.
-        assert!(svg.contains(r#"y="12.0" width="120.4" height="148.0""#), "{svg}");
-        assert!(svg.contains(r#"y="86.0" width="120.4" height="74.0""#), "{svg}");
+        assert!(
+            svg.contains(r#"y="12.0" width="120.4" height="148.0""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"y="86.0" width="120.4" height="74.0""#),
+            "{svg}"
+        );
         assert!(!svg.contains("<script") && !svg.contains("<img") && !svg.contains("<b>"));
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img"));
         assert_eq!(svg.matches("<rect class=\"s0\"").count(), 3); // two columns + legend
@@ -216,7 +236,16 @@ mod tests {
 
     #[test]
     fn an_empty_chart_says_so() {
-        let svg = columns("c", "Calls", &["a".into()], &[Series { name: "Calls", values: &[0] }], 1);
+        let svg = columns(
+            "c",
+            "Calls",
+            &["a".into()],
+            &[Series {
+                name: "Calls",
+                values: &[0],
+            }],
+            1,
+        );
         assert!(svg.contains("Nothing yet"));
         assert!(bars("b", "Leads", &[]).contains("Nothing yet"));
     }
@@ -227,11 +256,22 @@ mod tests {
             "value",
             "Pipeline",
             &[
-                Bar { label: HOSTILE.into(), value: 400, shown: "$4".into() },
-                Bar { label: "Peel".into(), value: 100, shown: "$1".into() },
+                Bar {
+                    label: HOSTILE.into(),
+                    value: 400,
+                    shown: "$4".into(),
+                },
+                Bar {
+                    label: "Peel".into(),
+                    value: 100,
+                    shown: "$1".into(),
+                },
             ],
         );
-        assert!(svg.contains(r#"width="360.0""#) && svg.contains(r#"width="90.0""#), "{svg}");
+        assert!(
+            svg.contains(r#"width="360.0""#) && svg.contains(r#"width="90.0""#),
+            "{svg}"
+        );
         assert!(!svg.contains("<script") && !svg.contains("<img"));
         assert!(svg.contains("Pipeline</title>"));
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(1)&gt;{{ 7*7 }}: $4"));

@@ -4,8 +4,8 @@
 //! call-forwarding codes. Nothing here imports the rest of the crate.
 
 pub mod calls;
-pub mod charts;
 pub mod catalog;
+pub mod charts;
 pub mod delivery;
 pub mod format;
 pub mod forwarding;

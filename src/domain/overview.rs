@@ -8,7 +8,11 @@ use chrono_tz::Tz;
 
 /// The last `days` local days up to and including today: the first day, and the UTC instants
 /// `[from, to)` they span (DST days are 23 or 25 hours long).
-pub fn last_days(tz: Tz, now: DateTime<Utc>, days: u32) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {
+pub fn last_days(
+    tz: Tz,
+    now: DateTime<Utc>,
+    days: u32,
+) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {
     let today = local_datetime(now, tz).date();
     let first = today - Days::new(u64::from(days.saturating_sub(1)));
     let end = today + Days::new(1);
@@ -26,7 +30,12 @@ pub struct DayCount {
 /// Folds `(bucket start, calls, booked)` counts into one entry per local day from `first` for
 /// `days` days (days without calls count zero). A bucket lies wholly in one local day because
 /// every zone's offset is a whole number of buckets; buckets outside the days are ignored.
-pub fn per_local_day(tz: Tz, first: NaiveDate, days: u32, buckets: &[(i64, i64, i64)]) -> Vec<DayCount> {
+pub fn per_local_day(
+    tz: Tz,
+    first: NaiveDate,
+    days: u32,
+    buckets: &[(i64, i64, i64)],
+) -> Vec<DayCount> {
     let mut out: Vec<DayCount> = (0..days)
         .map(|i| DayCount {
             date: first + Days::new(u64::from(i)),
@@ -73,7 +82,10 @@ mod tests {
         assert_eq!(from, Utc.with_ymd_and_hms(2026, 3, 7, 5, 0, 0).unwrap());
         assert_eq!(to, Utc.with_ymd_and_hms(2026, 3, 10, 4, 0, 0).unwrap());
         // Sunday is 23 hours long.
-        let sunday = Utc.with_ymd_and_hms(2026, 3, 8, 5, 0, 0).unwrap().timestamp();
+        let sunday = Utc
+            .with_ymd_and_hms(2026, 3, 8, 5, 0, 0)
+            .unwrap()
+            .timestamp();
         let buckets = [
             (from.timestamp(), 2, 1),
             // 23:45 EDT on Sunday: still Sunday.
@@ -97,7 +109,12 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 6, 15, 12, 0, 0).unwrap();
         let (first, from, _) = last_days(tz, now, 1);
         assert_eq!(from, Utc.with_ymd_and_hms(2026, 6, 14, 18, 30, 0).unwrap());
-        let days = per_local_day(tz, first, 1, &[(from.timestamp() - 900, 1, 0), (from.timestamp(), 5, 1)]);
+        let days = per_local_day(
+            tz,
+            first,
+            1,
+            &[(from.timestamp() - 900, 1, 0), (from.timestamp(), 5, 1)],
+        );
         assert_eq!((days[0].calls, days[0].booked), (5, 1));
     }
 }

@@ -528,6 +528,8 @@ pub fn page(
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM appointments a WHERE a.org_id = ?1 AND {PAGE_FILTER}"
         ))?
-        .query_row(params![scope.org_id(), f.from, f.to, f.status], |r| r.get(0))?;
+        .query_row(params![scope.org_id(), f.from, f.to, f.status], |r| {
+            r.get(0)
+        })?;
     Ok((rows, total))
 }

@@ -21,7 +21,12 @@ pub struct Bucket {
 
 /// The org's calls in `[from, to)` counted per [`BUCKET_SECS`], earliest first; empty buckets
 /// are left out.
-pub fn call_buckets(conn: &Connection, scope: &OrgScope, from: i64, to: i64) -> AppResult<Vec<Bucket>> {
+pub fn call_buckets(
+    conn: &Connection,
+    scope: &OrgScope,
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<Bucket>> {
     let mut stmt = conn.prepare_cached(
         "SELECT occurred_at / ?4 * ?4 AS bucket, COUNT(*), COALESCE(SUM(booked), 0)
          FROM calls WHERE org_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3

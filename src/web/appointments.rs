@@ -449,8 +449,7 @@ impl CalendarEntry {
         CalendarEntry {
             uid: format!("appointment-{org_id}-{}@voxanne", a.id),
             start: a.start(),
-            end: DateTime::from_timestamp(a.end_at, 0)
-                .unwrap_or(a.start() + Duration::minutes(30)),
+            end: DateTime::from_timestamp(a.end_at, 0).unwrap_or(a.start() + Duration::minutes(30)),
             summary: format!(
                 "{} — {}",
                 view.service_name,

@@ -123,13 +123,21 @@ async fn page(
             .map_err(|_| AppError::Validation("week must be a date like 2026-06-15".into()))?,
     };
     let monday = monday_of(day);
-    let provider = match q.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let provider = match q
+        .provider
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => providers.first().ok_or(AppError::NotFound)?,
         Some(p) => {
             let id: i64 = p
                 .parse()
                 .map_err(|_| AppError::Validation("provider must be a calendar's number".into()))?;
-            providers.iter().find(|x| x.id == id).ok_or(AppError::NotFound)?
+            providers
+                .iter()
+                .find(|x| x.id == id)
+                .ok_or(AppError::NotFound)?
         }
     };
     let from = crate::domain::calls::day_start(tz, monday).timestamp();
@@ -161,7 +169,9 @@ async fn page(
         }
     }
     let notice = match q.saved.as_deref() {
-        Some("revoked") => Some("Subscription URL revoked: calendar apps using it get nothing more."),
+        Some("revoked") => {
+            Some("Subscription URL revoked: calendar apps using it get nothing more.")
+        }
         _ => None,
     };
     let fmt = |t: i64| {
@@ -215,7 +225,10 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .unwrap_or("localhost");
     format!("http://{host}")
 }
@@ -229,7 +242,11 @@ pub async fn create_feed(
 ) -> AppResult<Response> {
     let token = format!("{TOKEN_PREFIX}{}", crypto::random_token(32));
     let hash = crypto::token_hash(&token);
-    let (staff_id, now, provider) = (info.staff.id, state.clock.now().timestamp(), form.provider_id);
+    let (staff_id, now, provider) = (
+        info.staff.id,
+        state.clock.now().timestamp(),
+        form.provider_id,
+    );
     audited_change(
         &state,
         &info,
@@ -285,14 +302,8 @@ pub async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Ap
                 .into_iter()
                 .find(|p| p.id == provider_id)
                 .ok_or(AppError::NotFound)?;
-            let list = appointments::list_for_provider(
-                c,
-                &scope,
-                provider_id,
-                from,
-                to,
-                FEED_MAX_EVENTS,
-            )?;
+            let list =
+                appointments::list_for_provider(c, &scope, provider_id, from, to, FEED_MAX_EVENTS)?;
             Ok((orgs::get(c, &scope)?, provider, list))
         })
         .await?;

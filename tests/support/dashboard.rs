@@ -84,7 +84,10 @@ impl TestApp {
     /// The org's first calendar and service: (provider id, service id).
     pub fn first_provider_and_service(&self, org_id: i64) -> (i64, i64) {
         (
-            self.query_i64("SELECT MIN(id) FROM providers WHERE org_id = ?1", &[&org_id]),
+            self.query_i64(
+                "SELECT MIN(id) FROM providers WHERE org_id = ?1",
+                &[&org_id],
+            ),
             self.query_i64("SELECT MIN(id) FROM services WHERE org_id = ?1", &[&org_id]),
         )
     }

@@ -83,8 +83,9 @@ pub async fn send_reminder(
 ) -> AppResult<Json<Value>> {
     // An empty body means the default; anything else must be a JSON object naming "sms".
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = serde_json::from_slice(&body)
-            .map_err(|_| AppError::Validation("the body must be JSON like {\"method\":\"sms\"}".into()))?;
+        let v: Value = serde_json::from_slice(&body).map_err(|_| {
+            AppError::Validation("the body must be JSON like {\"method\":\"sms\"}".into())
+        })?;
         match v.get("method") {
             None | Some(Value::Null) => {}
             Some(Value::String(m)) if m.trim().eq_ignore_ascii_case(METHOD) => {}
