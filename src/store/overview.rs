@@ -1,7 +1,8 @@
 //! The overview's aggregates: calls and bookings per quarter hour (the caller folds them into
 //! the clinic's local days; every zone's offset is a whole number of quarter hours), and the
 //! pipeline value by service. Each is one GROUP BY over the `calls_org_figures` covering index,
-//! never a query per row. The card figures come from `calls::stats` and `leads::stats`, which
+//! never a query per row. They spell out `COALESCE(started_at, created_at)` (what `occurred_at`
+//! is) because that is what the index holds. The card figures come from `calls::stats` and `leads::stats`, which
 //! `/api/dashboard/stats` shares.
 
 use super::OrgScope;
@@ -28,8 +29,10 @@ pub fn call_buckets(
     to: i64,
 ) -> AppResult<Vec<Bucket>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT occurred_at / ?4 * ?4 AS bucket, COUNT(*), COALESCE(SUM(booked), 0)
-         FROM calls WHERE org_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3
+        "SELECT COALESCE(started_at, created_at) / ?4 * ?4 AS bucket, COUNT(*),
+                COALESCE(SUM(booked), 0)
+         FROM calls WHERE org_id = ?1
+           AND COALESCE(started_at, created_at) >= ?2 AND COALESCE(started_at, created_at) < ?3
          GROUP BY bucket ORDER BY bucket",
     )?;
     let rows = stmt.query_map(params![scope.org_id(), from, to, BUCKET_SECS], |r| {
@@ -64,7 +67,8 @@ pub fn value_by_service(
         "SELECT MIN(j.value), COUNT(*), COALESCE(SUM(s.price_cents), 0) AS value
          FROM calls c, json_each(c.services_json) j
          LEFT JOIN services s ON s.org_id = c.org_id AND s.name = j.value
-         WHERE c.org_id = ?1 AND c.occurred_at >= ?2 AND c.occurred_at < ?3
+         WHERE c.org_id = ?1 AND COALESCE(c.started_at, c.created_at) >= ?2
+           AND COALESCE(c.started_at, c.created_at) < ?3
            AND c.services_json <> '[]' AND j.type = 'text'
          GROUP BY j.value COLLATE NOCASE ORDER BY value DESC, COUNT(*) DESC LIMIT ?4",
     )?;
