@@ -28,7 +28,7 @@ async fn owner_signs_in_and_saves_booking_rules_in_a_real_browser() {
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
     // Owners land on the first area of the dashboard.
-    browser.wait_for_text("h1", "Calls").await.unwrap();
+    browser.wait_for_text("h1", "Overview").await.unwrap();
     browser.goto(&app.url("/settings")).await.unwrap();
     browser.wait_for_text("h1", "Settings").await.unwrap();
     assert!(browser.source().await.unwrap().contains("Alpha Clinic"));
@@ -90,7 +90,7 @@ async fn owner_adds_and_archives_a_service_and_reads_messages_in_a_real_browser(
     browser.fill("#email", app.a.owner_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
-    browser.wait_for_text("h1", "Calls").await.unwrap();
+    browser.wait_for_text("h1", "Overview").await.unwrap();
     browser.goto(&app.url("/services")).await.unwrap();
     browser.fill("#name", "Chemical Peel").await.unwrap();
     browser.fill("#price", "180").await.unwrap();

@@ -33,7 +33,7 @@ async fn owner_puts_the_clinic_number_in_front_of_the_ai_in_a_real_browser() {
     browser.fill("#email", app.a.owner_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
-    browser.wait_for_text("h1", "Appointments").await.unwrap();
+    browser.wait_for_text("h1", "Overview").await.unwrap();
 
     // 1. The number, typed the friendly way.
     browser.goto(&app.url("/telephony")).await.unwrap();

@@ -5,12 +5,14 @@
 
 pub mod calls;
 pub mod catalog;
+pub mod charts;
 pub mod conversation;
 pub mod delivery;
 pub mod format;
 pub mod forwarding;
 pub mod ics;
 pub mod lead;
+pub mod overview;
 pub mod phone;
 pub mod redact;
 pub mod schedule;

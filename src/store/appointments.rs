@@ -484,3 +484,67 @@ pub fn list_for_contact(
     let rows = stmt.query_map(params![scope.org_id(), contact_id, limit], view_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// One calendar's appointments starting in `[from, to)`, earliest first (expired holds left out).
+pub fn list_for_provider(
+    conn: &Connection,
+    scope: &OrgScope,
+    provider_id: i64,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> AppResult<Vec<AppointmentView>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} ORDER BY a.start_at, a.id LIMIT ?5",
+        view_select(
+            "a.provider_id = ?2 AND a.start_at >= ?3 AND a.start_at < ?4
+             AND a.status IN ('held', 'confirmed', 'cancelled', 'completed', 'no_show')"
+        )
+    ))?;
+    let rows = stmt.query_map(
+        params![scope.org_id(), provider_id, from, to, limit],
+        view_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Filters for [`page`]; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct AppointmentFilter<'a> {
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub to: Option<i64>,
+    pub status: Option<&'a str>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const PAGE_FILTER: &str = "(?2 IS NULL OR a.start_at >= ?2) AND (?3 IS NULL OR a.start_at < ?3)
+     AND (?4 IS NULL OR a.status = ?4) AND a.status <> 'expired'";
+
+/// One page of the org's appointments matching `f`, earliest first; and how many match in all.
+pub fn page(
+    conn: &Connection,
+    scope: &OrgScope,
+    f: &AppointmentFilter<'_>,
+) -> AppResult<(Vec<AppointmentView>, i64)> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} ORDER BY a.start_at, a.id LIMIT ?5 OFFSET ?6",
+        view_select(PAGE_FILTER)
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![scope.org_id(), f.from, f.to, f.status, f.limit, f.offset],
+            view_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM appointments a WHERE a.org_id = ?1 AND {PAGE_FILTER}"
+        ))?
+        .query_row(params![scope.org_id(), f.from, f.to, f.status], |r| {
+            r.get(0)
+        })?;
+    Ok((rows, total))
+}

@@ -171,3 +171,28 @@ pub fn on_cancelled(
     );
     queue(tx, scope, appt, Purpose::Cancellation, &body, None, now)
 }
+
+/// Staff asked for a reminder now (dashboard or API): queues it for an upcoming confirmed
+/// appointment and returns the number it goes to. Anything else is a Conflict, nothing queued.
+pub fn send_reminder_now(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    org: &Org,
+    appointment_id: i64,
+    now: i64,
+) -> AppResult<String> {
+    let appt = super::appointments::get(tx, scope, appointment_id)?;
+    if appt.status != "confirmed" || appt.start_at <= now {
+        return Err(crate::error::AppError::Conflict(
+            "Only an upcoming confirmed appointment gets a reminder".into(),
+        ));
+    }
+    let service = super::services::get(tx, scope, appt.service_id)?.name;
+    let body = sms::reminder_text(
+        &org.name,
+        &spoken_datetime(appt.start(), org.timezone),
+        &service,
+    );
+    queue(tx, scope, &appt, Purpose::Reminder, &body, None, now)?;
+    patient_phone(tx, scope, appt.contact_id)
+}

@@ -42,6 +42,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_calls_search",
         include_str!("../../migrations/0009_calls_search.sql"),
     ),
+    (
+        "0010_calendar_feeds",
+        include_str!("../../migrations/0010_calendar_feeds.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -6,12 +6,11 @@ use crate::app::AppState;
 use crate::domain::format::{local_datetime, short_datetime};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::schedule::{check_start, BookingRules, Calendar};
-use crate::domain::{ics, sms, when};
+use crate::domain::{ics, when};
 use crate::error::{AppError, AppResult};
 use crate::jobs::outbox as sender;
 use crate::store::appointments::{self, AppointmentView, Placed, SlotRequest, Source};
 use crate::store::orgs::{self, Org};
-use crate::store::outbox::{self, NewSms, Purpose};
 use crate::store::services::{self, Provider, Service};
 use crate::store::sessions::SessionInfo;
 use crate::store::{booking_texts, contacts};
@@ -419,7 +418,7 @@ pub async fn remind(
 ) -> AppResult<Response> {
     let loaded = load(&state, &info).await?;
     let ts = state.clock.now().timestamp();
-    let (org, names) = (loaded.org, loaded.services);
+    let org = loaded.org;
     apply(
         &state,
         &info,
@@ -427,47 +426,56 @@ pub async fn remind(
         "appointment.reminder_sent",
         format!("appointment={id}"),
         "reminder queued",
-        move |tx, scope| {
-            let a = appointments::get(tx, scope, id)?;
-            if a.status != "confirmed" || a.start_at <= ts {
-                return Err(AppError::Conflict(
-                    "Only an upcoming confirmed appointment gets a reminder".into(),
-                ));
-            }
-            let service = names
-                .iter()
-                .find(|s| s.id == a.service_id)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
-            let body = sms::reminder_text(
-                &org.name,
-                &crate::domain::format::spoken_datetime(a.start(), org.timezone),
-                &service,
-            );
-            let to: String = tx.query_row(
-                "SELECT phone FROM contacts WHERE org_id = ?1 AND id = ?2",
-                rusqlite::params![scope.org_id(), a.contact_id],
-                |r| r.get(0),
-            )?;
-            outbox::enqueue(
-                tx,
-                scope,
-                &NewSms {
-                    to: &to,
-                    body: &body,
-                    purpose: Purpose::Reminder,
-                    contact_id: Some(a.contact_id),
-                    appointment_id: Some(a.id),
-                    call_id: a.call_id.as_deref(),
-                    dedupe_key: None,
-                    send_after: ts,
-                },
-                ts,
-            )?;
-            Ok(())
-        },
+        move |tx, scope| booking_texts::send_reminder_now(tx, scope, &org, id, ts).map(|_| ()),
     )
     .await
+}
+
+/// What an appointment looks like in a calendar app: the same in the `.ics` download and in
+/// the calendar subscription feed.
+pub struct CalendarEntry {
+    uid: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    summary: String,
+    description: String,
+    cancelled: bool,
+}
+
+impl CalendarEntry {
+    pub fn new(org_id: i64, view: &AppointmentView) -> Self {
+        let a = &view.appointment;
+        let patient = view.contact_name.as_deref();
+        CalendarEntry {
+            uid: format!("appointment-{org_id}-{}@voxanne", a.id),
+            start: a.start(),
+            end: DateTime::from_timestamp(a.end_at, 0).unwrap_or(a.start() + Duration::minutes(30)),
+            summary: format!(
+                "{} — {}",
+                view.service_name,
+                patient.unwrap_or(&view.contact_phone)
+            ),
+            description: format!(
+                "Patient: {} ({})\nCalendar: {}",
+                patient.unwrap_or("unknown"),
+                view.contact_phone,
+                view.provider_name
+            ),
+            cancelled: a.status == "cancelled",
+        }
+    }
+
+    pub fn event(&self, stamp: DateTime<Utc>) -> ics::Event<'_> {
+        ics::Event {
+            uid: self.uid.clone(),
+            start: self.start,
+            end: self.end,
+            stamp,
+            summary: &self.summary,
+            description: &self.description,
+            cancelled: self.cancelled,
+        }
+    }
 }
 
 pub async fn ics_file(
@@ -480,30 +488,8 @@ pub async fn ics_file(
         .db
         .read(move |c| Ok((orgs::get(c, &scope)?, appointments::view(c, &scope, id)?)))
         .await?;
-    let a = &view.appointment;
-    let summary = format!(
-        "{} — {}",
-        view.service_name,
-        view.contact_name.as_deref().unwrap_or(&view.contact_phone)
-    );
-    let description = format!(
-        "Patient: {} ({})\nCalendar: {}",
-        view.contact_name.as_deref().unwrap_or("unknown"),
-        view.contact_phone,
-        view.provider_name
-    );
-    let body = ics::calendar(
-        &org.name,
-        &[ics::Event {
-            uid: format!("appointment-{}-{}@voxanne", org.id, a.id),
-            start: a.start(),
-            end: DateTime::from_timestamp(a.end_at, 0).unwrap_or(a.start() + Duration::minutes(30)),
-            stamp: state.clock.now(),
-            summary: &summary,
-            description: &description,
-            cancelled: a.status == "cancelled",
-        }],
-    );
+    let entry = CalendarEntry::new(org.id, &view);
+    let body = ics::calendar(&org.name, &[entry.event(state.clock.now())]);
     Ok((
         [
             (

@@ -8,6 +8,7 @@ pub mod appointments;
 pub mod assets;
 pub mod auth;
 pub mod backups;
+pub mod calendar;
 pub mod call_actions;
 pub mod calls;
 pub mod diagnostics;
@@ -15,6 +16,7 @@ pub mod health;
 pub mod leads;
 pub mod messages;
 pub mod middleware;
+pub mod overview;
 pub mod pages;
 pub mod services;
 pub mod services_api;
@@ -38,22 +40,25 @@ use axum::response::Redirect;
 use axum::routing::{delete, get, post};
 use axum::Router;
 
-/// Where a person lands after signing in.
-pub fn home_for_role(role: Role) -> &'static str {
-    match role {
-        Role::Owner => pages::home_path(),
-        Role::Staff => "/account",
-    }
+/// Where a person lands after signing in: the Overview, for owners and staff alike (staff see
+/// every area it summarises: appointments, calls, leads, messages).
+pub fn home_for_role(_role: Role) -> &'static str {
+    pages::home_path()
 }
 
 pub fn home_for(info: &SessionInfo) -> &'static str {
     home_for_role(info.staff.role)
 }
 
-async fn root(session::MaybeStaff(info): session::MaybeStaff) -> Redirect {
+/// `/` is the Overview for whoever is signed in.
+async fn root(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session::MaybeStaff(info): session::MaybeStaff,
+) -> crate::error::AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     match info {
-        Some(info) => Redirect::to(home_for(&info)),
-        None => Redirect::to("/login"),
+        Some(info) => overview::show(&state, &info).await,
+        None => Ok(Redirect::to("/login").into_response()),
     }
 }
 
@@ -82,6 +87,9 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
             crate::integrations::twilio_caller_ids::CALLBACK_PATH,
             post(telephony::hook::caller_id_status),
         )
+        // Calendar apps fetch subscription feeds from outside (Google from the internet), so the
+        // feed is served where the tunnel points too.
+        .route("/calendars/{file}", get(calendar::feed))
         // Diagnostics: when Vapi last reached us, and what it was answered.
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -260,6 +268,18 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/calls-dashboard/{id}/transcript/export",
             post(api::calls_dashboard::export),
+        )
+        // Overview is `/`; the week calendar, its subscription feeds, and appointments JSON.
+        .route("/appointments/calendar", get(calendar::show))
+        .route("/appointments/calendar/feeds", post(calendar::create_feed))
+        .route(
+            "/appointments/calendar/feeds/{id}/revoke",
+            post(calendar::revoke_feed),
+        )
+        .route("/api/appointments", get(api::appointments::list))
+        .route(
+            "/api/appointments/{id}/send-reminder",
+            post(api::appointments::send_reminder),
         )
         // Whole-appliance pages: backups and diagnostics.
         .route("/settings/backups", get(backups::show))

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 /// The product's areas in navigation order. Only areas that exist are linked.
 const AREAS: &[(&str, &str, bool)] = &[
-    ("Overview", "/", false),
+    ("Overview", "/", true),
     ("Calls", "/calls", true),
     ("Leads", "/leads", true),
     ("Appointments", "/appointments", true),

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod caller_ids;
 pub mod calls;
+pub mod dashboard;
 pub mod fake;
 pub mod messaging;
 pub mod vapi;

@@ -4,6 +4,7 @@
 //! from the caller's org: another org's id is a 404 and lists never include its rows. Bad query
 //! parameters are a 422 naming the parameter; nothing is changed.
 
+pub mod appointments;
 pub mod auth;
 pub mod calls;
 pub mod calls_dashboard;

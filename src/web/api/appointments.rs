@@ -1,0 +1,127 @@
+//! `GET /api/appointments` (filters `from`, `to` on the start, `status`; paging `limit`,
+//! `offset`) and `POST /api/appointments/{id}/send-reminder {"method":"sms"}` →
+//! `{success, recipient, method}`, which queues the same reminder as the Appointments page's
+//! "Text a reminder now" (through the outbox, audited).
+
+use super::auth::ApiCaller;
+use super::{bound, choice, iso, paging, ListPage, Params};
+use crate::app::AppState;
+use crate::domain::format::local_iso;
+use crate::error::{AppError, AppResult};
+use crate::store::appointments::{self, AppointmentFilter, AppointmentView};
+use crate::store::audit::{self, Event};
+use crate::store::{booking_texts, orgs};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use chrono::DateTime;
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+
+const STATUSES: &[&str] = &["held", "confirmed", "cancelled", "completed", "no_show"];
+
+/// An appointment as the original product's clients read it, plus the calendar and source.
+fn view(v: &AppointmentView, tz: Tz) -> Value {
+    let a = &v.appointment;
+    json!({
+        "id": a.id,
+        "contact_id": a.contact_id,
+        "patient_name": v.contact_name,
+        "patient_phone": v.contact_phone,
+        "service_id": a.service_id,
+        "service_type": v.service_name,
+        "provider_id": a.provider_id,
+        "provider_name": v.provider_name,
+        "scheduled_time": iso(Some(a.start_at)),
+        "scheduled_time_local": DateTime::from_timestamp(a.start_at, 0).map(|t| local_iso(t, tz)),
+        "end_time": iso(Some(a.end_at)),
+        "duration_minutes": (a.end_at - a.start_at) / 60,
+        "status": a.status,
+        "source": a.source,
+        "call_id": a.call_id,
+        "notes": a.notes,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(p): Query<Params>,
+) -> AppResult<Json<ListPage<Value>>> {
+    let scope = caller.scope;
+    let (limit, offset) = paging(&p)?;
+    let status = choice(&p, "status", &STATUSES.join(", "), |s| {
+        STATUSES.iter().find(|x| **x == s).copied()
+    })?;
+    let (tz, items, total) = state
+        .db
+        .read(move |c| {
+            let tz = orgs::get(c, &scope)?.timezone;
+            let f = AppointmentFilter {
+                from: bound(&p, "from", tz, false)?,
+                to: bound(&p, "to", tz, true)?,
+                status,
+                limit,
+                offset,
+            };
+            let (items, total) = appointments::page(c, &scope, &f)?;
+            Ok((tz, items, total))
+        })
+        .await?;
+    let items = items.iter().map(|v| view(v, tz)).collect();
+    Ok(Json(ListPage::new(items, total, limit, offset)))
+}
+
+/// The only way a reminder goes out today.
+const METHOD: &str = "sms";
+
+pub async fn send_reminder(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    // An empty body means the default; anything else must be a JSON object naming "sms".
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let v: Value = serde_json::from_slice(&body).map_err(|_| {
+            AppError::Validation("the body must be JSON like {\"method\":\"sms\"}".into())
+        })?;
+        match v.get("method") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(m)) if m.trim().eq_ignore_ascii_case(METHOD) => {}
+            Some(_) => {
+                return Err(AppError::Validation(
+                    "method must be \"sms\": reminders go out as text messages".into(),
+                ))
+            }
+        }
+    }
+    let (scope, actor, via) = (caller.scope, caller.actor(), caller.via());
+    let now = state.clock.now().timestamp();
+    let recipient = state
+        .db
+        .write(move |tx| {
+            let org = orgs::get(tx, &scope)?;
+            let to = booking_texts::send_reminder_now(tx, &scope, &org, id, now)?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &actor,
+                    action: "appointment.reminder_sent",
+                    object: &format!("appointment:{id}"),
+                    detail: &format!("appointment={id} via {via}"),
+                    ip: None,
+                    at: now,
+                },
+            )?;
+            Ok(to)
+        })
+        .await?;
+    crate::jobs::outbox::wake(&state);
+    Ok(Json(json!({
+        "success": true,
+        "recipient": recipient,
+        "method": METHOD,
+    })))
+}

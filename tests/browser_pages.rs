@@ -1,0 +1,178 @@
+//! Every dashboard page in headless Chromium with hostile text in every field a person can
+//! type or a caller can say: the text renders as text (no element from data in the DOM, no
+//! alert), and each page is photographed at 1280 px and 390 px into `target/screenshots/`
+//! (or `$CARGO_TARGET_DIR/screenshots/`). Also: the Overview shows its charts after sign-in.
+//! Pages in the table that answer 404 (an area not built yet) are skipped with a note.
+
+mod support;
+
+use support::browser::Browser;
+use support::dashboard::NewCall;
+use support::{TestApp, PASSWORD};
+
+const HOSTILE: &str = r#"<script>alert(1)</script> "><img src=x onerror=alert(1)> {{ 7*7 }}"#;
+
+fn screenshots() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("screenshots")
+}
+
+fn at(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+}
+
+/// Puts `HOSTILE` into every user-controlled field the pages show; returns (call, contact) ids.
+fn seed_hostile(app: &TestApp) -> (i64, i64) {
+    let a = app.a.org_id;
+    let text = |label: &str| format!("{label} {HOSTILE}");
+    app.exec(
+        "UPDATE orgs SET name = ?2 WHERE id = ?1",
+        &[&a, &text("Clinic")],
+    );
+    app.exec(
+        "UPDATE staff SET name = ?2 WHERE org_id = ?1",
+        &[&a, &text("Staff")],
+    );
+    app.exec(
+        "UPDATE providers SET name = ?2 WHERE org_id = ?1",
+        &[&a, &text("Provider")],
+    );
+    app.exec(
+        "INSERT INTO services (org_id, name, duration_minutes, price_cents, keywords_json, created_at)
+         VALUES (?1, ?2, 30, 15000, '[]', 0)",
+        &[&a, &text("Service")],
+    );
+    let contact = app.insert_contact(a, "+14155550101", &text("Caller"), Some("hot"));
+    app.exec(
+        "UPDATE contacts SET staff_notes = ?2 WHERE id = ?1",
+        &[&contact, &text("Notes")],
+    );
+    let service = text("Service");
+    let services = [service.as_str()];
+    let summary = text("Summary");
+    let transcript = format!("AI: Hello\nUser: {}", text("Transcript"));
+    let call = app.insert_call(
+        a,
+        &NewCall {
+            started_at: at("2026-06-15T13:00:00Z"),
+            booked: true,
+            value_cents: 15000,
+            services: &services,
+            duration_secs: 90,
+            summary: &summary,
+            transcript: &transcript,
+            tier: Some("hot"),
+            contact_id: Some(contact),
+            ..Default::default()
+        },
+    );
+    let appt = app.insert_appointment(a, contact, at("2026-06-16T14:00:00Z"), 30, "confirmed");
+    app.exec(
+        "UPDATE appointments SET notes = ?2 WHERE id = ?1",
+        &[&appt, &text("Appointment notes")],
+    );
+    app.exec(
+        "INSERT INTO messages (org_id, contact_id, direction, purpose, recipient, body, status, created_at, updated_at)
+         VALUES (?1, ?2, 'inbound', NULL, '+14155550100', ?3, 'received', ?4, ?4)",
+        &[&a, &contact, &text("Message"), &at("2026-06-15T13:05:00Z")],
+    );
+    app.exec(
+        "INSERT INTO call_events (org_id, call_id, type, status, dedupe, received_at, processed_at)
+         VALUES (?1, ?2, 'end-of-call-report', 'ended', '', ?3, ?3)",
+        &[&a, &text("Event"), &at("2026-06-15T13:02:00Z")],
+    );
+    (call, contact)
+}
+
+/// True when the page holds an element that came from the data rather than the template.
+const INJECTED: &str = r#"
+    const fromData = [...document.querySelectorAll('img')].some(i => i.getAttribute('src') === 'x')
+        || [...document.scripts].some(s => s.textContent.includes('alert(1)'))
+        || [...document.querySelectorAll('[onerror]')].length > 0;
+    return { injected: fromData, text: document.body.innerText };
+"#;
+
+#[tokio::test]
+async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
+    let Some(browser) = Browser::launch().await.expect("browser launch") else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (call, contact) = seed_hostile(&app);
+
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", app.a.owner_email).await.unwrap();
+    browser.fill("#password", PASSWORD).await.unwrap();
+    browser.click("button[type=submit]").await.unwrap();
+    browser.wait_for_text("h1", "Overview").await.unwrap();
+    // The Overview's three charts are drawn, each an image with a title.
+    let charts = browser.find_all("svg.chart[role=img] title").await.unwrap();
+    assert!(charts.len() >= 3, "charts: {}", charts.len());
+    assert!(browser.find_all("svg.chart rect").await.unwrap().len() > 60);
+
+    let (probe, _) = app.signed_in(app.a.owner_email).await;
+    let pages: Vec<(&str, String)> = vec![
+        ("overview", "/".into()),
+        ("appointments", "/appointments".into()),
+        ("calendar", "/appointments/calendar?week=2026-06-15".into()),
+        ("services", "/services".into()),
+        ("messages", "/messages".into()),
+        ("calls", "/calls".into()),
+        ("call", format!("/calls/{call}")),
+        ("calls-search", "/calls?q=Transcript".into()),
+        ("leads", "/leads".into()),
+        ("lead", format!("/leads/{contact}")),
+        ("settings", "/settings".into()),
+        ("staff", "/settings/staff".into()),
+        ("voice", "/settings/voice".into()),
+        ("api-tokens", "/settings/api-tokens".into()),
+        ("account", "/account".into()),
+    ];
+    let dir = screenshots();
+    let mut visited = 0;
+    for (name, path) in &pages {
+        let status = probe.get(app.url(path)).send().await.unwrap().status();
+        if status == 404 {
+            println!("note: {path} answers 404 (not built on this branch); skipped");
+            continue;
+        }
+        assert_eq!(status, 200, "{path}");
+        browser.set_window_width(1280, 900).await.unwrap();
+        browser.goto(&app.url(path)).await.unwrap();
+        assert!(
+            !browser.alert_present().await.unwrap(),
+            "{path}: an alert fired"
+        );
+        let seen = browser.execute(INJECTED, vec![]).await.unwrap();
+        assert_eq!(
+            seen["injected"], false,
+            "{path}: markup from data reached the DOM"
+        );
+        let text = seen["text"].as_str().unwrap_or_default();
+        assert!(
+            text.contains("<script>alert(1)</script>") && text.contains("{{ 7*7 }}"),
+            "{path}: the hostile text is not shown as text"
+        );
+        browser
+            .screenshot(&dir.join(format!("{name}-1280.png")))
+            .await
+            .unwrap();
+        browser.set_window_width(390, 844).await.unwrap();
+        browser
+            .screenshot(&dir.join(format!("{name}-390.png")))
+            .await
+            .unwrap();
+        assert!(
+            !browser.alert_present().await.unwrap(),
+            "{path}: an alert fired"
+        );
+        visited += 1;
+    }
+    assert!(visited >= 10, "only {visited} pages exist");
+    for width in [1280, 390] {
+        assert!(dir.join(format!("overview-{width}.png")).is_file());
+    }
+    browser.quit().await.unwrap();
+}
