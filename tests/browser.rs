@@ -174,7 +174,7 @@ async fn staff_search_a_call_export_it_and_text_the_caller_in_a_real_browser() {
     browser.fill("#email", app.a.staff_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
-    browser.wait_for_text("h1", "Your account").await.unwrap();
+    browser.wait_for_text("h1", "Overview").await.unwrap();
 
     // Search and filter.
     browser.goto(&app.url("/calls")).await.unwrap();
