@@ -51,6 +51,10 @@ macro_rules! occurred_at {
 /// one walks the org's list index and checks each call against the matches.
 const SEARCH_DRIVES_BELOW: i64 = 5_000;
 
+/// A search counts its matches only this far past the page asked for ("1,050+ calls"): a word
+/// found in nearly every call would otherwise cost a walk over all of them.
+pub const SEARCH_COUNT_BEYOND: i64 = 1_000;
+
 /// How the list is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
@@ -58,10 +62,16 @@ enum Plan {
     ListIndex,
     /// Start from the search's matches; `+` keeps SQLite off the list index.
     SearchFirst,
+    /// One contact's calls through `calls_org_contact`, sorted afterwards (a contact has few
+    /// calls; walking the list index would visit every call of the org).
+    ContactFirst,
 }
 
-/// The plan for `f`: how many calls its search matches decides.
+/// The plan for `f`: a contact, else how many calls its search matches, decides.
 fn plan(conn: &Connection, f: &CallFilter, drives_below: i64) -> AppResult<Plan> {
+    if f.contact_id.is_some() {
+        return Ok(Plan::ContactFirst);
+    }
     let Some(q) = f.search.as_deref().and_then(fts_query) else {
         return Ok(Plan::ListIndex);
     };
@@ -77,8 +87,12 @@ fn plan(conn: &Connection, f: &CallFilter, drives_below: i64) -> AppResult<Plan>
 
 /// The WHERE clause for `f` and its parameters, in order.
 fn conditions(scope: &OrgScope, f: &CallFilter, plan: Plan) -> (String, Vec<Value>) {
-    let first = plan == Plan::SearchFirst;
-    let mut sql = vec![if first { "+org_id = ?" } else { "org_id = ?" }];
+    let first = plan != Plan::ListIndex;
+    let mut sql = vec![if plan == Plan::SearchFirst {
+        "+org_id = ?"
+    } else {
+        "org_id = ?"
+    }];
     let mut params = vec![Value::Integer(scope.org_id())];
     let mut add = |clause: &'static str, v: Value| {
         sql.push(clause);
@@ -145,8 +159,11 @@ fn list_planned(
     let (filter, mut params) = conditions(scope, f, plan);
     let order = match plan {
         Plan::ListIndex => concat!(occurred_at!(), " DESC, id DESC"),
-        Plan::SearchFirst => concat!("+", occurred_at!(), " DESC, +id DESC"),
+        Plan::SearchFirst | Plan::ContactFirst => concat!("+", occurred_at!(), " DESC, +id DESC"),
     };
+    if f.search.as_deref().and_then(fts_query).is_some() {
+        return search_page(conn, scope, f, &filter, params, order);
+    }
     let total = conn
         .prepare_cached(&format!("SELECT COUNT(*) FROM calls WHERE {filter}"))?
         .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
@@ -167,6 +184,60 @@ fn list_planned(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok((rows, total))
+}
+
+/// A search in one pass over its matches, newest first, reading only ids (from the index on
+/// the list plan): the page's ids, and the matches counted up to [`SEARCH_COUNT_BEYOND`] past
+/// the page. Then only the page's rows are read.
+fn search_page(
+    conn: &Connection,
+    scope: &OrgScope,
+    f: &CallFilter,
+    filter: &str,
+    mut params: Vec<Value>,
+    order: &str,
+) -> AppResult<(Vec<ListedCall>, i64)> {
+    params.push(Value::Integer(f.offset + f.limit + SEARCH_COUNT_BEYOND));
+    let ids: Vec<i64> = conn
+        .prepare_cached(&format!(
+            "SELECT id FROM calls WHERE {filter} ORDER BY {order} LIMIT ?"
+        ))?
+        .query_map(params_from_iter(params.iter()), |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let total = ids.len() as i64;
+    let mut page: Vec<Value> = vec![Value::Integer(scope.org_id())];
+    page.extend(
+        ids.iter()
+            .skip(usize::try_from(f.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(f.limit).unwrap_or(0))
+            .map(|id| Value::Integer(*id)),
+    );
+    if page.len() == 1 {
+        return Ok((Vec::new(), total));
+    }
+    let marks = vec!["?"; page.len() - 1].join(", ");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {LIST_COLUMNS},
+                (SELECT name FROM contacts WHERE contacts.id = calls.contact_id)
+         FROM calls WHERE org_id = ? AND id IN ({marks})
+         ORDER BY +{} DESC, +id DESC",
+        occurred_at!()
+    ))?;
+    let rows = stmt
+        .query_map(params_from_iter(page.iter()), |r| {
+            Ok(ListedCall {
+                call: from_row(r)?,
+                contact_name: r.get(35)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total))
+}
+
+/// True when `total` from a search stopped counting at the cap (show it as "N+").
+pub fn total_is_floor(f: &CallFilter, total: i64) -> bool {
+    f.search.as_deref().and_then(fts_query).is_some()
+        && total >= f.offset + f.limit + SEARCH_COUNT_BEYOND
 }
 
 /// [`list_with_names`] without the names.
@@ -332,5 +403,60 @@ mod tests {
             Plan::ListIndex,
             "a broad search walks the list index"
         );
+        // One contact's calls come through the contact index, not a walk over the org's calls.
+        let theirs = CallFilter {
+            contact_id: Some(7),
+            limit: 20,
+            ..CallFilter::default()
+        };
+        assert_eq!(
+            db.read_blocking(|c| plan_for(c, &theirs)).unwrap(),
+            Plan::ContactFirst
+        );
+        let (filter, params) = conditions(&a, &theirs, Plan::ContactFirst);
+        let page = plan(
+            format!(
+                "SELECT id FROM calls WHERE {filter} ORDER BY +{} DESC, +id DESC LIMIT 20",
+                occurred_at!()
+            ),
+            &params,
+        );
+        assert!(page.contains("calls_org_contact"), "{page}");
+    }
+
+    #[test]
+    fn a_broad_search_counts_up_to_the_cap_past_the_page() {
+        let (_dir, db, a, _b) = setup();
+        let org = a.org_id();
+        db.write_blocking(move |tx| {
+            for k in 0..(SEARCH_COUNT_BEYOND + 30) {
+                call(tx, org, 1_000 + k, "User: botox please", false);
+            }
+            Ok(())
+        })
+        .unwrap();
+        let f = CallFilter {
+            search: Some("botox".into()),
+            limit: 10,
+            offset: 10,
+            ..CallFilter::default()
+        };
+        let (rows, total) = db.read_blocking(|c| list(c, &a, &f)).unwrap();
+        assert_eq!(rows.len(), 10);
+        assert_eq!(total, 10 + 10 + SEARCH_COUNT_BEYOND);
+        assert!(total_is_floor(&f, total));
+        // Newest first, and the second page.
+        assert_eq!(
+            rows[0].facts.started_at,
+            Some(1_000 + SEARCH_COUNT_BEYOND + 30 - 11)
+        );
+        let narrow = CallFilter {
+            search: Some("hours".into()),
+            limit: 10,
+            ..CallFilter::default()
+        };
+        let (rows, total) = db.read_blocking(|c| list(c, &a, &narrow)).unwrap();
+        assert_eq!((rows.len(), total), (1, 1));
+        assert!(!total_is_floor(&narrow, total));
     }
 }

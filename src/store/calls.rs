@@ -349,32 +349,40 @@ pub struct CallStats {
 }
 
 /// `today_start`/`week_start`: unix seconds of the clinic's local midnight today and on this
-/// week's Monday. `COALESCE(started_at, created_at)` is `occurred_at` spelled out, so the
-/// covering index `calls_org_figures` answers without reading call rows (and their text).
+/// week's Monday. The all-time figures come from `call_totals` (kept by triggers, migration
+/// 0011); today and this week are a range of the `calls_org_figures` index
+/// (`COALESCE(started_at, created_at)` is `occurred_at` spelled out, so the index answers alone).
 pub fn stats(
     conn: &Connection,
     scope: &OrgScope,
     today_start: i64,
     week_start: i64,
 ) -> AppResult<CallStats> {
-    Ok(conn.query_row(
-        "SELECT COALESCE(SUM(value_cents), 0),
-                COALESCE(SUM(type = 'inbound'), 0),
-                COALESCE(SUM(type = 'inbound' AND booked = 1), 0),
-                AVG(duration_ms) / 1000.0,
-                COALESCE(SUM(COALESCE(started_at, created_at) >= ?2), 0),
-                COALESCE(SUM(COALESCE(started_at, created_at) >= ?3), 0)
-         FROM calls WHERE org_id = ?1",
-        params![scope.org_id(), today_start, week_start],
-        |r| {
-            Ok(CallStats {
-                pipeline_value_cents: r.get(0)?,
-                inbound_calls: r.get(1)?,
-                booked_inbound_calls: r.get(2)?,
-                average_duration_secs: r.get(3)?,
-                calls_today: r.get(4)?,
-                calls_this_week: r.get(5)?,
-            })
-        },
-    )?)
+    let (pipeline_value_cents, inbound_calls, booked_inbound_calls, average_duration_secs) = conn
+        .prepare_cached(
+            "SELECT value_cents, inbound, booked_inbound,
+                    duration_ms_sum * 1.0 / NULLIF(durations, 0) / 1000.0
+             FROM call_totals WHERE org_id = ?1",
+        )?
+        .query_row(params![scope.org_id()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?
+        .unwrap_or((0, 0, 0, None));
+    let (calls_today, calls_this_week) = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(COALESCE(started_at, created_at) >= ?2), 0), COUNT(*)
+             FROM calls WHERE org_id = ?1 AND COALESCE(started_at, created_at) >= ?3",
+        )?
+        .query_row(params![scope.org_id(), today_start, week_start], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(CallStats {
+        pipeline_value_cents,
+        inbound_calls,
+        booked_inbound_calls,
+        average_duration_secs,
+        calls_today,
+        calls_this_week,
+    })
 }

@@ -46,6 +46,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_calendar_feeds",
         include_str!("../../migrations/0010_calendar_feeds.sql"),
     ),
+    (
+        "0011_call_rollups",
+        include_str!("../../migrations/0011_call_rollups.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -167,7 +167,8 @@ struct CallsPage {
     chrome: Chrome,
     q: CallsQuery,
     rows: Vec<CallLine>,
-    total: i64,
+    /// "12 calls", or "1,050+ calls" when a search stopped counting.
+    heading: String,
     page: i64,
     pages: i64,
     prev: Option<String>,
@@ -182,12 +183,14 @@ pub async fn list(
     let scope = info.scope;
     let page = q.page();
     let query = q.clone();
-    let (org, (rows, total)) = state
+    let (org, (rows, total), floor) = state
         .db
         .read(move |c| {
             let org = orgs::get(c, &scope)?;
             let f = query.filter(org.timezone, page);
-            Ok((org, call_list::list_with_names(c, &scope, &f)?))
+            let listed = call_list::list_with_names(c, &scope, &f)?;
+            let floor = call_list::total_is_floor(&f, listed.1);
+            Ok((org, listed, floor))
         })
         .await?;
     let tz = org.timezone;
@@ -199,7 +202,12 @@ pub async fn list(
             .iter()
             .map(|l: &ListedCall| line(&l.call, l.contact_name.as_deref(), tz))
             .collect(),
-        total,
+        heading: format!(
+            "{}{} call{}",
+            total,
+            if floor { "+" } else { "" },
+            if total == 1 && !floor { "" } else { "s" }
+        ),
         page,
         pages,
         prev: (page > 1).then(|| link(page - 1)),
