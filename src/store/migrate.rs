@@ -50,6 +50,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_call_rollups",
         include_str!("../../migrations/0011_call_rollups.sql"),
     ),
+    (
+        "0012_search_queue",
+        include_str!("../../migrations/0012_search_queue.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

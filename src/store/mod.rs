@@ -26,6 +26,7 @@ pub mod recording_shares;
 pub mod rekey;
 pub mod retention;
 pub mod scope;
+pub mod search_index;
 pub mod services;
 pub mod sessions;
 pub mod staff;

@@ -136,12 +136,32 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
         }
         deliveries.extend(deliver);
     }
+    index_for_search(&tx);
     let commit_error = tx
         .commit()
         .err()
         .map(|e| AppError::Internal(format!("commit: {e}")));
     for deliver in deliveries {
         deliver(commit_error.as_ref());
+    }
+}
+
+/// Indexes the calls this batch queued for search (see `store::search_index`), in a savepoint of
+/// its own: if it fails, the batch still commits and the queue waits for the next batch.
+fn index_for_search(tx: &Transaction<'_>) {
+    if let Err(e) = savepoint(tx, "SAVEPOINT search") {
+        tracing::error!(error = %e, "could not open the search index savepoint");
+        return;
+    }
+    let end = match super::search_index::index_queued(tx) {
+        Ok(_) => savepoint(tx, "RELEASE search"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not index calls for search; will retry");
+            savepoint(tx, "ROLLBACK TO search").and_then(|()| savepoint(tx, "RELEASE search"))
+        }
+    };
+    if let Err(e) = end {
+        tracing::error!(error = %e, "could not end the search index savepoint");
     }
 }
 
