@@ -69,11 +69,27 @@ pub fn purge_system(
     if present.is_empty() {
         return Ok(None);
     }
+    // Cleared call text must leave the search index's pages too.
+    if super::appliance::table_exists(tx, "calls_fts")? {
+        super::search_index::securely(tx, || purge_orgs(tx, &present, cutoff, days, now))
+    } else {
+        purge_orgs(tx, &present, cutoff, days, now)
+    }
+    .map(Some)
+}
+
+fn purge_orgs(
+    tx: &Transaction<'_>,
+    present: &[Target],
+    cutoff: i64,
+    days: u32,
+    now: i64,
+) -> AppResult<Vec<OrgPurge>> {
     let mut out = Vec::new();
     for scope in every_org_system(tx)? {
         let mut rows = 0;
         let mut detail = Vec::new();
-        for t in &present {
+        for t in present {
             let n = tx.execute(&update_sql(t), params![scope.org_id(), cutoff])?;
             if n > 0 {
                 detail.push(format!("{} {}", n, t.table));
@@ -103,7 +119,7 @@ pub fn purge_system(
             rows,
         });
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Names come from the compile-time target list, never from input.
