@@ -39,21 +39,23 @@ fn may_hold_pattern(text: &str) -> bool {
     let b = text.as_bytes();
     // One pass: digits counted across joiner bytes (' ', '-', '\t' and the two bytes of
     // U+00A0; three joiner characters are at most six bytes, and allowing six of any joiner
-    // byte only makes the test looser); any other byte ends the stretch.
+    // byte only makes the test looser); any other byte ends the stretch. A byte-class table
+    // keeps the common case (a letter that is not b or d) to one load and one compare.
     let (mut digits, mut gap) = (0usize, 0usize);
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
+        match BYTE_CLASS[c as usize] {
+            OTHER => (digits, gap) = (0, 0),
+            DIGIT => {
                 digits = if gap > 6 { 1 } else { digits + 1 };
                 gap = 0;
                 if digits >= 9 {
                     return true;
                 }
             }
-            b' ' | b'-' | b'\t' | 0xC2 | 0xA0 => gap += 1,
+            JOINER => gap += 1,
             _ => {
                 (digits, gap) = (0, 0);
-                if matches!(c | 0x20, b'b' | b'd') && intro_word_at(&b[i..]) {
+                if intro_word_at(&b[i..]) {
                     return true;
                 }
             }
@@ -61,6 +63,31 @@ fn may_hold_pattern(text: &str) -> bool {
     }
     false
 }
+
+const OTHER: u8 = 0;
+const DIGIT: u8 = 1;
+const JOINER: u8 = 2;
+/// b, B, d or D: where an introduction ("birth", "dob", "d.o.b", "born") may start.
+const INTRO: u8 = 3;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = DIGIT;
+        d += 1;
+    }
+    t[b' ' as usize] = JOINER;
+    t[b'-' as usize] = JOINER;
+    t[b'\t' as usize] = JOINER;
+    t[0xC2] = JOINER;
+    t[0xA0] = JOINER;
+    t[b'b' as usize] = INTRO;
+    t[b'B' as usize] = INTRO;
+    t[b'd' as usize] = INTRO;
+    t[b'D' as usize] = INTRO;
+    t
+};
 
 fn intro_word_at(b: &[u8]) -> bool {
     const NEEDLES: [&[u8]; 4] = [b"birth", b"dob", b"d.o.b", b"born"];
