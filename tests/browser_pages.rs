@@ -83,6 +83,20 @@ fn seed_hostile(app: &TestApp) -> (i64, i64) {
          VALUES (?1, ?2, 'end-of-call-report', 'ended', '', ?3, ?3)",
         &[&a, &text("Event"), &at("2026-06-15T13:02:00Z")],
     );
+    // Telephony: a verified number with a hostile name and an active forwarding.
+    app.exec(
+        "INSERT INTO caller_ids (org_id, phone_number, friendly_name, status, created_at,
+                                 expires_at, verified_at, updated_at)
+         VALUES (?1, '+14155550123', ?2, 'verified', 0, 600, 10, 10)",
+        &[&a, &text("Front desk")],
+    );
+    app.exec(
+        "INSERT INTO forwarding_configs (org_id, caller_id, carrier, mode, ring_seconds,
+                                         forward_to, status, created_at, activated_at, updated_at)
+         SELECT org_id, id, 'tmobile', 'safety_net', 20, '+14155550100', 'active', 0, 10, 10
+         FROM caller_ids WHERE org_id = ?1",
+        &[&a],
+    );
     (call, contact)
 }
 
@@ -112,6 +126,14 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
     assert!(charts.len() >= 3, "charts: {}", charts.len());
     assert!(browser.find_all("svg.chart rect").await.unwrap().len() > 60);
 
+    let caller_id: i64 = app.query_i64(
+        "SELECT id FROM caller_ids WHERE org_id = ?1",
+        &[&app.a.org_id],
+    );
+    let forwarding: i64 = app.query_i64(
+        "SELECT id FROM forwarding_configs WHERE org_id = ?1",
+        &[&app.a.org_id],
+    );
     let (probe, _) = app.signed_in(app.a.owner_email).await;
     let pages: Vec<(&str, String)> = vec![
         ("overview", "/".into()),
@@ -128,6 +150,19 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
         ("staff", "/settings/staff".into()),
         ("voice", "/settings/voice".into()),
         ("api-tokens", "/settings/api-tokens".into()),
+        ("voice-tools", "/settings/voice/tools".into()),
+        ("twilio", "/settings/twilio".into()),
+        ("backups", "/settings/backups".into()),
+        ("diagnostics", "/settings/diagnostics".into()),
+        ("telephony", "/telephony".into()),
+        (
+            "telephony-carrier",
+            format!("/telephony/numbers/{caller_id}/forwarding"),
+        ),
+        (
+            "telephony-forwarding",
+            format!("/telephony/forwarding/{forwarding}"),
+        ),
         ("account", "/account".into()),
     ];
     let dir = screenshots();
