@@ -1,6 +1,6 @@
 //! The dashboard in headless Chromium: an owner signs in, changes the booking rules, and the
 //! pages are photographed at laptop and phone widths; staff search calls, open one, export its
-//! transcript and text the caller.
+//! transcript and text the caller; staff book, reschedule and cancel an appointment.
 
 mod support;
 
@@ -275,4 +275,99 @@ async fn staff_search_a_call_export_it_and_text_the_caller_in_a_real_browser() {
         .unwrap();
     assert!(!browser.alert_present().await.unwrap());
     browser.quit().await.unwrap();
+}
+
+/// Sets a date or time input the way a picker would (typing into them depends on the locale).
+async fn set_value(browser: &Browser, css: &str, value: &str) {
+    browser
+        .execute(
+            "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+             el.dispatchEvent(new Event('change', {bubbles: true})); return el.value;",
+            vec![css.into(), value.into()],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn staff_book_reschedule_and_cancel_an_appointment_in_a_real_browser() {
+    let Some(browser) = Browser::launch().await.expect("browser launch") else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.set_twilio(app.a.org_id);
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", app.a.staff_email).await.unwrap();
+    browser.fill("#password", PASSWORD).await.unwrap();
+    browser.click("button[type=submit]").await.unwrap();
+    browser.wait_for_text("h1", "Overview").await.unwrap();
+
+    // Book at the desk: the same engine as the phone.
+    browser
+        .goto(&app.url("/appointments?from=2026-06-15&days=7"))
+        .await
+        .unwrap();
+    browser.fill("#name", "Robin Vale").await.unwrap();
+    browser.fill("#phone", "(415) 555-0177").await.unwrap();
+    set_value(&browser, "#date", "2026-06-17").await;
+    set_value(&browser, "#time", "10:00").await;
+    browser
+        .click("form[method=post][action='/appointments'] button")
+        .await
+        .unwrap();
+    if browser.wait_for_text("td", "Robin Vale").await.is_err() {
+        let src = browser.source().await.unwrap();
+        let at = src.find("<main").unwrap_or(0);
+        panic!("{}", &src[at..(at + 3000).min(src.len())]);
+    }
+    let id = app.query_i64(
+        "SELECT id FROM appointments WHERE org_id = ?1 AND source = 'staff' AND status = 'confirmed'",
+        &[&app.a.org_id],
+    );
+    let start =
+        |app: &TestApp| app.query_i64("SELECT start_at FROM appointments WHERE id = ?1", &[&id]);
+    let booked_at = start(&app);
+
+    // Reschedule to the next day at 2 PM.
+    browser.click("details summary").await.unwrap();
+    set_value(&browser, &format!("#date-{id}"), "2026-06-18").await;
+    set_value(&browser, &format!("#time-{id}"), "14:00").await;
+    browser
+        .click(&format!(
+            "form[action='/appointments/{id}/reschedule'] button"
+        ))
+        .await
+        .unwrap();
+    browser.wait_for_text("td", "Robin Vale").await.unwrap();
+    assert_eq!(
+        start(&app) - booked_at,
+        28 * 3600,
+        "moved by a day and four hours"
+    );
+
+    // Cancel it.
+    browser.click("details summary").await.unwrap();
+    browser
+        .click(&format!("form[action='/appointments/{id}/cancel'] button"))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("span.badge", "cancelled")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM appointments WHERE id = ?1 AND status = 'cancelled'",
+            &[&id]
+        ),
+        1
+    );
+    // Each change was audited.
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE org_id = ?1 AND action LIKE 'appointment.%'",
+            &[&app.a.org_id]
+        ),
+        3
+    );
 }
