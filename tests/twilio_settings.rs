@@ -507,4 +507,15 @@ async fn owners_only_with_csrf_and_each_clinic_sees_its_own() {
     assert!(page.contains("Save the Twilio details first"));
     assert_eq!(app.vapi.requests_to("/credential").len(), 1);
     assert_eq!(stored(&app, app.b.org_id), 0);
+    // B cannot take A's number: its texts and reports would reach A's dashboard.
+    let (status, _, page) = post(
+        &b_owner,
+        &app,
+        "/settings/twilio",
+        &token_form(&b_csrf, AUTH_TOKEN, TWILIO_NUMBER),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("another clinic on this appliance"), "{page}");
+    assert_eq!(stored(&app, app.b.org_id), 0);
 }

@@ -121,6 +121,22 @@ pub fn set(
         .into_iter()
         .rev()
         .collect();
+    // Received texts and delivery reports find their clinic by this number: two clinics on one
+    // number would have one clinic's patients' texts land in the other's dashboard.
+    if let Some(number) = creds.from_number.as_deref() {
+        let taken: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM twilio_credentials
+                                WHERE from_number = ?1 AND org_id <> ?2)",
+            )?
+            .query_row(params![number, scope.org_id()], |r| r.get(0))?;
+        if taken {
+            return Err(AppError::Conflict(format!(
+                "{number} is already the texting number of another clinic on this appliance; \
+                 each clinic needs its own number"
+            )));
+        }
+    }
     let sealed = vault.encrypt_str(&slot(scope.org_id()), secret);
     tx.execute(
         "INSERT INTO twilio_credentials (org_id, account_sid, key_sid, secret_enc, secret_last4,

@@ -187,7 +187,7 @@ pub async fn save(
         creds.from_number.as_deref().unwrap_or(""),
     );
     let (vault, now) = (state.vault.clone(), state.clock.now().timestamp());
-    audited_change(
+    let saved = audited_change(
         &state,
         &info,
         ip,
@@ -198,7 +198,10 @@ pub async fn save(
             vapi_twilio_sync::mark_pending(tx, scope, import, now)
         },
     )
-    .await?;
+    .await;
+    if let Err(e) = saved {
+        return refuse(form_error(e)?).await;
+    }
     sync_and_redirect(&state, &info).await
 }
 

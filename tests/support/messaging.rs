@@ -8,6 +8,8 @@ use voxanne::store::twilio_credentials::Input;
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const AUTH_TOKEN: &str = "tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 pub const FROM: &str = "+15005550006";
+/// Clinic B's own texting number (each clinic needs its own).
+pub const FROM_B: &str = "+15005550009";
 
 impl TestApp {
     /// Gives the org Twilio credentials through `voxanne twilio set`.
@@ -19,7 +21,11 @@ impl TestApp {
                 account_sid: ACCOUNT_SID,
                 key_sid: None,
                 secret: AUTH_TOKEN,
-                from_number: Some(FROM),
+                from_number: Some(if org_id == self.a.org_id {
+                    FROM
+                } else {
+                    FROM_B
+                }),
                 messaging_service_sid: None,
             },
         )
