@@ -519,3 +519,63 @@ async fn owners_only_with_csrf_and_each_clinic_sees_its_own() {
     assert!(page.contains("another clinic on this appliance"), "{page}");
     assert_eq!(stored(&app, app.b.org_id), 0);
 }
+
+#[tokio::test]
+async fn a_secret_rotation_sends_the_imported_number_again_with_the_new_secret() {
+    let app = TestApp::spawn_with(Options {
+        extra: vec![(
+            "VOXANNE_PUBLIC_URL",
+            "https://clinic.example.test".to_string(),
+        )],
+        ..Options::default()
+    })
+    .await;
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let mut form = token_form(&csrf, AUTH_TOKEN, TWILIO_NUMBER);
+    form.push(("import_number", "1"));
+    let (status, location, _) = post(&owner, &app, "/settings/twilio", &form).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/settings/twilio?saved=synced")
+    );
+    let old_secret = app.vapi_secret(app.a.org_id);
+    let sent_secret = |app: &TestApp| {
+        let phone = app.vapi.requests_to("/phone-number");
+        let last = phone.last().expect("the number was sent").json();
+        last["server"]["headers"]["X-Vapi-Secret"].clone()
+    };
+    assert_eq!(sent_secret(&app), old_secret.as_str());
+
+    let (status, _, _) = post(
+        &owner,
+        &app,
+        "/settings/voice/rotate",
+        &[("csrf_token", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(sync_status(&app, app.a.org_id), "pending");
+    voxanne::jobs::vapi_sync::run_due(&app.state).await.unwrap();
+    assert_eq!(sync_status(&app, app.a.org_id), "synced");
+    let new_secret = app.vapi_secret(app.a.org_id);
+    assert_ne!(new_secret, old_secret);
+    assert_eq!(sent_secret(&app), new_secret.as_str());
+    let imports = app
+        .vapi
+        .requests_to("/phone-number")
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(imports, 1, "updated, not imported twice");
+    // A clinic that did not import its number has nothing to resend.
+    let (b_owner, b_csrf) = app.signed_in(app.b.owner_email).await;
+    let (status, _, _) = post(
+        &b_owner,
+        &app,
+        "/settings/voice/rotate",
+        &[("csrf_token", b_csrf.as_str())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(sync_status(&app, app.b.org_id), "none");
+}

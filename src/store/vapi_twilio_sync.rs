@@ -68,6 +68,19 @@ pub fn mark_pending(
 }
 
 /// Vapi now has the credentials (and the number, when imported).
+/// After the org's Vapi secret is rotated: an imported number carries the secret in its server
+/// headers, so it is sent to Vapi again (due at once) before the old secret's 24 hours run out.
+pub fn resend_after_rotation(tx: &Transaction<'_>, scope: &OrgScope, now: i64) -> AppResult<()> {
+    tx.execute(
+        "UPDATE vapi_twilio_sync SET status = 'pending',
+             detail = 'The new secret is not in Vapi yet.', attempts = 0, attempted_at = NULL,
+             updated_at = ?2
+         WHERE org_id = ?1 AND import_number = 1",
+        params![scope.org_id(), now],
+    )?;
+    Ok(())
+}
+
 pub fn record_synced(
     tx: &Transaction<'_>,
     scope: &OrgScope,

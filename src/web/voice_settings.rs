@@ -8,7 +8,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::error::{AppError, AppResult};
 use crate::store::sessions::SessionInfo;
 use crate::store::voice_agent::{self, AgentSettings};
-use crate::store::{orgs, vapi_secrets};
+use crate::store::{orgs, vapi_secrets, vapi_twilio_sync};
 use crate::web::pages::{form_error, render_form, Chrome, Notice};
 use crate::web::session::{audited_change, Owner};
 use askama::Template;
@@ -119,7 +119,12 @@ pub async fn rotate(
         ip,
         "settings.vapi_secret_rotated",
         String::new(),
-        move |tx, scope| vapi_secrets::rotate(tx, &vault, scope, now).map(|_| ()),
+        move |tx, scope| {
+            vapi_secrets::rotate(tx, &vault, scope, now)?;
+            // The imported number's server headers carry the secret: send it again. (The
+            // tools are re-synced by their job, which notices the changed secret.)
+            vapi_twilio_sync::resend_after_rotation(tx, scope, now)
+        },
     )
     .await?;
     Ok(Redirect::to("/settings/voice?saved=rotated").into_response())
