@@ -179,6 +179,11 @@ async fn staff_search_a_call_export_it_and_text_the_caller_in_a_real_browser() {
     // Search and filter.
     browser.goto(&app.url("/calls")).await.unwrap();
     browser.wait_for_text("#calls-h", "2 calls").await.unwrap();
+    // With JavaScript, htmx swaps only the results in: the page itself is never reloaded.
+    browser
+        .execute("window.stillThisPage = true; return true;", vec![])
+        .await
+        .unwrap();
     browser.fill("#q", "botox").await.unwrap();
     browser.select("#direction", "inbound").await.unwrap();
     browser
@@ -187,6 +192,14 @@ async fn staff_search_a_call_export_it_and_text_the_caller_in_a_real_browser() {
         .unwrap();
     browser.wait_for_text("#calls-h", "1 call").await.unwrap();
     assert!(browser.current_url().await.unwrap().contains("q=botox"));
+    assert_eq!(
+        browser
+            .execute("return window.stillThisPage === true;", vec![])
+            .await
+            .unwrap(),
+        serde_json::json!(true),
+        "the results were swapped in place"
+    );
     // The hostile name is text on the page, and nothing ran.
     browser
         .wait_for_text("table.calls td", hostile)
