@@ -538,6 +538,15 @@ async fn a_secret_rotation_sends_the_imported_number_again_with_the_new_secret()
         (status, location.as_str()),
         (303, "/settings/twilio?saved=synced")
     );
+    // The imported number is the one call-backs dial from.
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM orgs o JOIN vapi_twilio_sync s ON s.org_id = o.id
+             WHERE o.id = ?1 AND o.vapi_phone_number_id = s.phone_number_id",
+            &[&app.a.org_id]
+        ),
+        1
+    );
     let old_secret = app.vapi_secret(app.a.org_id);
     let sent_secret = |app: &TestApp| {
         let phone = app.vapi.requests_to("/phone-number");

@@ -278,7 +278,7 @@ async fn failures_are_shown_and_what_was_registered_is_kept() {
     assert_eq!(app.vapi.requests().len(), before);
     assert_eq!(
         app.query_i64(
-            "SELECT COUNT(*) FROM vapi_tool_sync WHERE org_id = ?1 AND assistant_id = 'asst-gone'",
+            "SELECT COUNT(*) FROM orgs WHERE id = ?1 AND vapi_assistant_id = 'asst-gone'",
             &[&app.a.org_id]
         ),
         1,
@@ -373,4 +373,39 @@ async fn the_command_line_syncs_one_clinic() {
     assert_eq!(by_method(&app, "/assistant/asst-cli", "PATCH").len(), 1);
     assert_eq!(registered(&app, app.b.org_id), TOOLS as i64);
     assert_eq!(registered(&app, app.a.org_id), 0);
+}
+
+#[tokio::test]
+async fn the_tools_screen_and_the_voice_agent_screen_share_one_assistant_id() {
+    let app = spawn().await;
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let (code, _) = save(&app, &owner, &csrf, "asst-1").await;
+    assert_eq!(code, 303);
+    let voice = owner
+        .get(app.url("/settings/voice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        voice.contains("value=\"asst-1\""),
+        "the voice agent screen shows the assistant the tools were linked to"
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM orgs WHERE id = ?1 AND vapi_assistant_id = 'asst-1'",
+            &[&app.a.org_id]
+        ),
+        1
+    );
+    // The other clinic's settings are untouched.
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM orgs WHERE id = ?1 AND vapi_assistant_id IS NULL",
+            &[&app.b.org_id]
+        ),
+        1
+    );
 }

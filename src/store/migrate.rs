@@ -54,6 +54,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_search_queue",
         include_str!("../../migrations/0012_search_queue.sql"),
     ),
+    (
+        "0013_one_vapi_assistant",
+        include_str!("../../migrations/0013_one_vapi_assistant.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -24,8 +24,9 @@ pub struct ToolSyncState {
 pub fn state(conn: &Connection, scope: &OrgScope) -> AppResult<Option<ToolSyncState>> {
     Ok(conn
         .query_row(
-            "SELECT assistant_id, status, detail, native_tools, finished_at
-             FROM vapi_tool_sync WHERE org_id = ?1",
+            "SELECT (SELECT vapi_assistant_id FROM orgs WHERE id = s.org_id), status, detail,
+                    native_tools, finished_at
+             FROM vapi_tool_sync s WHERE org_id = ?1",
             [scope.org_id()],
             |r| {
                 Ok(ToolSyncState {
@@ -40,9 +41,14 @@ pub fn state(conn: &Connection, scope: &OrgScope) -> AppResult<Option<ToolSyncSt
         .optional()?)
 }
 
-/// The org's Vapi assistant the tools are linked to.
+/// The org's Vapi assistant the tools are linked to: the inbound assistant of Settings →
+/// Voice agent (`orgs.vapi_assistant_id`), one id for both screens.
 pub fn assistant_id(conn: &Connection, scope: &OrgScope) -> AppResult<Option<String>> {
-    Ok(state(conn, scope)?.and_then(|s| s.assistant_id))
+    Ok(conn
+        .prepare_cached("SELECT vapi_assistant_id FROM orgs WHERE id = ?1")?
+        .query_row([scope.org_id()], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// Checks an assistant id as typed: Vapi's ids are UUIDs; blank means none.
@@ -68,9 +74,13 @@ pub fn set_assistant(
     now: i64,
 ) -> AppResult<()> {
     tx.execute(
-        "INSERT INTO vapi_tool_sync (org_id, assistant_id, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (org_id) DO UPDATE SET assistant_id = ?2, updated_at = ?3",
-        params![scope.org_id(), assistant_id, now],
+        "UPDATE orgs SET vapi_assistant_id = ?2 WHERE id = ?1",
+        params![scope.org_id(), assistant_id],
+    )?;
+    tx.execute(
+        "INSERT INTO vapi_tool_sync (org_id, updated_at) VALUES (?1, ?2)
+         ON CONFLICT (org_id) DO UPDATE SET updated_at = ?2",
+        params![scope.org_id(), now],
     )?;
     Ok(())
 }

@@ -95,6 +95,14 @@ pub fn record_synced(
          WHERE org_id = ?1",
         params![scope.org_id(), credential_id, phone_number_id, now],
     )?;
+    // The imported number is the one call-backs dial from, unless the owner chose another.
+    if let Some(id) = phone_number_id {
+        tx.execute(
+            "UPDATE orgs SET vapi_phone_number_id = COALESCE(vapi_phone_number_id, ?2)
+             WHERE id = ?1",
+            params![scope.org_id(), id],
+        )?;
+    }
     Ok(())
 }
 
