@@ -116,7 +116,18 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
     let app = TestApp::spawn().await;
     let (call, contact) = seed_hostile(&app);
 
+    // The sign-in page, before anyone is signed in.
+    let dir = screenshots();
+    std::fs::create_dir_all(&dir).unwrap();
     browser.goto(&app.url("/login")).await.unwrap();
+    for (width, height) in [(1280, 900), (390, 844)] {
+        browser.set_window_width(width, height).await.unwrap();
+        browser
+            .screenshot(&dir.join(format!("login-{width}.png")))
+            .await
+            .unwrap();
+    }
+    browser.set_window_width(1280, 900).await.unwrap();
     browser.fill("#email", app.a.owner_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
     browser.click("button[type=submit]").await.unwrap();
@@ -165,7 +176,6 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
         ),
         ("account", "/account".into()),
     ];
-    let dir = screenshots();
     let mut visited = 0;
     for (name, path) in &pages {
         let status = probe.get(app.url(path)).send().await.unwrap().status();
