@@ -4,80 +4,8 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::calls::{report, REF_CALL};
-use support::vapi::data;
+use support::calls::{call_id, contact_id, seed, REF_CALL};
 use support::TestApp;
-
-/// Org A: a booked botox call (hot), a facelift enquiry (warm), a short hours question last
-/// week (cold) and an outbound call in progress. Org B: one botox enquiry.
-async fn seed(app: &TestApp) {
-    let a = app.vapi_secret(app.a.org_id);
-    let hold = data(
-        &app.tool(
-            &a,
-            "s1",
-            "reserve_slot",
-            json!({"date": "2026-06-16", "time": "12:00", "service": "botox", "patientName": "Dana Lee"}),
-        )
-        .await
-        .unwrap(),
-    );
-    app.tool(
-        &a,
-        "s2",
-        "book_appointment",
-        json!({"holdId": hold["holdId"]}),
-    )
-    .await
-    .unwrap();
-    let hot = report(
-        REF_CALL,
-        "+14155550123",
-        &[
-            ("User", "I'd like to book botox tomorrow."),
-            ("AI", "Booked for noon."),
-        ],
-        180.0,
-    );
-    let warm = report(
-        "a-warm",
-        "+14155550111",
-        &[(
-            "User",
-            "How much is a facelift? I want to book a consultation soon.",
-        )],
-        200.0,
-    );
-    let mut cold = report(
-        "a-cold",
-        "+14155550122",
-        &[("User", "What are your hours?")],
-        15.0,
-    );
-    cold["message"]["startedAt"] = json!("2026-06-10T15:00:00Z");
-    let out = json!({"message": {"type": "status-update", "status": "in-progress",
-        "timestamp": 1_781_532_600_000u64,
-        "call": {"id": "a-out", "type": "outboundPhoneCall"}, "customer": {"number": "+14155550133"}}});
-    for body in [hot, warm, cold, out] {
-        assert_eq!(app.webhook(&a, &body).await.0, 200);
-    }
-    let b = app.vapi_secret(app.b.org_id);
-    let theirs = report(
-        "b-1",
-        "+447700900123",
-        &[("User", "Is botox available Friday?")],
-        90.0,
-    );
-    assert_eq!(app.webhook(&b, &theirs).await.0, 200);
-}
-
-fn call_id(app: &TestApp, vapi: &str) -> i64 {
-    app.query_i64("SELECT id FROM calls WHERE vapi_call_id = ?1", &[&vapi])
-}
-
-fn contact_id(app: &TestApp, phone: &str) -> i64 {
-    app.query_i64("SELECT id FROM contacts WHERE phone = ?1", &[&phone])
-}
 
 async fn get(client: &reqwest::Client, url: String) -> (u16, Value) {
     let res = client.get(url).send().await.unwrap();

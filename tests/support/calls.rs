@@ -1,6 +1,7 @@
 //! Vapi call events for the call-intelligence tests: the reference payloads
 //! (`tests/fixtures/vapi/`, copied from reference/vapi.md) and builders for their variants.
 
+use super::vapi::data;
 use super::TestApp;
 use serde_json::{json, Value};
 
@@ -80,4 +81,76 @@ impl TestApp {
         )
         .expect("call row")
     }
+}
+
+/// The calls pages' and API's clinics. Org A: a booked botox call from Dana Lee (hot), a
+/// facelift enquiry (warm), an hours question on June 10 (cold), an outbound call in progress.
+/// Org B: one botox enquiry.
+pub async fn seed(app: &TestApp) {
+    let a = app.vapi_secret(app.a.org_id);
+    let hold = data(
+        &app.tool(
+            &a,
+            "s1",
+            "reserve_slot",
+            json!({"date": "2026-06-16", "time": "12:00", "service": "botox", "patientName": "Dana Lee"}),
+        )
+        .await
+        .unwrap(),
+    );
+    app.tool(
+        &a,
+        "s2",
+        "book_appointment",
+        json!({"holdId": hold["holdId"]}),
+    )
+    .await
+    .unwrap();
+    let hot = report(
+        REF_CALL,
+        "+14155550123",
+        &[
+            ("User", "I'd like to book botox tomorrow."),
+            ("AI", "Booked for noon."),
+        ],
+        180.0,
+    );
+    let warm = report(
+        "a-warm",
+        "+14155550111",
+        &[(
+            "User",
+            "How much is a facelift? I want to book a consultation soon.",
+        )],
+        200.0,
+    );
+    let mut cold = report(
+        "a-cold",
+        "+14155550122",
+        &[("User", "What are your hours?")],
+        15.0,
+    );
+    cold["message"]["startedAt"] = json!("2026-06-10T15:00:00Z");
+    let out = json!({"message": {"type": "status-update", "status": "in-progress",
+        "timestamp": 1_781_532_600_000u64,
+        "call": {"id": "a-out", "type": "outboundPhoneCall"}, "customer": {"number": "+14155550133"}}});
+    for body in [hot, warm, cold, out] {
+        assert_eq!(app.webhook(&a, &body).await.0, 200);
+    }
+    let b = app.vapi_secret(app.b.org_id);
+    let theirs = report(
+        "b-1",
+        "+447700900123",
+        &[("User", "Is botox available Friday?")],
+        90.0,
+    );
+    assert_eq!(app.webhook(&b, &theirs).await.0, 200);
+}
+
+pub fn call_id(app: &TestApp, vapi: &str) -> i64 {
+    app.query_i64("SELECT id FROM calls WHERE vapi_call_id = ?1", &[&vapi])
+}
+
+pub fn contact_id(app: &TestApp, phone: &str) -> i64 {
+    app.query_i64("SELECT id FROM contacts WHERE phone = ?1", &[&phone])
 }
