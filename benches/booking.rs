@@ -6,7 +6,8 @@
 //! (b) reserve_slot tool calls over HTTP, 1 / 16 / 64 concurrent clients on distinct slots.
 //! (c) 64 clients fighting over 8 slots (every loser gets alternatives).
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,10 +16,7 @@ use chrono::{TimeZone, Utc};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 use voxanne::app::App;
-use voxanne::cli::{self, NewAccount, NewClinic};
 use voxanne::clock::ManualClock;
-use voxanne::config::Config;
-use voxanne::store::staff::Role;
 
 const RUN_FOR: Duration = Duration::from_secs(3);
 const SLOTS_PER_DAY: usize = 287; // 00:00 .. 23:50 every 5 minutes, 5-minute service
@@ -61,13 +59,7 @@ struct Stats {
 
 fn stats(label: &str, mut latencies: Vec<Duration>, elapsed: Duration) -> Stats {
     latencies.sort();
-    let pct = |p: f64| {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i].as_secs_f64() * 1000.0
-    };
+    let pct = |p: f64| common::percentile_ms(&latencies, p);
     Stats {
         label: label.to_string(),
         requests: latencies.len(),
@@ -203,29 +195,7 @@ async fn main() {
     let base = baseline(dir.path());
 
     let data = dir.path().join("app");
-    let values: BTreeMap<String, String> = [
-        ("VOXANNE_DATA_DIR", data.display().to_string()),
-        ("VOXANNE_MASTER_KEY", "07".repeat(32)),
-        ("VOXANNE_LOG", "error".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let config = Config::from_values(&values).unwrap();
-    cli::init(
-        &config,
-        &NewClinic {
-            clinic: "Bench Clinic",
-            timezone: "UTC",
-        },
-        &NewAccount {
-            email: "owner@bench.test",
-            name: None,
-            role: Role::Owner,
-            password: "bench-password-1",
-        },
-    )
-    .unwrap();
+    let config = common::init_appliance(&data, "UTC", &[]);
     open_every_day(&config.db_path());
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
     let app = App::open(config.clone(), clock).unwrap();

@@ -6,18 +6,16 @@
 //! the table stays complete. Baseline: the same client fetching the embedded stylesheet, the
 //! floor of any request, measured in the same run. Target: p95 < 50 ms for every page.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::params;
 use voxanne::app::App;
-use voxanne::cli::{self, NewAccount, NewClinic};
 use voxanne::clock::ManualClock;
-use voxanne::config::Config;
-use voxanne::store::staff::Role;
 
 const CALLS: i64 = 100_000;
 const CONTACTS: i64 = 20_000;
@@ -27,7 +25,6 @@ const MESSAGES: i64 = 30_000;
 const DAYS: i64 = 730;
 const SAMPLES: usize = 60;
 const WARM_UP: usize = 5;
-const PASSWORD: &str = "bench-password-1";
 
 const FIRST: &[&str] = &[
     "Dana", "Maria", "James", "Aisha", "Chen", "Olivia", "Noah", "Sofia", "Liam", "Priya", "Mateo",
@@ -271,11 +268,6 @@ fn seed(
     Ok(())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
 /// p50 and p95 in ms of `SAMPLES` sequential GETs, or None when the page is not there.
 async fn measure(client: &reqwest::Client, url: &str) -> Result<Option<(f64, f64, usize)>, String> {
     let mut times = Vec::with_capacity(SAMPLES);
@@ -299,8 +291,8 @@ async fn measure(client: &reqwest::Client, url: &str) -> Result<Option<(f64, f64
     }
     times.sort();
     Ok(Some((
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
+        common::percentile_ms(&times, 0.5),
+        common::percentile_ms(&times, 0.95),
         bytes,
     )))
 }
@@ -313,31 +305,14 @@ fn csrf_from(html: &str) -> Option<String> {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let values: BTreeMap<String, String> = [
-        ("VOXANNE_DATA_DIR", dir.path().display().to_string()),
-        ("VOXANNE_MASTER_KEY", "07".repeat(32)),
-        ("VOXANNE_LOG", "error".into()),
-        ("TWILIO_API_BASE", "http://127.0.0.1:9".into()),
-        ("VAPI_API_BASE", "http://127.0.0.1:9".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let config = Config::from_values(&values).unwrap();
-    cli::init(
-        &config,
-        &NewClinic {
-            clinic: "Bench Clinic",
-            timezone: "America/New_York",
-        },
-        &NewAccount {
-            email: "owner@bench.test",
-            name: None,
-            role: Role::Owner,
-            password: PASSWORD,
-        },
-    )
-    .unwrap();
+    let config = common::init_appliance(
+        dir.path(),
+        "America/New_York",
+        &[
+            ("TWILIO_API_BASE", "http://127.0.0.1:9".into()),
+            ("VAPI_API_BASE", "http://127.0.0.1:9".into()),
+        ],
+    );
     let now = Utc.with_ymd_and_hms(2027, 3, 10, 15, 0, 0).unwrap();
     let app = App::open(config.clone(), ManualClock::new(now)).unwrap();
     let db = app.state().db.clone();
@@ -393,8 +368,8 @@ async fn main() {
         .post(format!("{base}/login"))
         .form(&[
             ("csrf_token", csrf.as_str()),
-            ("email", "owner@bench.test"),
-            ("password", PASSWORD),
+            ("email", common::OWNER_EMAIL),
+            ("password", common::PASSWORD),
         ])
         .send()
         .await

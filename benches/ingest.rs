@@ -7,7 +7,8 @@
 //!     connection with the appliance's pragmas (WAL, synchronous=FULL), in a tight loop.
 //! (b) reports over HTTP to /api/vapi/webhook, 1 / 16 / 64 concurrent clients, distinct calls.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,10 +17,7 @@ use chrono::{TimeZone, Utc};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 use voxanne::app::App;
-use voxanne::cli::{self, NewAccount, NewClinic};
 use voxanne::clock::ManualClock;
-use voxanne::config::Config;
-use voxanne::store::staff::Role;
 
 const RUN_FOR: Duration = Duration::from_secs(3);
 const TRANSCRIPT_BYTES: usize = 20 * 1024;
@@ -126,13 +124,7 @@ fn cpu_now() -> (Option<f64>, Option<f64>) {
 
 fn stats(label: &str, mut latencies: Vec<Duration>, elapsed: Duration) -> Stats {
     latencies.sort();
-    let pct = |p: f64| {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i].as_secs_f64() * 1000.0
-    };
+    let pct = |p: f64| common::percentile_ms(&latencies, p);
     Stats {
         label: label.to_string(),
         requests: latencies.len(),
@@ -269,29 +261,7 @@ async fn main() {
     let base = baseline(dir.path());
 
     let data = dir.path().join("app");
-    let values: BTreeMap<String, String> = [
-        ("VOXANNE_DATA_DIR", data.display().to_string()),
-        ("VOXANNE_MASTER_KEY", "07".repeat(32)),
-        ("VOXANNE_LOG", "error".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let config = Config::from_values(&values).unwrap();
-    cli::init(
-        &config,
-        &NewClinic {
-            clinic: "Bench Clinic",
-            timezone: "UTC",
-        },
-        &NewAccount {
-            email: "owner@bench.test",
-            name: None,
-            role: Role::Owner,
-            password: "bench-password-1",
-        },
-    )
-    .unwrap();
+    let config = common::init_appliance(&data, "UTC", &[]);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2027, 1, 1, 0, 10, 0).unwrap());
     let app = App::open(config.clone(), clock).unwrap();
     let secret = {
