@@ -1,6 +1,6 @@
 //! The `voxanne` binary: scripted set-up, bad configuration, backup and restore.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use support::TestApp;

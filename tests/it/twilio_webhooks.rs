@@ -3,7 +3,7 @@
 //! on the contact; missing, forged and other-clinic signatures are refused with nothing
 //! changed.
 
-mod support;
+use crate::support;
 
 use chrono::{TimeZone, Utc};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! its WAL, and a thousand mutated or truncated bodies cause no server error and no half-made
 //! rows.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::calls::{fixture, report, with_call_id};

@@ -2,7 +2,7 @@
 //! (no plaintext, refused without the key, restored with it), and Settings → Backups (back up
 //! now, downloads, audit, who may see it).
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use std::path::{Path, PathBuf};

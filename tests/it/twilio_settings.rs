@@ -3,7 +3,7 @@
 //! Vapi failure keeps the save with the sync pending and a retry that works; owners only,
 //! CSRF, and each clinic sees only its own set-up.
 
-mod support;
+use crate::support;
 
 use support::fake::{TWILIO_NUMBER, VOICE_ONLY_NUMBER};
 use support::messaging::{ACCOUNT_SID, AUTH_TOKEN};

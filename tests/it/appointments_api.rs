@@ -1,7 +1,7 @@
 //! `GET /api/appointments` and `POST /api/appointments/{id}/send-reminder`: behind a session or
 //! an API token, scoped to the caller's clinic, with clear errors that change nothing.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::TestApp;

@@ -1,6 +1,6 @@
 //! Row scoping: one clinic's staff never see or change another clinic's settings or staff.
 
-mod support;
+use crate::support;
 
 use support::TestApp;
 

@@ -2,7 +2,7 @@
 //! integrity, backups, the outbox, the last webhook, Twilio and Vapi reachability and the
 //! public URL, say when Twilio or Vapi fails, and never show a secret.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::process::Command;

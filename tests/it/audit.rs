@@ -1,6 +1,6 @@
 //! The audit log records each event and cannot be changed.
 
-mod support;
+use crate::support;
 
 use support::{TestApp, PASSWORD};
 

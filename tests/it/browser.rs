@@ -2,7 +2,7 @@
 //! pages are photographed at laptop and phone widths; staff search calls, open one, export its
 //! transcript and text the caller; staff book, reschedule and cancel an appointment.
 
-mod support;
+use crate::support;
 
 use support::browser::Browser;
 use support::{TestApp, PASSWORD};

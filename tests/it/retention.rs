@@ -1,7 +1,7 @@
 //! Retention: off by default; when set, a pass clears call content older than N days by the
 //! clock in every clinic and audits it.
 
-mod support;
+use crate::support;
 
 use chrono::Duration;
 use support::{Options, TestApp};

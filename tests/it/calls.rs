@@ -2,7 +2,7 @@
 //! call row; a booked botox call is scored, valued and linked; every server message gets the
 //! answer Vapi expects; kept events survive a restart.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::calls::{fixture, report, with_call_id, REF_CALL};

@@ -2,7 +2,7 @@
 //! reminders through the phone's booking engine; `.ics` files parse as iCalendar; another
 //! clinic's appointments are not found.
 
-mod support;
+use crate::support;
 
 use support::TestApp;
 

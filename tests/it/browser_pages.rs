@@ -4,7 +4,7 @@
 //! (or `$CARGO_TARGET_DIR/screenshots/`). Also: the Overview shows its charts after sign-in.
 //! Pages in the table that answer 404 (an area not built yet) are skipped with a note.
 
-mod support;
+use crate::support;
 
 use support::browser::Browser;
 use support::dashboard::NewCall;

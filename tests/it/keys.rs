@@ -2,7 +2,7 @@
 //! with the old one, for a key in the data directory and for one from the configuration; a
 //! running server is never rotated under.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! Every route carries the security headers; signed-in pages are never cached.
 
-mod support;
+use crate::support;
 
 use support::TestApp;
 

@@ -3,7 +3,7 @@
 //! whole model sent back (the prompt is never lost), 429 retried with backoff, failures shown,
 //! native calendar tools reported; owners only, and each clinic's tools carry its own secret.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::fake::{ASSISTANT_PROMPT, THEIR_CALENDAR_TOOL, THEIR_FAQ_TOOL};

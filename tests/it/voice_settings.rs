@@ -1,7 +1,7 @@
 //! Settings → Voice agent and `voxanne vapi show`: the secret is shown on request, rotates
 //! with a grace period, and each clinic sees only its own.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::TestApp;

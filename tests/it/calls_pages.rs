@@ -2,7 +2,7 @@
 //! call's page, transcript export, 24-hour recording links, follow-up texts through the
 //! outbox, leads figures, filters and actions, CSRF, roles, two clinics, and hostile text.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::calls::{call_id, contact_id, report, seed, REF_CALL};

@@ -1,6 +1,6 @@
 //! The Vapi tool server: payload shapes, authentication, idempotency and the booking flow.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::vapi::{data, tool_calls};

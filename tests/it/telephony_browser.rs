@@ -3,7 +3,7 @@
 //! carrier and mode, sees the codes with a copy button and a `tel:` link, and confirms: the
 //! set-up is active. `VOXANNE_REQUIRE_BROWSER=1` makes a missing browser a failure.
 
-mod support;
+use crate::support;
 
 use support::browser::Browser;
 use support::messaging::AUTH_TOKEN;

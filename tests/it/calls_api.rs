@@ -1,7 +1,7 @@
 //! The calls and contacts JSON API, its dashboard figures, API tokens and call-backs, with two
 //! clinics on every endpoint: foreign ids are 404 and lists and stats never include foreign rows.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::calls::{call_id, contact_id, seed, REF_CALL};

@@ -1,7 +1,7 @@
 //! The Overview at `/`: its cards and charts count the clinic's own calls and contacts over the
 //! clinic's local days, never another clinic's; owners and staff both land on it.
 
-mod support;
+use crate::support;
 
 use support::dashboard::NewCall;
 use support::{TestApp, PASSWORD};

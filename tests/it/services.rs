@@ -1,7 +1,7 @@
 //! Services & pricing: the page and `/api/services`, roles, validation, archive instead of
 //! delete for a service in use, and isolation between clinics.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::vapi::data;

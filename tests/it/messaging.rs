@@ -2,7 +2,7 @@
 //! confirmations with `smsStatus`, retries, opt-out, reminders across reschedule, cancel and
 //! restart, secrets at rest, and isolation between clinics.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;

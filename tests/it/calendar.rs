@@ -2,7 +2,7 @@
 //! appointments on their local days; owners create and revoke a private feed URL (audited) that
 //! calendar apps read without a session as valid iCalendar; revoked or foreign is a 404.
 
-mod support;
+use crate::support;
 
 use support::TestApp;
 

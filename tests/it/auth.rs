@@ -1,6 +1,6 @@
 //! Sign-in, sessions, throttling, CSRF and roles through the real HTTP stack.
 
-mod support;
+use crate::support;
 
 use chrono::Duration;
 use support::{extract_csrf, TestApp, PASSWORD};

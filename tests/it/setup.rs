@@ -1,6 +1,6 @@
 //! First run through the one-time setup link.
 
-mod support;
+use crate::support;
 
 use support::{extract_csrf, TestApp};
 

@@ -3,7 +3,7 @@
 //! changed), the hourly limit, expiry and clean-up, every carrier × mode × ring time over
 //! HTTP, the wizard pages without JavaScript, and two clinics that never see each other.
 
-mod support;
+use crate::support;
 
 use reqwest::{Client, Method};
 use serde_json::{json, Value};

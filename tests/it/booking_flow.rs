@@ -1,7 +1,7 @@
 //! A whole phone conversation as tool calls, DST days in New York, and isolation between
 //! clinics on the voice side.
 
-mod support;
+use crate::support;
 
 use chrono::{TimeZone, Utc};
 use serde_json::json;

@@ -1,0 +1,35 @@
+//! The integration tests, in one binary: each module is one area of the appliance, all sharing
+//! the harness in `support` (the real app on loopback, fake Vapi and Twilio, headless Chromium).
+
+mod support;
+
+mod appointments;
+mod appointments_api;
+mod audit;
+mod auth;
+mod backups;
+mod booking_flow;
+mod browser;
+mod browser_pages;
+mod calendar;
+mod calls;
+mod calls_api;
+mod calls_pages;
+mod calls_robustness;
+mod cli;
+mod diagnostics;
+mod keys;
+mod messaging;
+mod org_isolation;
+mod overview;
+mod pages;
+mod retention;
+mod services;
+mod setup;
+mod telephony;
+mod telephony_browser;
+mod twilio_settings;
+mod twilio_webhooks;
+mod vapi_tools;
+mod voice_settings;
+mod voice_tools;
