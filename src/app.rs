@@ -29,6 +29,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Limits how often the last Vapi request is written down.
     pub webhook_activity: Arc<web::webhook_activity::Throttle>,
+    /// Crash points only the tests arm.
+    pub failpoints: Arc<crate::failpoints::Failpoints>,
 }
 
 /// A start-up failure, printed as one line naming the setting at fault.
@@ -90,6 +92,7 @@ impl App {
                 twilio,
                 outbox_wake: Arc::default(),
                 webhook_activity: Arc::default(),
+                failpoints: Arc::default(),
             },
             generated_master_key,
             _lock: lock,

@@ -6,7 +6,6 @@
 pub mod backups;
 pub mod calls;
 pub mod maintenance;
-pub mod outbox;
 pub mod retention;
 pub mod telephony;
 pub mod vapi_sync;
@@ -60,7 +59,7 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         "outbox",
         Duration::from_secs(5),
         Some(state.outbox_wake.clone()),
-        |s| async move { outbox::run_due(&s).await.map(|_| ()) },
+        |s| async move { crate::service::messaging::run_due(&s).await.map(|_| ()) },
     );
     every(
         state,

@@ -58,6 +58,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_one_vapi_assistant",
         include_str!("../../migrations/0013_one_vapi_assistant.sql"),
     ),
+    (
+        "0014_tool_replies_with_texts",
+        include_str!("../../migrations/0014_tool_replies_with_texts.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -30,6 +30,7 @@ pub mod search_index;
 pub mod services;
 pub mod sessions;
 pub mod staff;
+pub mod states;
 pub mod tool_results;
 pub mod twilio_credentials;
 pub mod vapi_secrets;

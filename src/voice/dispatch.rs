@@ -6,7 +6,9 @@
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::failpoints::Failpoint;
 use crate::store::orgs::{self, Org};
+use crate::store::outbox::SmsStatus;
 use crate::store::services::{self, Provider, Service};
 use crate::store::{tool_results, OrgScope};
 use crate::voice::auth::{authenticate_on, header_pairs};
@@ -75,6 +77,58 @@ impl ToolOutcome {
             is_error,
             sentence,
             data: serde_json::from_str(&data).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// How long a tool waits for the first attempt at a text before answering `queued`.
+pub const FIRST_ATTEMPT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A tool's final reply, as its action's write stores it.
+pub enum Reply {
+    /// The answer, whatever happens next.
+    Now(ToolOutcome),
+    /// The answer depends on what becomes of a text the action queued.
+    OnText(TextReply),
+}
+
+impl Reply {
+    /// A reply about the text `outbox_id` (`None`: no text was queued, so `Skipped`),
+    /// worded by `word` for each outcome of it.
+    pub fn on_text(outbox_id: Option<i64>, word: impl Fn(SmsStatus) -> ToolOutcome) -> Reply {
+        match outbox_id {
+            None => Reply::Now(word(SmsStatus::Skipped)),
+            Some(outbox_id) => Reply::OnText(TextReply {
+                outbox_id,
+                wordings: SmsStatus::ALL.iter().map(|s| (*s, word(*s))).collect(),
+            }),
+        }
+    }
+}
+
+/// One wording per outcome of the text `outbox_id`.
+pub struct TextReply {
+    outbox_id: i64,
+    wordings: Vec<(SmsStatus, ToolOutcome)>,
+}
+
+impl TextReply {
+    fn pick(&self, status: SmsStatus) -> ToolOutcome {
+        self.wordings
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_else(|| ToolOutcome::error("Sorry, something went wrong on our side."))
+    }
+
+    fn stored(&self) -> tool_results::OnText {
+        tool_results::OnText {
+            outbox_id: self.outbox_id,
+            wordings: self
+                .wordings
+                .iter()
+                .map(|(s, o)| (*s, o.to_stored()))
+                .collect(),
         }
     }
 }
@@ -162,15 +216,18 @@ impl ToolCtx {
         })
     }
 
-    /// For a handler whose reply follows from its write alone. Runs `action` in one write
-    /// transaction and passes its value to `reply` inside the same write job (`action` comes
-    /// last because it is the long closure):
-    /// - `Ok(outcome)` is the tool call's final reply. It is stored as the call's idempotent
-    ///   answer in the same transaction, so the action and its answer commit together (one
-    ///   commit, and no crash window in which a retry would act again or answer differently).
-    ///   The handler returns that outcome as it is; the dispatcher answers with the stored one.
-    /// - `Err(rest)` declines (say, the reply needs further reads): `rest` comes back once the
-    ///   action has committed, and the dispatcher stores whatever the handler then answers.
+    /// For a handler that acts: runs `action` in one write transaction and passes its value
+    /// to `reply` inside the same write job (`action` comes last because it is the long
+    /// closure):
+    /// - `Ok(reply)` is the tool call's final reply, stored as the call's idempotent answer in
+    ///   the same transaction, so the action and its answer commit together (one commit, and
+    ///   no crash window in which a retry would act again or answer differently). A
+    ///   [`Reply::OnText`] is stored with one wording per outcome of the text it queued; once
+    ///   committed, the text gets its first attempt (up to about 2 s) and the matching wording
+    ///   is the answer, while a retry later reads the wording matching the text's state then.
+    /// - `Err(rest)` declines (nothing was done, and the reply needs further reads): `rest`
+    ///   comes back once the transaction has committed, and the dispatcher stores whatever the
+    ///   handler then answers.
     ///
     /// When a reply for this tool call is already stored (a delivery that was dropped midway
     /// may have committed it after this one looked), `action` is not run and that reply is
@@ -184,7 +241,7 @@ impl ToolCtx {
     ) -> AppResult<Result<ToolOutcome, U>>
     where
         U: Send + 'static,
-        R: FnOnce(T) -> Result<ToolOutcome, U> + Send + 'static,
+        R: FnOnce(T) -> Result<Reply, U> + Send + 'static,
         A: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
         let (scope, now) = (self.scope, self.now.timestamp());
@@ -197,19 +254,41 @@ impl ToolCtx {
             .write(move |tx| {
                 if let Some((id, _)) = &key {
                     if let Some(stored) = tool_results::get(tx, &scope, id)? {
-                        return Ok(Ok(ToolOutcome::from_stored(stored)));
+                        return Ok(Ok(Reply::Now(ToolOutcome::from_stored(stored))));
                     }
                 }
-                let outcome = match reply(action(tx)?) {
-                    Ok(outcome) => outcome,
+                let reply = match reply(action(tx)?) {
+                    Ok(reply) => reply,
                     Err(rest) => return Ok(Err(rest)),
                 };
                 if let Some((id, name)) = key {
-                    tool_results::put(tx, &scope, &id, &name, &outcome.to_stored(), now)?;
+                    match &reply {
+                        Reply::Now(o) => {
+                            tool_results::put(tx, &scope, &id, &name, &o.to_stored(), now)?
+                        }
+                        Reply::OnText(t) => {
+                            tool_results::put_on_text(tx, &scope, &id, &name, &t.stored(), now)?
+                        }
+                    }
                 }
-                Ok(Ok(outcome))
+                Ok(Ok(reply))
             })
             .await?;
+        self.state.failpoints.hit(Failpoint::ToolActed);
+        let replied = match replied {
+            Ok(Reply::Now(o)) => Ok(o),
+            Ok(Reply::OnText(t)) => {
+                let status = crate::service::messaging::attempt_now(
+                    &self.state,
+                    scope,
+                    t.outbox_id,
+                    FIRST_ATTEMPT_WAIT,
+                )
+                .await;
+                Ok(t.pick(status))
+            }
+            Err(rest) => Err(rest),
+        };
         if let (Ok(outcome), true) = (&replied, stores) {
             *self.stored_reply.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.clone());
         }

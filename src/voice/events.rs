@@ -125,7 +125,7 @@ async fn keep(ctx: &ToolCtx, kind: &str, message: Value, raw: &[u8]) -> AppResul
         .write(move |tx| ingest::keep_and_process(tx, &scope, &p, &dedupe, now))
         .await?;
     if let ingest::Kept::Processed { alert_queued: true } = kept {
-        crate::jobs::outbox::wake(&ctx.state);
+        crate::service::messaging::wake(&ctx.state);
     }
     Ok(())
 }

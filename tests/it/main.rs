@@ -17,6 +17,7 @@ mod calls_api;
 mod calls_pages;
 mod calls_robustness;
 mod cli;
+mod crash_safety;
 mod diagnostics;
 mod keys;
 mod messaging;

@@ -1,18 +1,18 @@
-//! The outbox sender: claims due texts, checks each one (texts on, credentials, opt-out list,
+//! Sending what booking changes queued: the outbox sender. It claims due texts, checks each one (texts on, credentials, opt-out list,
 //! the appointment still due, the hourly cap per number), hands it to the clinic's Twilio
 //! account, and records the attempt in `messages` and on the outbox row in one transaction.
 //! Transient failures are retried with backoff; permanent ones stop; a 21610 answer puts the
-//! number on the opt-out list.
+//! number on the opt-out list. The background job runs [`run_due`]; a request that must report
+//! on a text it just queued gives it its first attempt with [`attempt_now`].
 
 use crate::app::AppState;
 use crate::domain::sms;
 use crate::error::AppResult;
 use crate::integrations::twilio::{self, Credentials, TwilioError, OPTED_OUT};
+use crate::store::appointments::{self, AppointmentStatus};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::outbox::{self, OutboxRow, Purpose, Settled};
 use crate::store::{messages, opt_outs, orgs, twilio_credentials, OrgScope};
-use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
 use std::time::Duration;
 
 /// Rows claimed per pass.
@@ -21,31 +21,9 @@ const BATCH: i64 = 20;
 /// Wait before attempt n+1 after a transient failure of attempt n; after the last, give up.
 const RETRY_DELAYS_SECS: [i64; 5] = [30, 120, 600, 1800, 7200];
 
-/// What became of a text's first attempt, as the booking tools report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SmsStatus {
-    Sent,
-    /// Not sent yet; will be retried.
-    Queued,
-    /// Will not be sent (permanent failure); the booking stands.
-    FailedButBooked,
-    /// Not attempted: no credentials, texts off, or the number opted out.
-    Skipped,
-}
+use crate::store::outbox::SmsStatus;
 
-impl SmsStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SmsStatus::Sent => "sent",
-            SmsStatus::Queued => "queued",
-            SmsStatus::FailedButBooked => "failed_but_booked",
-            SmsStatus::Skipped => "skipped",
-        }
-    }
-}
-
-/// Nudges the sender to look at the outbox now.
+/// Nudges the sender to look at the outbox now (once a change that queued texts has committed).
 pub fn wake(state: &AppState) {
     state.outbox_wake.notify_one();
 }
@@ -106,13 +84,7 @@ async fn watch_row(
     loop {
         let row = state.db.read(move |c| outbox::state(c, &scope, id)).await;
         let status = match row {
-            Ok(Some(r)) => match r.status.as_str() {
-                "sent" => Some(SmsStatus::Sent),
-                "failed" | "refused" | "interrupted" => Some(SmsStatus::FailedButBooked),
-                "skipped" | "cancelled" | "superseded" => Some(SmsStatus::Skipped),
-                "pending" if r.attempts > 0 => Some(SmsStatus::Queued),
-                _ => None,
-            },
+            Ok(Some(r)) => SmsStatus::settled(&r.status, r.attempts),
             _ => Some(SmsStatus::Queued),
         };
         if let Some(s) = status {
@@ -152,15 +124,12 @@ async fn verdict(
                 return Ok(Verdict::Skip("texts are switched off for this clinic"));
             }
             if Purpose::parse(&purpose) == Some(Purpose::Reminder) {
-                let appt: Option<(String, i64)> = c
-                    .query_row(
-                        "SELECT status, start_at FROM appointments WHERE org_id = ?1 AND id = ?2",
-                        params![scope.org_id(), appointment_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
+                let appt = match appointment_id {
+                    Some(id) => appointments::find(c, &scope, id)?,
+                    None => None,
+                };
                 match appt {
-                    Some((status, start)) if status == "confirmed" && start > now => {}
+                    Some(a) if a.status == AppointmentStatus::Confirmed && a.start_at > now => {}
                     _ => return Ok(Verdict::Skip("the appointment is no longer upcoming")),
                 }
             }
