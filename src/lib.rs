@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod keys;
 pub mod service;
 pub mod store;
+pub mod systemd;
 pub mod voice;
 pub mod web;
 
