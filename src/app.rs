@@ -212,15 +212,13 @@ fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
 
 /// The full router for the main listener.
 pub fn router(state: AppState) -> Router {
-    web::webhook_routes(state.clone())
-        .merge(web::dashboard_routes(state.clone()))
-        .layer(axum::middleware::from_fn(web::middleware::frame))
-        .with_state(state)
+    web::middleware::around(
+        web::webhook_routes(state.clone()).merge(web::dashboard_routes(state.clone())),
+    )
+    .with_state(state)
 }
 
 /// Only the webhook routes and probes: what a tunnel may reach.
 pub fn webhook_router(state: AppState) -> Router {
-    web::webhook_routes(state.clone())
-        .layer(axum::middleware::from_fn(web::middleware::frame))
-        .with_state(state)
+    web::middleware::around(web::webhook_routes(state.clone())).with_state(state)
 }

@@ -51,6 +51,7 @@ pub async fn run_due(state: &AppState) -> AppResult<usize> {
 /// a slower attempt finishes in the background and is reported as `queued`.
 pub async fn attempt_now(state: &AppState, scope: OrgScope, id: i64, wait: Duration) -> SmsStatus {
     let task_state = state.clone();
+    let deadline = tokio::time::Instant::now() + wait;
     let task = tokio::spawn(async move {
         let now = task_state.clock.now().timestamp();
         let claimed = task_state
@@ -62,11 +63,47 @@ pub async fn attempt_now(state: &AppState, scope: OrgScope, id: i64, wait: Durat
             None => Ok(None),
         }
     });
-    let deadline = tokio::time::Instant::now() + wait;
-    match tokio::time::timeout_at(deadline, task).await {
+    wait_for(state, scope, FirstAttempt { id, task }, deadline).await
+}
+
+/// A first attempt under way, started by [`start_claimed`].
+pub struct FirstAttempt {
+    id: i64,
+    task: tokio::task::JoinHandle<AppResult<Option<SmsStatus>>>,
+}
+
+/// Starts the first attempt at a text its caller claimed ([`outbox::claim`]) in the write that
+/// queued it, so the attempt needs no write of its own before the send. It goes on whatever
+/// becomes of the caller.
+pub fn start_claimed(state: &AppState, scope: OrgScope, row: OutboxRow) -> FirstAttempt {
+    let (state, id) = (state.clone(), row.id);
+    FirstAttempt {
+        id,
+        task: tokio::spawn(async move { deliver(&state, scope, row).await.map(Some) }),
+    }
+}
+
+/// How a first attempt went, waiting at most `wait`; a slower one finishes in the background
+/// and is reported as `queued`.
+pub async fn settle(
+    state: &AppState,
+    scope: OrgScope,
+    attempt: FirstAttempt,
+    wait: Duration,
+) -> SmsStatus {
+    wait_for(state, scope, attempt, tokio::time::Instant::now() + wait).await
+}
+
+async fn wait_for(
+    state: &AppState,
+    scope: OrgScope,
+    attempt: FirstAttempt,
+    deadline: tokio::time::Instant,
+) -> SmsStatus {
+    match tokio::time::timeout_at(deadline, attempt.task).await {
         Ok(Ok(Ok(Some(settled)))) => settled,
         // Someone else (the background sender) has it: watch the row until the deadline.
-        Ok(Ok(Ok(None))) => watch_row(state, scope, id, deadline).await,
+        Ok(Ok(Ok(None))) => watch_row(state, scope, attempt.id, deadline).await,
         Ok(Ok(Err(e))) => {
             tracing::warn!(error = %e, "a text could not be attempted now; it stays queued");
             SmsStatus::Queued

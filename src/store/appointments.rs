@@ -227,8 +227,12 @@ fn overlaps_live(
         )?)
 }
 
+/// The live-slot unique index refused the row (someone took the slot); any other constraint
+/// failing is an error, never "taken".
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.code == ErrorCode::ConstraintViolation
+            && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 /// Places a hold (`hold_minutes` > 0) or a confirmed booking (`None`) on the first free

@@ -93,7 +93,7 @@ pub fn apply(conn: &Connection) -> AppResult<usize> {
             Ok(_) => conn.execute_batch("COMMIT")?,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                return Err(AppError::Internal(format!(
+                return Err(AppError::internal(format!(
                     "migration {version} failed: {e}"
                 )));
             }

@@ -35,11 +35,22 @@ impl OnText {
     }
 }
 
+/// The stored reply to `tool_call_id`, worded for its text's state now.
 pub fn get(
     conn: &Connection,
     scope: &OrgScope,
     tool_call_id: &str,
 ) -> AppResult<Option<StoredReply>> {
+    Ok(get_with_text(conn, scope, tool_call_id)?.map(|(reply, _)| reply))
+}
+
+/// [`get`], also telling whether the reply's text still awaits its first attempt (its
+/// wording may change once that attempt is over).
+pub fn get_with_text(
+    conn: &Connection,
+    scope: &OrgScope,
+    tool_call_id: &str,
+) -> AppResult<Option<(StoredReply, bool)>> {
     let row = conn
         .prepare_cached(
             "SELECT t.is_error, t.sentence, t.data_json, t.wordings_json, o.status, o.attempts
@@ -60,18 +71,25 @@ pub fn get(
         return Ok(None);
     };
     let Some(wordings) = wordings else {
-        return Ok(Some(plain));
+        return Ok(Some((plain, false)));
     };
-    let status = match status {
-        Some(s) => SmsStatus::now(&s, attempts.unwrap_or(0)),
+    let (status, awaiting) = match status {
+        Some(s) => {
+            let attempts = attempts.unwrap_or(0);
+            (
+                SmsStatus::now(&s, attempts),
+                SmsStatus::settled(&s, attempts).is_none(),
+            )
+        }
         // The text's row is gone (purged): it was long since settled one way or the other.
-        None => SmsStatus::Queued,
+        None => (SmsStatus::Queued, false),
     };
     let wordings: BTreeMap<String, StoredReply> =
         serde_json::from_str(&wordings).unwrap_or_default();
-    Ok(Some(
+    Ok(Some((
         wordings.get(status.as_str()).cloned().unwrap_or(plain),
-    ))
+        awaiting,
+    )))
 }
 
 pub fn put(
@@ -112,7 +130,7 @@ fn insert(
             let map: BTreeMap<&str, &StoredReply> =
                 t.wordings.iter().map(|(s, r)| (s.as_str(), r)).collect();
             let json = serde_json::to_string(&map).map_err(|e| {
-                crate::error::AppError::Internal(format!("tool reply wordings: {e}"))
+                crate::error::AppError::internal(format!("tool reply wordings: {e}"))
             })?;
             (Some(t.outbox_id), Some(json))
         }

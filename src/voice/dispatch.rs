@@ -7,10 +7,11 @@
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::failpoints::Failpoint;
+use crate::service::messaging;
 use crate::store::orgs::{self, Org};
 use crate::store::outbox::SmsStatus;
 use crate::store::services::{self, Provider, Service};
-use crate::store::{tool_results, OrgScope};
+use crate::store::{outbox, tool_results, OrgScope};
 use crate::voice::auth::{authenticate_on, header_pairs};
 use crate::voice::call_locks::Stamp;
 use crate::voice::parse::CallInfo;
@@ -22,6 +23,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde_json::{Map, Value};
 use std::sync::Mutex;
+use tracing::Instrument;
 
 pub use crate::voice::call_locks::KeyedLocks;
 
@@ -133,6 +135,10 @@ impl TextReply {
     }
 }
 
+/// A stored reply read with the authentication, and whether its text was still awaiting its
+/// first attempt then.
+type Prefetched = (tool_results::StoredReply, bool);
+
 /// Everything a handler needs, loaded once per request.
 pub struct ToolCtx {
     pub state: AppState,
@@ -148,8 +154,8 @@ pub struct ToolCtx {
     /// The reply [`ToolCtx::write_with_reply`] committed for the current tool call.
     stored_reply: Mutex<Option<ToolOutcome>>,
     /// Stored replies of this request's tool calls, read with the authentication, each with
-    /// the stamp taken before that read.
-    prefetched: Vec<(String, Stamp, Option<tool_results::StoredReply>)>,
+    /// the stamp taken before that read and whether its text was still awaiting its first attempt.
+    prefetched: Vec<(String, Stamp, Option<Prefetched>)>,
 }
 
 impl ToolCtx {
@@ -183,7 +189,7 @@ impl ToolCtx {
                 let stored = ids
                     .into_iter()
                     .map(|id| {
-                        let reply = tool_results::get(c, &scope, &id)?;
+                        let reply = tool_results::get_with_text(c, &scope, &id)?;
                         Ok((id, reply))
                     })
                     .collect::<AppResult<Vec<_>>>()?;
@@ -196,6 +202,7 @@ impl ToolCtx {
                 ))
             })
             .await?;
+        scope.name_in_span();
         let prefetched = stored
             .into_iter()
             .zip(stamps)
@@ -248,13 +255,14 @@ impl ToolCtx {
         let key = (!self.tool_call_id.is_empty())
             .then(|| (self.tool_call_id.clone(), self.tool_name.clone()));
         let stores = key.is_some();
-        let replied = self
-            .state
-            .db
-            .write(move |tx| {
+        // The write and the start of its text's first attempt run in a task of their own, so
+        // a caller that hangs up mid-request cancels neither.
+        let state = self.state.clone();
+        let committed = tokio::spawn(async move {
+            let written = state.db.write(move |tx| {
                 if let Some((id, _)) = &key {
                     if let Some(stored) = tool_results::get(tx, &scope, id)? {
-                        return Ok(Ok(Reply::Now(ToolOutcome::from_stored(stored))));
+                        return Ok(Ok((Reply::Now(ToolOutcome::from_stored(stored)), None)));
                     }
                 }
                 let reply = match reply(action(tx)?) {
@@ -271,20 +279,31 @@ impl ToolCtx {
                         }
                     }
                 }
-                Ok(Ok(reply))
+                // The text's first attempt is this request's: claimed in the same commit.
+                let claimed = match &reply {
+                    Reply::OnText(t) => outbox::claim(tx, &scope, t.outbox_id, now)?,
+                    Reply::Now(_) => None,
+                };
+                Ok(Ok((reply, claimed)))
+            });
+            Ok::<_, AppError>(match written.await? {
+                Ok((reply, claimed)) => {
+                    let attempt = claimed.map(|row| messaging::start_claimed(&state, scope, row));
+                    Ok((reply, attempt))
+                }
+                Err(rest) => Err(rest),
             })
-            .await?;
+        });
+        let replied = committed.await??;
         self.state.failpoints.hit(Failpoint::ToolActed);
         let replied = match replied {
-            Ok(Reply::Now(o)) => Ok(o),
-            Ok(Reply::OnText(t)) => {
-                let status = crate::service::messaging::attempt_now(
-                    &self.state,
-                    scope,
-                    t.outbox_id,
-                    FIRST_ATTEMPT_WAIT,
-                )
-                .await;
+            Ok((Reply::Now(o), _)) => Ok(o),
+            Ok((Reply::OnText(t), attempt)) => {
+                let wait = FIRST_ATTEMPT_WAIT;
+                let status = match attempt {
+                    Some(a) => messaging::settle(&self.state, scope, a, wait).await,
+                    None => messaging::attempt_now(&self.state, scope, t.outbox_id, wait).await,
+                };
                 Ok(t.pick(status))
             }
             Err(rest) => Err(rest),
@@ -338,8 +357,9 @@ pub async fn run_once(
         .iter()
         .position(|(pid, _, _)| pid == id)
         .map(|i| ctx.prefetched.swap_remove(i));
-    if let Some((_, _, Some(reply))) = prefetched {
-        // Stored replies never change: no need to wait for the lock.
+    if let Some((_, _, Some((reply, false)))) = prefetched {
+        // A settled stored reply does not change: no need to wait for the lock. One whose
+        // text is mid-attempt waits for the delivery making that attempt, and is read again.
         return ToolOutcome::from_stored(reply);
     }
     let key = (ctx.scope.org_id(), id.to_string());
@@ -382,6 +402,11 @@ pub async fn run_once(
 }
 
 async fn run_tool(ctx: &ToolCtx, name: &str, args: &Map<String, Value>) -> ToolOutcome {
+    let span = tracing::info_span!("tool", tool = name, tool_call_id = %ctx.tool_call_id);
+    run_tool_inner(ctx, name, args).instrument(span).await
+}
+
+async fn run_tool_inner(ctx: &ToolCtx, name: &str, args: &Map<String, Value>) -> ToolOutcome {
     let Some(tool) = Tool::from_name(name) else {
         return ToolOutcome::error(format!("There is no tool called {name} on this line."));
     };

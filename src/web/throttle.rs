@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn sixth_attempt_is_throttled_then_released() {
         let t = LoginThrottle::default();
-        let now = Utc::now();
+        let now = crate::clock::system_now();
         let keys = vec!["acct:a@b.c".to_string()];
         for _ in 0..4 {
             t.record_failure(&keys, now);

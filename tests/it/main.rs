@@ -1,5 +1,6 @@
 //! The integration tests, in one binary: each module is one area of the appliance, all sharing
 //! the harness in `support` (the real app on loopback, fake Vapi and Twilio, headless Chromium).
+#![allow(clippy::disallowed_methods)] // Tests and benches arrange and read the database directly.
 
 mod support;
 
@@ -20,6 +21,7 @@ mod cli;
 mod crash_safety;
 mod diagnostics;
 mod keys;
+mod logs;
 mod messaging;
 mod org_isolation;
 mod overview;

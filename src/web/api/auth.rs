@@ -74,6 +74,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             .await
             .map_err(IntoResponse::into_response)?
             .ok_or_else(|| AppError::Unauthorized.into_response())?;
+        found.scope.name_in_span();
         let now = state.clock.now().timestamp();
         if found
             .last_used_at
