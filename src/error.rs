@@ -19,6 +19,9 @@ pub enum AppError {
     Unauthorized,
     #[error("you do not have access to this page")]
     Forbidden,
+    /// 403 with the reason said (what the caller may do instead).
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -80,7 +83,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,

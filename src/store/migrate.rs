@@ -62,6 +62,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_tool_replies_with_texts",
         include_str!("../../migrations/0014_tool_replies_with_texts.sql"),
     ),
+    (
+        "0015_api_token_access",
+        include_str!("../../migrations/0015_api_token_access.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {
