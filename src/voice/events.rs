@@ -1,4 +1,4 @@
-//! Answering Vapi's server messages other than tool calls (`reference/vapi.md` §1.2):
+//! Answering Vapi's server messages other than tool calls (`docs/vapi.md` §1.2):
 //!
 //! * `assistant-request` → the org's assistant id; without one, the fallback transfer number;
 //!   without that, an error sentence the caller hears. One settings read, so it answers well

@@ -1,5 +1,5 @@
 //! `POST /api/twilio/caller-id`: Twilio's report at the end of a caller-ID verification call
-//! (`reference/twilio.md` §4b). Accepted only with a valid `X-Twilio-Signature` made with the
+//! (`docs/twilio.md` §4b). Accepted only with a valid `X-Twilio-Signature` made with the
 //! auth token of a clinic using the posted `AccountSid`; the verification is found by its call
 //! SID within those clinics. Anything else is refused with 403 and changes nothing.
 
