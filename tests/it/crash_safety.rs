@@ -210,3 +210,181 @@ async fn every_acting_tool_retried_after_dying_answers_what_committed() {
         7
     );
 }
+
+/// The real binary on `dir`, listening on `port`, texting through `twilio`.
+fn start_binary(dir: &std::path::Path, port: u16, twilio: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_voxanne"))
+        .env_clear()
+        .env("VOXANNE_DATA_DIR", dir)
+        .env("VOXANNE_CONFIG", "/dev/null")
+        .env("VOXANNE_MASTER_KEY", support::MASTER_KEY)
+        .env("VOXANNE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("VOXANNE_LOG", "error")
+        .env("TWILIO_API_BASE", twilio)
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start voxanne")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the server did not come up");
+}
+
+/// One one-shot booking: its own slot (half-hour steps, the treatment's length) and its own
+/// patient, so each books and texts once.
+fn booking(k: usize) -> Value {
+    // The binary runs on the system clock: a week from today, onwards.
+    let day = Utc::now().date_naive() + chrono::Duration::days(7 + (k / 40) as i64);
+    let minutes = (k % 40) * 30;
+    json!({"date": day.to_string(), "time": format!("{:02}:{:02}", 2 + minutes / 60, minutes % 60),
+           "service": "botox", "patientName": "Sam Roe", "patientPhone": format!("+14155{:06}", 100_000 + k)})
+}
+
+async fn post_tool(
+    client: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    id: &str,
+    args: &Value,
+) -> Option<String> {
+    let res = client
+        .post(format!("{base}/api/vapi/tools"))
+        .header("x-vapi-secret", secret)
+        .json(&tool_calls(&[(id, "book_appointment", args.clone())]))
+        .send()
+        .await
+        .ok()?;
+    let body: Value = res.json().await.ok()?;
+    body["results"][0]["result"].as_str().map(str::to_string)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_kill_9_under_16_clients_then_every_retry_answers_what_committed() {
+    // A clinic that books in one go at any hour, on the real binary's data directory.
+    let app = spawn().await;
+    let org = app.b.org_id;
+    let secret = app.vapi_secret(org);
+    let db = rusqlite::Connection::open(app.config.db_path()).unwrap();
+    let day = r#"[{"open":"00:00:00","close":"23:55:00"}]"#;
+    db.execute(
+        "UPDATE orgs SET hours_json = ?1, slot_minutes = 5, min_notice_minutes = 0, horizon_days = 730,
+                         buffer_minutes = 0, require_verification = 0 WHERE id = ?2",
+        rusqlite::params![format!(r#"{{"days":[{day},{day},{day},{day},{day},{day},{day}]}}"#), org],
+    )
+    .unwrap();
+    drop(db);
+    let dir = app.stop().await;
+    let twilio = support::fake::FakeServer::start(support::fake::twilio_default).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+
+    // Five rounds: 16 clients book while the server is killed with SIGKILL mid-flight.
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut sent: Vec<(usize, Option<String>)> = Vec::new();
+    for round in 0..5 {
+        let mut server = start_binary(dir.path(), port, &twilio.url());
+        wait_healthy(&client, &base).await;
+        let mut clients = Vec::new();
+        for _ in 0..16 {
+            let (client, base, secret, next) =
+                (client.clone(), base.clone(), secret.clone(), next.clone());
+            clients.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let reply =
+                        post_tool(&client, &base, &secret, &format!("k{k}"), &booking(k)).await;
+                    let died = reply.is_none();
+                    mine.push((k, reply));
+                    if died {
+                        return mine;
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300 + 100 * round)).await;
+        server.kill().unwrap(); // SIGKILL
+        server.wait().unwrap();
+        for c in clients {
+            sent.extend(c.await.unwrap());
+        }
+    }
+
+    // After a last restart, every tool call is retried with its own id.
+    let mut server = start_binary(dir.path(), port, &twilio.url());
+    wait_healthy(&client, &base).await;
+    let mut own_taken = 0;
+    let mut acknowledged = 0;
+    for (k, first) in &sent {
+        let retry = post_tool(&client, &base, &secret, &format!("k{k}"), &booking(*k))
+            .await
+            .expect("the retry is answered");
+        assert!(retry.starts_with("You're booked"), "k{k}: {retry}");
+        if retry.contains("taken") {
+            own_taken += 1;
+        }
+        if let Some(first) = first {
+            acknowledged += 1;
+            assert_eq!(
+                data(first)["appointmentId"],
+                data(&retry)["appointmentId"],
+                "k{k}: {first} then {retry}"
+            );
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let db = rusqlite::Connection::open(dir.path().join("voxanne.db")).unwrap();
+    let booked: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM appointments WHERE status = 'confirmed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(booked as usize, sent.len(), "one booking per tool call");
+    let mut bodies: Vec<String> = twilio
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/Messages.json"))
+        .map(|r| {
+            let form = r.form();
+            format!(
+                "{:?}",
+                form.iter()
+                    .filter(|(k, _)| k == "To" || k == "Body")
+                    .collect::<Vec<_>>()
+            )
+        })
+        .collect();
+    let texts = bodies.len();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), texts, "a text went out twice");
+    assert_eq!(own_taken, 0);
+    eprintln!(
+        "kill -9 x5 under 16 clients: {} tool calls, {acknowledged} answered before a kill, {} retried after it, \
+         {booked} bookings, {texts} texts (none twice), 0 own bookings answered \"taken\"",
+        sent.len(),
+        sent.len() - acknowledged
+    );
+}
