@@ -184,11 +184,13 @@ pub struct DataDirLock {
 
 impl DataDirLock {
     pub fn acquire(data_dir: &std::path::Path) -> std::io::Result<Self> {
+        let path = data_dir.join("voxanne.lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(data_dir.join("voxanne.lock"))?;
+            .open(&path)?;
+        crate::private_files::restrict(&path)?;
         file.try_lock()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         Ok(Self { _file: file })
@@ -198,8 +200,8 @@ impl DataDirLock {
 fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
     let dir = &config.data_dir;
     let fail = |what: String| ConfigError::new("VOXANNE_DATA_DIR", what);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    crate::private_files::create_dir_all(dir)
+        .map_err(|e| fail(format!("cannot create {} owner-only: {e}", dir.display())))?;
     let probe = dir.join(".voxanne-write-test");
     std::fs::write(&probe, b"ok")
         .map_err(|e| fail(format!("{} is not writable: {e}", dir.display())))?;

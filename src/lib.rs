@@ -6,6 +6,7 @@
 //! - `jobs`: background loops — `voice`: the Vapi-facing side — `integrations`: Vapi API client
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
 //! - `backup`: the backup set, encrypted backups, restore — `diagnostics`: the health report
+//! - `private_files`: owner-only modes for everything the appliance writes
 
 pub mod app;
 pub mod backup;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod integrations;
 pub mod jobs;
 pub mod keys;
+pub mod private_files;
 pub mod store;
 pub mod voice;
 pub mod web;

@@ -242,6 +242,8 @@ enum UserAction {
 }
 
 fn main() -> ExitCode {
+    // Before anything is created: the database, keys and backups are the clinic's records.
+    voxanne::private_files::restrict_umask();
     let args = Cli::parse();
     let config = match Config::load(args.config.as_deref()) {
         Ok(c) => c,

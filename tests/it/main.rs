@@ -18,6 +18,7 @@ mod calls_pages;
 mod calls_robustness;
 mod cli;
 mod diagnostics;
+mod file_modes;
 mod keys;
 mod messaging;
 mod org_isolation;
