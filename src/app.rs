@@ -9,7 +9,6 @@ use crate::web;
 use crate::web::throttle::LoginThrottle;
 use axum::Router;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 
@@ -113,8 +112,8 @@ impl App {
     }
 
     /// Serves the dashboard on `listener` and, if given, only the webhook routes on
-    /// `webhook_listener`, until `shutdown` completes; in-flight requests finish, then the WAL
-    /// is checkpointed.
+    /// `webhook_listener` (each with its own connection cap, see [`crate::net`]), until
+    /// `shutdown` completes; in-flight requests finish, then the WAL is checkpointed.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -128,21 +127,10 @@ impl App {
             let _ = stop_tx.send(true);
         });
         crate::jobs::spawn_all(&state, stop_rx.clone());
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
-        let main = axum::serve(
-            listener,
-            router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
-        let webhooks = webhook_listener.map(|l| {
-            axum::serve(
-                l,
-                webhook_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stopped(stop_rx.clone()))
-        });
+        let limits = state.config.connections;
+        let main = crate::net::serve(listener, router(state.clone()), limits, stop_rx.clone());
+        let webhooks = webhook_listener
+            .map(|l| crate::net::serve(l, webhook_router(state.clone()), limits, stop_rx.clone()));
         let result = match webhooks {
             Some(w) => {
                 let (a, b) = tokio::join!(main, w);

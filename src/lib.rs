@@ -5,6 +5,7 @@
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
 //! - `jobs`: background loops — `voice`: the Vapi-facing side — `integrations`: Vapi API client
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
+//! - `net`: the listeners, with their timeouts and connection caps
 //! - `backup`: the backup set, encrypted backups, restore — `diagnostics`: the health report
 //! - `private_files`: owner-only modes for everything the appliance writes
 
@@ -20,6 +21,7 @@ pub mod error;
 pub mod integrations;
 pub mod jobs;
 pub mod keys;
+pub mod net;
 pub mod private_files;
 pub mod store;
 pub mod voice;

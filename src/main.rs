@@ -461,6 +461,8 @@ fn serve(config: Config) -> ExitCode {
             },
             None => None,
         };
+        let listeners = 1 + usize::from(webhook_listener.is_some());
+        voxanne::net::fit_open_files_limit(listeners, &config.connections);
         let data_dir = config.data_dir.clone();
         let app = match App::open(config, std::sync::Arc::new(SystemClock)) {
             Ok(app) => app,

@@ -27,6 +27,7 @@ mod pages;
 mod retention;
 mod services;
 mod setup;
+mod slow_clients;
 mod telephony;
 mod telephony_browser;
 mod twilio_settings;
