@@ -27,6 +27,7 @@ mod pages;
 mod retention;
 mod services;
 mod setup;
+mod sign_in_throttle;
 mod slow_clients;
 mod telephony;
 mod telephony_browser;
