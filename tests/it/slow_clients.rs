@@ -211,3 +211,140 @@ async fn stopping_finishes_a_request_in_progress_and_does_not_wait_for_idle_conn
         .expect("stop");
     eprintln!("stopped in {} ms", started.elapsed().as_millis());
 }
+
+/// A free loopback port (bound, then released for the server to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The real binary with only 512 open files allowed: 800 idle connections on each listener
+/// would exhaust them without the cap.
+#[tokio::test]
+async fn the_binary_with_few_open_files_still_answers_under_800_idle_connections_per_listener() {
+    allow_open_files(8192);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let password = dir.path().join("pw");
+    std::fs::write(&password, format!("{PASSWORD}\n")).expect("password file");
+    let (port, webhook_port) = (free_port(), free_port());
+    let voxanne = |shell: &str| {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("{shell} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_voxanne"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("VOXANNE_CONFIG", "/dev/null")
+            .env("VOXANNE_DATA_DIR", &data)
+            .env("VOXANNE_MASTER_KEY", support::MASTER_KEY)
+            .env("VOXANNE_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "VOXANNE_WEBHOOK_LISTEN",
+                format!("127.0.0.1:{webhook_port}"),
+            )
+            .env("VOXANNE_MAX_CONNECTIONS", "128");
+        cmd
+    };
+    let init = voxanne("true")
+        .args(["init", "--clinic", "Glow", "--timezone", "America/Denver"])
+        .args(["--owner-email", "o@glow.test", "--owner-password-file"])
+        .arg(&password)
+        .output()
+        .expect("init");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let shown = voxanne("true")
+        .args(["vapi", "show", "--json"])
+        .output()
+        .expect("vapi show");
+    let secret = serde_json::from_slice::<serde_json::Value>(&shown.stdout).expect("json")
+        ["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let mut server = voxanne("ulimit -n 512")
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let dashboard: SocketAddr = ([127, 0, 0, 1], port).into();
+    let webhooks: SocketAddr = ([127, 0, 0, 1], webhook_port).into();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("http://{webhooks}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let _dashboard_held = half_open(dashboard, HELD).await;
+    let _webhook_held = half_open(webhooks, HELD).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let page = client
+        .get(format!("http://{dashboard}/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    let csrf = support::extract_csrf(&page).expect("csrf");
+    let res = client
+        .post(format!("http://{dashboard}/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "o@glow.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("sign-in");
+    let sign_in = started.elapsed();
+    assert_eq!(res.status(), 303);
+
+    let started = Instant::now();
+    let res = client
+        .post(format!("http://{webhooks}/api/vapi/tools"))
+        .header("x-vapi-secret", &secret)
+        .json(&tool_calls(&[(
+            "few-files-1",
+            "get_clinic_context",
+            serde_json::json!({}),
+        )]))
+        .send()
+        .await
+        .expect("tool call");
+    let status = res.status();
+    let body = res.text().await.expect("body");
+    let tool_call = started.elapsed();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("few-files-1"), "{body}");
+    eprintln!(
+        "real binary, 512 open files, {HELD} half-open connections on each listener (cap 128): sign-in {} ms, tool call {} ms",
+        sign_in.as_millis(),
+        tool_call.as_millis()
+    );
+    assert!(sign_in < Duration::from_secs(1), "sign-in took {sign_in:?}");
+    assert!(
+        tool_call < Duration::from_secs(1),
+        "tool call took {tool_call:?}"
+    );
+}
