@@ -20,12 +20,14 @@ pub mod domain;
 pub mod error;
 pub mod integrations;
 pub mod jobs;
-pub mod net;
-pub mod private_files;
 pub mod keys;
 pub mod store;
 pub mod voice;
 pub mod web;
+
+// The process around the app: its listeners and the modes of the files it writes.
+pub mod net;
+pub mod private_files;
 
 /// One allocator for everything that links the appliance: the binary, its tests and benchmarks.
 #[global_allocator]
