@@ -10,7 +10,7 @@ use crate::store::{sessions, staff};
 use crate::web::device_cookie;
 use crate::web::pages::{css_url, render};
 use crate::web::session::{self, CurrentStaff, MaybeStaff, PRE_CSRF_COOKIE};
-use crate::web::throttle::Attempt;
+use crate::web::throttle::{Attempt, Key};
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
@@ -111,10 +111,7 @@ pub async fn login(
         audit_anonymous(&state, &email, "login.throttled", &lock.key.describe(), &ip).await?;
         let mut res = again(
             StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins. Try again in {} minute(s).",
-                wait.div_ceil(60)
-            ),
+            refusal_message(&lock.key, wait.div_ceil(60)),
         )?;
         if let Ok(v) = wait.to_string().parse() {
             res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -185,6 +182,25 @@ pub async fn login(
                 .await?;
             again(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into())
         }
+    }
+}
+
+/// What a refused sign-in is told: how long, and what else gets the person in.
+fn refusal_message(key: &Key, minutes: u64) -> String {
+    let owner = "an owner can clear the lock in Settings → Staff";
+    match key {
+        Key::AccountFromAddress { .. } => format!(
+            "Too many failed sign-ins for this account from this computer's address. Try again in {minutes} minute(s), or {owner}."
+        ),
+        Key::Account(_) => format!(
+            "Too many failed sign-ins for this account. Try again in {minutes} minute(s), sign in from a browser you have used before, or {owner}."
+        ),
+        Key::Address(_) => format!(
+            "Too many failed sign-ins from this address. Try again in {minutes} minute(s), or sign in from a browser you have used before."
+        ),
+        Key::Browser(_) => format!(
+            "Too many failed sign-ins in this browser. Try again in {minutes} minute(s)."
+        ),
     }
 }
 

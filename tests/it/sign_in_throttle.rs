@@ -90,6 +90,8 @@ async fn failures_from_five_addresses_do_not_refuse_a_browser_that_signed_in_bef
     // A browser the account never signed in on is refused even with the right password…
     let stranger = app.login(&client_from(7, None), email, PASSWORD).await;
     assert_eq!(stranger.status(), 429);
+    let told = stranger.text().await.unwrap();
+    assert!(told.contains("a browser you have used before"), "{told}");
     // …while the owner's browser signs in, from an address the guesses also came from.
     let jar = Arc::new(reqwest::cookie::Jar::default());
     jar.add_cookie_str(
