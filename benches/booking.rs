@@ -1,10 +1,15 @@
-//! `cargo bench --bench booking`: reserve_slot throughput and latency through the real HTTP
-//! stack, against a raw-SQLite baseline of the same hold transaction measured in the same run.
+//! `cargo bench --bench booking`: reserve_slot and book_appointment throughput and latency
+//! through the real HTTP stack, against a raw-SQLite baseline of the same hold transaction
+//! measured in the same run.
 //!
 //! (a) baseline: BEGIN IMMEDIATE; expire stale holds; buffered overlap check; INSERT; COMMIT
 //!     in a tight loop on one connection with the appliance's pragmas (WAL, synchronous=FULL).
 //! (b) reserve_slot tool calls over HTTP, 1 / 16 / 64 concurrent clients on distinct slots.
 //! (c) 64 clients fighting over 8 slots (every loser gets alternatives).
+//! (d) book_appointment in one go over HTTP, 1 / 16 / 64 clients on distinct slots, each
+//!     booking texting its own patient through a loopback Twilio; the reply waits for the
+//!     confirmation text's first attempt, as on a real call.
+#![allow(clippy::disallowed_methods)] // Tests and benches arrange and read the database directly.
 
 mod common;
 
@@ -125,13 +130,55 @@ fn baseline(dir: &std::path::Path) -> Stats {
     )
 }
 
-fn body(id: &str, date: &str, time: &str) -> Value {
+/// The tool being measured.
+#[derive(Clone, Copy, PartialEq)]
+enum Tool {
+    ReserveSlot,
+    BookAppointment,
+}
+
+fn body(tool: Tool, id: &str, k: usize, date: &str, time: &str) -> Value {
+    let (name, arguments) = match tool {
+        Tool::ReserveSlot => (
+            "reserve_slot",
+            json!({"date": date, "time": time, "service": "quick check", "patientName": "Bench Caller"}),
+        ),
+        // Each booking texts a patient of its own, so no number reaches the hourly cap.
+        Tool::BookAppointment => (
+            "book_appointment",
+            json!({"date": date, "time": time, "service": "quick check", "patientName": "Bench Caller",
+                   "patientPhone": format!("+14155{:06}", k % 1_000_000)}),
+        ),
+    };
     json!({"message": {"type": "tool-calls", "call": {"id": "bench-call", "customer": {"number": "+14155550123"}},
-        "toolCallList": [{"id": id, "type": "function", "function": {"name": "reserve_slot",
-            "arguments": {"date": date, "time": time, "service": "quick check", "patientName": "Bench Caller"}}}]}})
+        "toolCallList": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}]}})
+}
+
+/// A loopback Twilio that accepts every text at once; returns its base URL.
+async fn fake_twilio() -> String {
+    use axum::routing::post;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let router = axum::Router::new().route(
+        "/2010-04-01/Accounts/{account}/Messages.json",
+        post(move || {
+            let n = sent.fetch_add(1, Ordering::Relaxed);
+            async move {
+                (
+                    axum::http::StatusCode::CREATED,
+                    [("content-type", "application/json")],
+                    format!(r#"{{"sid":"SM{n:032x}","status":"queued","num_segments":"1","error_code":null}}"#),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
 }
 
 async fn fire(
+    tool: Tool,
     url: &str,
     secret: &str,
     clients: usize,
@@ -156,7 +203,7 @@ async fn fire(
             while started.elapsed() < RUN_FOR {
                 let k = counter.fetch_add(1, Ordering::Relaxed);
                 let (date, time) = slots(k);
-                let b = body(&format!("{label}-{c}-{k}"), &date, &time);
+                let b = body(tool, &format!("{label}-{c}-{k}"), k, &date, &time);
                 let t = Instant::now();
                 let res = client
                     .post(&url)
@@ -194,9 +241,22 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let base = baseline(dir.path());
 
+    let twilio = fake_twilio().await;
     let data = dir.path().join("app");
-    let config = common::init_appliance(&data, "UTC", &[]);
+    let config = common::init_appliance(&data, "UTC", &[("TWILIO_API_BASE", twilio)]);
     open_every_day(&config.db_path());
+    voxanne::cli::twilio_set(
+        &config,
+        Some(1),
+        &voxanne::store::twilio_credentials::Input {
+            account_sid: "AC0123456789abcdef0123456789abcdef",
+            key_sid: None,
+            secret: "bench-twilio-auth-token-0123456789",
+            from_number: Some("+15005550006"),
+            messaging_service_sid: None,
+        },
+    )
+    .unwrap();
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
     let app = App::open(config.clone(), clock).unwrap();
     let secret = {
@@ -215,6 +275,7 @@ async fn main() {
         let distinct: Arc<dyn Fn(usize) -> (String, String) + Send + Sync> =
             Arc::new(move |_| slot(next.fetch_add(1, Ordering::Relaxed)));
         let (s, held, taken) = fire(
+            Tool::ReserveSlot,
             &url,
             &secret,
             clients,
@@ -230,6 +291,7 @@ async fn main() {
     let fight: Arc<dyn Fn(usize) -> (String, String) + Send + Sync> =
         Arc::new(|k| slot(300 * SLOTS_PER_DAY + (k % 8) * 2));
     let (contended, held, taken) = fire(
+        Tool::ReserveSlot,
         &url,
         &secret,
         64,
@@ -238,6 +300,33 @@ async fn main() {
     )
     .await;
     assert_eq!(held, 8, "exactly one hold per contended slot");
+    let mut booked_rows = Vec::new();
+    for clients in [1, 16, 64] {
+        let next = next.clone();
+        let distinct: Arc<dyn Fn(usize) -> (String, String) + Send + Sync> =
+            Arc::new(move |_| slot(next.fetch_add(1, Ordering::Relaxed)));
+        let (s, booked, taken) = fire(
+            Tool::BookAppointment,
+            &url,
+            &secret,
+            clients,
+            distinct,
+            &format!("(d) book_appointment HTTP, {clients} clients"),
+        )
+        .await;
+        assert_eq!(taken, 0, "distinct slots must all be booked");
+        assert_eq!(booked, s.requests);
+        booked_rows.push((clients, s));
+    }
+    let texted = {
+        let conn = Connection::open(config.db_path()).unwrap();
+        conn.query_row(
+            "SELECT COUNT(*) FROM messages WHERE purpose = 'confirmation' AND provider_sid IS NOT NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
 
     println!();
     println!(
@@ -262,6 +351,17 @@ async fn main() {
         line(s, Some(s.per_sec / base.per_sec));
     }
     line(&contended, Some(contended.per_sec / base.per_sec));
+    for (_, s) in &booked_rows {
+        line(s, Some(s.per_sec / base.per_sec));
+    }
     println!("(c) holds: {held}, \"just taken\" replies with alternatives: {taken}");
+    let booked: usize = booked_rows.iter().map(|(_, s)| s.requests).sum();
+    println!("(d) bookings: {booked}, confirmation texts accepted by Twilio: {texted}");
+    for ((clients, b), (_, r)) in booked_rows.iter().zip(&rows) {
+        println!(
+            "book_appointment vs reserve_slot at {clients} clients: {:.0}%",
+            b.per_sec / r.per_sec * 100.0
+        );
+    }
     println!("durability: synchronous=FULL on every commit (batched commits share one fsync)");
 }

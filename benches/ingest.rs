@@ -6,6 +6,7 @@
 //!     (the kept event and the call with its transcript, messages and summary) on one
 //!     connection with the appliance's pragmas (WAL, synchronous=FULL), in a tight loop.
 //! (b) reports over HTTP to /api/vapi/webhook, 1 / 16 / 64 concurrent clients, distinct calls.
+#![allow(clippy::disallowed_methods)] // Tests and benches arrange and read the database directly.
 
 mod common;
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Limits how often the last Vapi request is written down.
     pub webhook_activity: Arc<web::webhook_activity::Throttle>,
+    /// Crash points only the tests arm.
+    pub failpoints: Arc<crate::failpoints::Failpoints>,
 }
 
 /// A start-up failure, printed as one line naming the setting at fault.
@@ -89,6 +91,7 @@ impl App {
                 twilio,
                 outbox_wake: Arc::default(),
                 webhook_activity: Arc::default(),
+                failpoints: Arc::default(),
             },
             generated_master_key,
             _lock: lock,
@@ -199,15 +202,13 @@ fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
 
 /// The full router for the main listener.
 pub fn router(state: AppState) -> Router {
-    web::webhook_routes(state.clone())
-        .merge(web::dashboard_routes(state.clone()))
-        .layer(axum::middleware::from_fn(web::middleware::frame))
-        .with_state(state)
+    web::middleware::around(
+        web::webhook_routes(state.clone()).merge(web::dashboard_routes(state.clone())),
+    )
+    .with_state(state)
 }
 
 /// Only the webhook routes and probes: what a tunnel may reach.
 pub fn webhook_router(state: AppState) -> Router {
-    web::webhook_routes(state.clone())
-        .layer(axum::middleware::from_fn(web::middleware::frame))
-        .with_state(state)
+    web::middleware::around(web::webhook_routes(state.clone())).with_state(state)
 }

@@ -26,7 +26,7 @@ pub enum CliError {
 impl AppError {
     fn public_message_for_cli(&self) -> String {
         match self {
-            AppError::Internal(detail) => detail.clone(),
+            AppError::Internal(detail) => detail.to_string(),
             other => other.public_message(),
         }
     }
@@ -35,7 +35,7 @@ impl AppError {
 pub type CliResult = Result<Value, CliError>;
 
 fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    crate::clock::system_now().timestamp()
 }
 
 /// Reads a secret from a file, or from standard input when the path is `-`.
@@ -269,7 +269,8 @@ pub fn backup(config: &Config, dest: Option<&Path>, encrypt: bool) -> CliResult 
         None => {
             let set = BackupSet::new(&config.backup.dir);
             let keep = config.backup.keep as usize;
-            let taken = set.take_now(&db, key, &config.data_dir, chrono::Utc::now(), keep)?;
+            let taken =
+                set.take_now(&db, key, &config.data_dir, crate::clock::system_now(), keep)?;
             (taken.path, taken.removed)
         }
     };
@@ -313,7 +314,7 @@ pub fn check(config: &Config, online: bool) -> CliResult {
         let report = runtime.block_on(crate::diagnostics::gather(
             db,
             std::sync::Arc::new(config.clone()),
-            chrono::Utc::now(),
+            crate::clock::system_now(),
         ))?;
         let mut diagnostics = serde_json::to_value(&report).map_err(AppError::internal)?;
         if let Some(map) = diagnostics.as_object_mut() {

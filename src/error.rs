@@ -19,6 +19,9 @@ pub enum AppError {
     Unauthorized,
     #[error("you do not have access to this page")]
     Forbidden,
+    /// 403 with the reason said (what the caller may do instead).
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -27,7 +30,40 @@ pub enum AppError {
     #[error("{0}")]
     Upstream(String),
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Internal),
+}
+
+/// What went wrong on our side: what we were doing and, when another error caused it, that
+/// error with its own chain of causes. Displayed whole ("commit: database is locked") in logs;
+/// never shown to a person.
+#[derive(Debug)]
+pub struct Internal {
+    context: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context)?;
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            Some(s) => Some(s.as_ref()),
+            None => None,
+        };
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Internal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.source {
+            Some(s) => Some(s.as_ref()),
+            None => None,
+        }
+    }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -47,7 +83,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
@@ -64,8 +100,24 @@ impl AppError {
         }
     }
 
+    /// An internal error with no cause beyond `detail`.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        AppError::Internal(detail.to_string())
+        AppError::Internal(Internal {
+            context: detail.to_string(),
+            source: None,
+        })
+    }
+
+    /// An internal error caused by `source` while doing `context`; the cause and its chain
+    /// are kept for the log.
+    pub fn caused(
+        context: impl std::fmt::Display,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        AppError::Internal(Internal {
+            context: context.to_string(),
+            source: Some(Box::new(source)),
+        })
     }
 }
 
@@ -73,33 +125,34 @@ impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
         match e {
             rusqlite::Error::QueryReturnedNoRows => AppError::NotFound,
-            other => AppError::Internal(format!("database: {other}")),
+            other => AppError::caused("database", other),
         }
     }
 }
 
 impl From<r2d2::Error> for AppError {
     fn from(e: r2d2::Error) -> Self {
-        AppError::Internal(format!("database pool: {e}"))
+        AppError::caused("database pool", e)
     }
 }
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        AppError::Internal(format!("template: {e}"))
+        AppError::caused("template", e)
     }
 }
 
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
-        AppError::Internal(format!("blocking task: {e}"))
+        AppError::caused("blocking task", e)
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+            // Inside the request's span, so the line carries its request id.
+            tracing::error!(error = %detail, "internal error");
         }
         let status = self.status();
         let mut response = (status, self.public_message()).into_response();

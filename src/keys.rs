@@ -41,7 +41,7 @@ pub fn rotate(config: &Config, new_key_file: Option<&Path>) -> AppResult<Rotatio
         (false, None) => config.data_dir.join(NEXT_MASTER_KEY_FILE),
     };
     crate::private_files::create_dir_all(&config.data_dir)
-        .map_err(|e| AppError::Internal(format!("VOXANNE_DATA_DIR: {e}")))?;
+        .map_err(|e| AppError::caused("VOXANNE_DATA_DIR", e))?;
     let _lock = DataDirLock::acquire(&config.data_dir).map_err(|_| {
         AppError::Conflict(
             "a Voxanne server is running on this data directory; stop it first (systemctl stop voxanne)".into(),
@@ -57,7 +57,7 @@ pub fn rotate(config: &Config, new_key_file: Option<&Path>) -> AppResult<Rotatio
     }
     let key = crypto::generate_key();
     crypto::write_key_file(&target, &key)
-        .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", target.display())))?;
+        .map_err(|e| AppError::internal(format!("cannot write {}: {e}", target.display())))?;
     let new = Vault::from_key(&key);
     let resealed = match db.write_blocking(move |tx| rekey::reseal_all_system(tx, &old, &new)) {
         Ok(n) => n,
@@ -75,7 +75,7 @@ pub fn rotate(config: &Config, new_key_file: Option<&Path>) -> AppResult<Rotatio
         });
     }
     let retired = install_next_key(&config.data_dir).map_err(|e| {
-        AppError::Internal(format!(
+        AppError::internal(format!(
             "the secrets are re-sealed, but {} could not replace {MASTER_KEY_FILE} ({e}); the next start finishes this",
             NEXT_MASTER_KEY_FILE
         ))
@@ -88,7 +88,7 @@ pub fn rotate(config: &Config, new_key_file: Option<&Path>) -> AppResult<Rotatio
 }
 
 fn startup(e: StartupError) -> AppError {
-    AppError::Internal(e.to_string())
+    AppError::internal(e)
 }
 
 /// Finishes a rotation cut short between its commit and its rename, when no other process
@@ -141,7 +141,7 @@ fn finish_interrupted_rotation_locked(
 fn install_next_key(data_dir: &Path) -> std::io::Result<PathBuf> {
     let current = data_dir.join(MASTER_KEY_FILE);
     let old = crypto::read_key_file(&current).map_err(std::io::Error::other)?;
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let stamp = crate::clock::system_now().format("%Y%m%dT%H%M%S%.3fZ");
     let retired = data_dir.join(format!("{MASTER_KEY_FILE}.retired-{stamp}"));
     crypto::write_key_file(&retired, &old)?;
     std::fs::rename(data_dir.join(NEXT_MASTER_KEY_FILE), &current)?;

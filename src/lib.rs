@@ -3,6 +3,7 @@
 //! - `app`: state, routers, `serve` — `config`: layered settings — `error`: errors by meaning
 //! - `clock`: the source of "now" — `crypto`: vault, password hashing, tokens — `keys`: key rotation
 //! - `domain`: pure rules (phones, times, slots) — `store`: everything SQL, org-scoped
+//! - `service`: the workflows several entry points run (booking) — `failpoints`: test crash points
 //! - `jobs`: background loops — `voice`: the Vapi-facing side — `integrations`: Vapi API client
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
 //! - `net`: the listeners, with their timeouts and connection caps
@@ -18,10 +19,13 @@ pub mod crypto;
 pub mod diagnostics;
 pub mod domain;
 pub mod error;
+pub mod failpoints;
 pub mod integrations;
 pub mod jobs;
 pub mod keys;
+pub mod service;
 pub mod store;
+pub mod systemd;
 pub mod voice;
 pub mod web;
 

@@ -477,6 +477,8 @@ fn serve(config: Config) -> ExitCode {
             println!("\n  No clinic is set up yet. Open this one-time link to create it:\n\n    {url}\n");
             tracing::info!(%url, "first run: open the setup link to create the clinic");
         }
+        keep_watchdog_fed(&state);
+        voxanne::systemd::notify("READY=1");
         match app.serve(listener, webhook_listener, shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("stopped");
@@ -503,7 +505,25 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    voxanne::systemd::notify("STOPPING=1");
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Under a systemd watchdog, pings it while the database still answers a read, so a server
+/// that stopped answering is restarted.
+fn keep_watchdog_fed(state: &voxanne::app::AppState) {
+    let Some(every) = voxanne::systemd::watchdog_every() else {
+        return;
+    };
+    let state = state.clone();
+    tokio::spawn(async move {
+        loop {
+            if state.db.read(|_| Ok(())).await.is_ok() {
+                voxanne::systemd::notify("WATCHDOG=1");
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
 }
 
 fn healthcheck(config: &Config) -> ExitCode {

@@ -171,7 +171,7 @@ impl BackupSet {
             builder.mode(0o700);
         }
         builder.create(&self.dir).map_err(|e| {
-            AppError::Internal(format!(
+            AppError::internal(format!(
                 "VOXANNE_BACKUP_DIR: cannot create {}: {e}",
                 self.dir.display()
             ))
@@ -205,7 +205,7 @@ impl BackupSet {
         };
         let seq = (1..=u32::MAX)
             .find(|seq| free(*seq))
-            .ok_or_else(|| AppError::Internal("no free backup file name".into()))?;
+            .ok_or_else(|| AppError::internal("no free backup file name"))?;
         let name = file_name(now, seq, encrypted);
         let partial = self.dir.join(format!(".{name}.partial"));
         copy_to(db, key, staging_dir, &partial)?;
@@ -217,7 +217,7 @@ impl BackupSet {
             .find(&name)
             .map_err(io_error)?
             .map(|(f, _)| f)
-            .ok_or_else(|| AppError::Internal(format!("{name} vanished after writing")))?;
+            .ok_or_else(|| AppError::internal(format!("{name} vanished after writing")))?;
         Ok(Taken {
             file,
             path,
@@ -291,13 +291,13 @@ fn seal_copy(db: &Db, key: &FileKey, staging_dir: &Path, dest: &Path) -> AppResu
         let input = std::fs::File::open(&staging).map_err(io_error)?;
         let output = std::fs::File::create(dest).map_err(io_error)?;
         let sealed_digest = sealed::seal(key, std::io::BufReader::new(input), output)
-            .map_err(|e| AppError::Internal(format!("sealing the backup: {e}")))?;
+            .map_err(|e| AppError::caused("sealing the backup", e))?;
         let check = std::fs::File::open(dest).map_err(io_error)?;
         let opened_digest = sealed::open(key, std::io::BufReader::new(check), std::io::sink())
-            .map_err(|e| AppError::Internal(format!("the sealed backup does not open: {e}")))?;
+            .map_err(|e| AppError::caused("the sealed backup does not open", e))?;
         if sealed_digest != opened_digest {
-            return Err(AppError::Internal(
-                "the sealed backup does not match its source".into(),
+            return Err(AppError::internal(
+                "the sealed backup does not match its source",
             ));
         }
         Ok(())
@@ -327,18 +327,17 @@ fn sync_dir(dir: &Path) {
 }
 
 fn io_error(e: std::io::Error) -> AppError {
-    AppError::Internal(format!("backup directory: {e}"))
+    AppError::caused("backup directory", e)
 }
 
 /// Checks a plaintext database file: `integrity_check`, and that it is a Voxanne database.
 pub fn check_database_file(path: &Path) -> AppResult<()> {
     check_integrity(path)?;
-    let conn =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(|_| AppError::Validation("this file is not a Voxanne database".into()))?;
+    if !crate::store::is_voxanne_database(path)? {
+        return Err(AppError::Validation(
+            "this file is not a Voxanne database".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -75,7 +75,9 @@ pub fn run(config: &Config, src: &Path, key_file: Option<&Path>) -> AppResult<Re
         let _ = std::fs::remove_file(&staging);
         return Err(e);
     }
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = crate::clock::system_now()
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string();
     let previous_master_key_kept_at = match install {
         Some(key) => install_key(&config.data_dir, &key, &stamp)?,
         None => None,
@@ -92,7 +94,7 @@ pub fn run(config: &Config, src: &Path, key_file: Option<&Path>) -> AppResult<Re
 
 fn public(e: &AppError) -> String {
     match e {
-        AppError::Internal(detail) => detail.clone(),
+        AppError::Internal(detail) => detail.to_string(),
         other => other.public_message(),
     }
 }
@@ -205,8 +207,7 @@ fn swap_in(config: &Config, staging: &Path, stamp: &str) -> AppResult<Option<Str
         let aside = free_name(&config.data_dir, "voxanne.db", stamp);
         {
             // Fold the WAL in first so the kept copy is complete on its own.
-            let conn = rusqlite::Connection::open(&db_path).map_err(AppError::from)?;
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            crate::store::fold_wal(&db_path)?;
         }
         std::fs::rename(&db_path, &aside)
             .map_err(|e| refuse(format!("cannot move the old database aside: {e}")))?;

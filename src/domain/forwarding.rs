@@ -1,7 +1,7 @@
 //! Mobile-carrier call-forwarding dial codes that put the clinic's existing
 //! number in front of the AI.
 //!
-//! Source: `twilio.md` §7 (7a GSM MMI codes per 3GPP TS 22.030, 7b US vertical
+//! Source: `docs/twilio.md` §7 (7a GSM MMI codes per 3GPP TS 22.030, 7b US vertical
 //! service codes).
 //!
 //! | carrier | Total AI (all calls) | Safety net (AI answers what staff miss) | ring time |

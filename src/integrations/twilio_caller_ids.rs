@@ -1,4 +1,4 @@
-//! Twilio's caller-ID verification (`reference/twilio.md` §4): starting a validation request
+//! Twilio's caller-ID verification (`docs/twilio.md` §4): starting a validation request
 //! (Twilio calls the number and asks for the 6-digit code it gave us), finding a number on the
 //! account's verified list, and removing it.
 

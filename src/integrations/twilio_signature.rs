@@ -1,4 +1,4 @@
-//! Twilio's request signature (`X-Twilio-Signature`, `reference/twilio.md` §5a), as
+//! Twilio's request signature (`X-Twilio-Signature`, `docs/twilio.md` §5a), as
 //! twilio-python's `RequestValidator` computes it: base64 of HMAC-SHA1, keyed with the
 //! account's auth token, over the full URL Twilio called followed by every form parameter
 //! (names sorted, each name followed by its value, repeated names once per distinct value in

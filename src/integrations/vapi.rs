@@ -1,4 +1,4 @@
-//! Vapi's management API (`reference/vapi.md` §4), for what the appliance keeps in step there:
+//! Vapi's management API (`docs/vapi.md` §4), for what the appliance keeps in step there:
 //! the clinic's Twilio credential and, when asked, its Twilio number; the tools and the
 //! assistant they are linked to (429 and 5xx retried with backoff). Authenticated with the
 //! private key from `VAPI_PRIVATE_KEY`; the base URL is `VAPI_API_BASE`. Vapi's own error text

@@ -35,7 +35,7 @@ pub async fn run_now(state: &AppState) -> AppResult<Taken> {
     let now = state.clock.now();
     let result = take(state, now, |_| true).await;
     record(state, now.timestamp(), &result).await;
-    result?.ok_or_else(|| AppError::Internal("the backup was not taken".into()))
+    result?.ok_or_else(|| AppError::internal("the backup was not taken"))
 }
 
 async fn take(
@@ -65,7 +65,7 @@ async fn record(state: &AppState, at: i64, result: &AppResult<Option<Taken>>) {
             tracing::error!(error = %e, "backup failed");
             // Shown to the appliance's owner on the Backups page: the cause, in words.
             let detail = match e {
-                AppError::Internal(detail) => detail.clone(),
+                AppError::Internal(detail) => detail.to_string(),
                 other => other.public_message(),
             };
             (false, detail)

@@ -57,7 +57,7 @@ pub async fn run_due(state: &AppState) -> AppResult<usize> {
         if let Kept::Processed { alert_queued } = kept {
             processed += 1;
             if alert_queued {
-                super::outbox::wake(state);
+                crate::service::messaging::wake(state);
             }
         }
     }

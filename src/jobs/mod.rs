@@ -6,7 +6,6 @@
 pub mod backups;
 pub mod calls;
 pub mod maintenance;
-pub mod outbox;
 pub mod retention;
 pub mod telephony;
 pub mod vapi_sync;
@@ -19,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 /// Starts every background job; they stop when `stop` turns true.
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
@@ -60,7 +60,7 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         "outbox",
         Duration::from_secs(5),
         Some(state.outbox_wake.clone()),
-        |s| async move { outbox::run_due(&s).await.map(|_| ()) },
+        |s| async move { crate::service::messaging::run_due(&s).await.map(|_| ()) },
     );
     every(
         state,
@@ -91,16 +91,19 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
 }
 
 /// Runs `job` now and then every `period` (or sooner when `wake` is notified), logging
-/// failures, until `stop` turns true.
-fn every<F, Fut>(
-    state: &AppState,
+/// failures, until `stop` turns true. Each pass runs in its own task inside a `job` span: a
+/// pass that panics is logged with the job's name and the loop goes on.
+fn every<S, F, Fut>(
+    state: &S,
     mut stop: watch::Receiver<bool>,
     name: &'static str,
     period: Duration,
     wake: Option<Arc<Notify>>,
     job: F,
-) where
-    F: Fn(AppState) -> Fut + Send + 'static,
+) -> tokio::task::JoinHandle<()>
+where
+    S: Clone + Send + 'static,
+    F: Fn(S) -> Fut + Send + 'static,
     Fut: Future<Output = AppResult<()>> + Send + 'static,
 {
     let state = state.clone();
@@ -109,9 +112,7 @@ fn every<F, Fut>(
             if *stop.borrow() {
                 break;
             }
-            if let Err(e) = job(state.clone()).await {
-                tracing::warn!(job = name, error = %e, "background job failed; will retry");
-            }
+            run_pass(name, job(state.clone())).await;
             let woken = async {
                 match &wake {
                     Some(n) => n.notified().await,
@@ -124,5 +125,77 @@ fn every<F, Fut>(
                 _ = stop.wait_for(|s| *s) => break,
             }
         }
-    });
+    })
+}
+
+/// One pass of the job `name`, in a task of its own so that a panic ends only this pass.
+async fn run_pass<Fut>(name: &'static str, pass: Fut)
+where
+    Fut: Future<Output = AppResult<()>> + Send + 'static,
+{
+    let span = tracing::info_span!("job", job = name);
+    match tokio::spawn(pass.instrument(span.clone())).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => span.in_scope(|| {
+            tracing::warn!(job = name, error = %e, "background job failed; will retry")
+        }),
+        Err(e) if e.is_panic() => span.in_scope(|| {
+            tracing::error!(job = name, panic = %panic_message(e.into_panic()), "background job panicked; will run again")
+        }),
+        Err(_) => {}
+    }
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_panicking_pass_leaves_the_loop_running() {
+        let passes = Arc::new(AtomicUsize::new(0));
+        let wake = Arc::new(Notify::new());
+        let (stop_tx, stop) = watch::channel(false);
+        let counted = passes.clone();
+        let handle = every(
+            &(),
+            stop,
+            "test",
+            Duration::from_secs(3600),
+            Some(wake.clone()),
+            move |()| {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        panic!("first pass fails");
+                    }
+                    Ok(())
+                }
+            },
+        );
+        for _ in 0..200 {
+            if passes.load(Ordering::SeqCst) >= 2 {
+                break;
+            }
+            wake.notify_one();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(
+            passes.load(Ordering::SeqCst) >= 2,
+            "the loop ended with the panic"
+        );
+        assert!(!handle.is_finished());
+        stop_tx.send(true).unwrap();
+        wake.notify_one();
+        handle.await.unwrap();
+    }
 }

@@ -6,10 +6,29 @@ use super::OrgScope;
 use crate::error::{AppError, AppResult};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+super::states::text_state! {
+    /// What a token may do: `Read` tokens get 403 on anything but GET and HEAD.
+    pub enum TokenAccess {
+        Read = "read",
+        ReadWrite = "read_write",
+    }
+}
+
+impl TokenAccess {
+    /// How Settings names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenAccess::Read => "read only",
+            TokenAccess::ReadWrite => "read and write",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
+    pub access: TokenAccess,
     pub created_by: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -22,6 +41,7 @@ pub struct TokenCaller {
     pub scope: OrgScope,
     pub id: i64,
     pub name: String,
+    pub access: TokenAccess,
     pub last_used_at: Option<i64>,
 }
 
@@ -39,22 +59,24 @@ pub fn create(
     tx: &Transaction<'_>,
     scope: &OrgScope,
     name: &str,
+    access: TokenAccess,
     token_hash: &str,
     created_by: i64,
     now: i64,
 ) -> AppResult<i64> {
     let name = validate_name(name)?;
     tx.execute(
-        "INSERT INTO api_tokens (org_id, name, token_hash, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![scope.org_id(), name, token_hash, created_by, now],
+        "INSERT INTO api_tokens (org_id, name, access, token_hash, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![scope.org_id(), name, access, token_hash, created_by, now],
     )?;
     Ok(tx.last_insert_rowid())
 }
 
 pub fn list(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<ApiToken>> {
     let mut stmt = conn.prepare(
-        "SELECT t.id, t.name, COALESCE(s.name, ''), t.created_at, t.last_used_at, t.revoked_at
+        "SELECT t.id, t.name, COALESCE(s.name, ''), t.created_at, t.last_used_at, t.revoked_at,
+                t.access
          FROM api_tokens t LEFT JOIN staff s ON s.id = t.created_by AND s.org_id = t.org_id
          WHERE t.org_id = ?1 ORDER BY t.revoked_at IS NOT NULL, t.id DESC",
     )?;
@@ -66,6 +88,7 @@ pub fn list(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<ApiToken>> {
             created_at: r.get(3)?,
             last_used_at: r.get(4)?,
             revoked_at: r.get(5)?,
+            access: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -93,7 +116,7 @@ pub fn revoke(tx: &Transaction<'_>, scope: &OrgScope, id: i64, now: i64) -> AppR
 pub fn authenticate(conn: &Connection, token_hash: &str) -> AppResult<Option<TokenCaller>> {
     Ok(conn
         .query_row(
-            "SELECT org_id, id, name, last_used_at FROM api_tokens
+            "SELECT org_id, id, name, last_used_at, access FROM api_tokens
              WHERE token_hash = ?1 AND revoked_at IS NULL",
             [token_hash],
             |r| {
@@ -102,6 +125,7 @@ pub fn authenticate(conn: &Connection, token_hash: &str) -> AppResult<Option<Tok
                     id: r.get(1)?,
                     name: r.get(2)?,
                     last_used_at: r.get(3)?,
+                    access: r.get(4)?,
                 })
             },
         )

@@ -19,7 +19,7 @@ pub struct Appointment {
     pub contact_id: i64,
     pub start_at: i64,
     pub end_at: i64,
-    pub status: String,
+    pub status: AppointmentStatus,
     pub hold_expires_at: Option<i64>,
     pub verified_at: Option<i64>,
     pub source: String,
@@ -63,6 +63,41 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Appointment> {
     })
 }
 
+super::states::text_state! {
+    /// Where an appointment stands. A hold is `Held` with an expiry; lapsed holds become
+    /// `Expired` and block nothing.
+    pub enum AppointmentStatus {
+        Held = "held",
+        Confirmed = "confirmed",
+        Cancelled = "cancelled",
+        Completed = "completed",
+        NoShow = "no_show",
+        Expired = "expired",
+    }
+}
+
+impl AppointmentStatus {
+    /// Booked and still ahead of its outcome: what reminders, reschedules and calendars act on.
+    pub fn is_live(self) -> bool {
+        self == AppointmentStatus::Confirmed
+    }
+
+    /// An outcome staff may record.
+    pub fn parse_outcome(s: &str) -> Option<AppointmentStatus> {
+        match AppointmentStatus::parse(s)? {
+            o @ (AppointmentStatus::Completed | AppointmentStatus::NoShow) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+impl Appointment {
+    /// A hold that has not lapsed at `now`.
+    pub fn is_live_hold(&self, now: i64) -> bool {
+        self.status == AppointmentStatus::Held && self.hold_expires_at.is_some_and(|e| e > now)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     PhoneAi,
@@ -104,7 +139,7 @@ pub enum Placed {
 pub enum ConfirmRefusal {
     NotFound,
     Expired,
-    NotActive(String),
+    NotActive(AppointmentStatus),
 }
 
 /// Marks holds past their expiry as expired, so they neither block nor can be confirmed.
@@ -192,8 +227,12 @@ fn overlaps_live(
         )?)
 }
 
+/// The live-slot unique index refused the row (someone took the slot); any other constraint
+/// failing is an error, never "taken".
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.code == ErrorCode::ConstraintViolation
+            && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 /// Places a hold (`hold_minutes` > 0) or a confirmed booking (`None`) on the first free
@@ -209,8 +248,8 @@ pub fn place(
     let end = req.start_at + i64::from(req.duration_minutes) * 60;
     let buffer = i64::from(req.buffer_minutes) * 60;
     let (status, expires) = match hold_minutes {
-        Some(m) => ("held", Some(now + i64::from(m) * 60)),
-        None => ("confirmed", None),
+        Some(m) => (AppointmentStatus::Held, Some(now + i64::from(m) * 60)),
+        None => (AppointmentStatus::Confirmed, None),
     };
     for &provider_id in req.provider_ids {
         if overlaps_live(tx, scope, provider_id, req.start_at, end, buffer, 0)? {
@@ -257,8 +296,8 @@ pub fn confirm_hold(
     let Some(appt) = find(tx, scope, hold_id)? else {
         return Ok(Err(ConfirmRefusal::NotFound));
     };
-    match appt.status.as_str() {
-        "held" => {
+    match appt.status {
+        AppointmentStatus::Held => {
             tx.prepare_cached(
                 "UPDATE appointments SET status = 'confirmed', hold_expires_at = NULL, updated_at = ?3
                  WHERE org_id = ?1 AND id = ?2",
@@ -266,9 +305,9 @@ pub fn confirm_hold(
             .execute(params![scope.org_id(), hold_id, now])?;
             Ok(Ok(get(tx, scope, hold_id)?))
         }
-        "confirmed" => Ok(Ok(appt)),
-        "expired" => Ok(Err(ConfirmRefusal::Expired)),
-        other => Ok(Err(ConfirmRefusal::NotActive(other.to_string()))),
+        AppointmentStatus::Confirmed => Ok(Ok(appt)),
+        AppointmentStatus::Expired => Ok(Err(ConfirmRefusal::Expired)),
+        other => Ok(Err(ConfirmRefusal::NotActive(other))),
     }
 }
 
@@ -285,7 +324,7 @@ pub fn reschedule(
 ) -> AppResult<Placed> {
     expire_stale_holds(tx, scope, now)?;
     let appt = get(tx, scope, id)?;
-    if appt.status != "confirmed" {
+    if appt.status != AppointmentStatus::Confirmed {
         return Err(AppError::Conflict(format!(
             "appointment {id} is {} and cannot be moved",
             appt.status
@@ -327,7 +366,10 @@ pub fn cancel(
     now: i64,
 ) -> AppResult<Appointment> {
     let appt = get(tx, scope, id)?;
-    if !matches!(appt.status.as_str(), "confirmed" | "held") {
+    if !matches!(
+        appt.status,
+        AppointmentStatus::Confirmed | AppointmentStatus::Held
+    ) {
         return Err(AppError::Conflict(format!(
             "appointment {id} is already {}",
             appt.status
@@ -418,7 +460,7 @@ pub fn list_between(
     scope: &OrgScope,
     from: i64,
     to: i64,
-    status: Option<&str>,
+    status: Option<AppointmentStatus>,
     limit: i64,
 ) -> AppResult<Vec<AppointmentView>> {
     let mut stmt = conn.prepare_cached(&format!(
@@ -451,13 +493,16 @@ pub fn set_outcome(
     outcome: &str,
     now: i64,
 ) -> AppResult<Appointment> {
-    if !matches!(outcome, "completed" | "no_show") {
+    let Some(outcome) = AppointmentStatus::parse_outcome(outcome) else {
         return Err(AppError::Validation(format!(
             "“{outcome}” is not an outcome; use completed or no_show"
         )));
-    }
+    };
     let appt = get(tx, scope, id)?;
-    if !matches!(appt.status.as_str(), "confirmed" | "completed" | "no_show") {
+    if !matches!(
+        appt.status,
+        AppointmentStatus::Confirmed | AppointmentStatus::Completed | AppointmentStatus::NoShow
+    ) {
         return Err(AppError::Conflict(format!(
             "appointment {id} is {} and has no outcome to record",
             appt.status
@@ -510,12 +555,12 @@ pub fn list_for_provider(
 
 /// Filters for [`page`]; `None` means "any".
 #[derive(Debug, Clone, Default)]
-pub struct AppointmentFilter<'a> {
+pub struct AppointmentFilter {
     /// Unix seconds, inclusive.
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
     pub to: Option<i64>,
-    pub status: Option<&'a str>,
+    pub status: Option<AppointmentStatus>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -527,7 +572,7 @@ const PAGE_FILTER: &str = "(?2 IS NULL OR a.start_at >= ?2) AND (?3 IS NULL OR a
 pub fn page(
     conn: &Connection,
     scope: &OrgScope,
-    f: &AppointmentFilter<'_>,
+    f: &AppointmentFilter,
 ) -> AppResult<(Vec<AppointmentView>, i64)> {
     let mut stmt = conn.prepare_cached(&format!(
         "{} ORDER BY a.start_at, a.id LIMIT ?5 OFFSET ?6",

@@ -182,7 +182,7 @@ pub fn send_reminder_now(
     now: i64,
 ) -> AppResult<String> {
     let appt = super::appointments::get(tx, scope, appointment_id)?;
-    if appt.status != "confirmed" || appt.start_at <= now {
+    if !appt.status.is_live() || appt.start_at <= now {
         return Err(crate::error::AppError::Conflict(
             "Only an upcoming confirmed appointment gets a reminder".into(),
         ));

@@ -155,6 +155,35 @@ pub fn record_verified(
         .ok_or_else(|| AppError::internal("caller id vanished after it was verified"))
 }
 
+/// Whether another clinic on this appliance has `phone` verified. A number forwards calls for
+/// one clinic only; the answer says nothing else about the other clinic.
+pub fn verified_by_another_org(
+    conn: &Connection,
+    scope: &OrgScope,
+    phone: &str,
+) -> AppResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM caller_ids
+                        WHERE phone_number = ?2 AND org_id != ?1 AND status = 'verified')",
+        params![scope.org_id(), phone],
+        |r| r.get(0),
+    )?)
+}
+
+/// The refusal when another clinic has the number: [`verified_by_another_org`] as an error.
+pub fn refuse_if_verified_elsewhere(
+    conn: &Connection,
+    scope: &OrgScope,
+    phone: &str,
+) -> AppResult<()> {
+    if verified_by_another_org(conn, scope, phone)? {
+        return Err(AppError::Conflict(format!(
+            "{phone} is already verified by another clinic on this appliance. A number can forward calls for one clinic only."
+        )));
+    }
+    Ok(())
+}
+
 pub fn get(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<CallerId> {
     Ok(conn.query_row(
         &format!("SELECT {COLUMNS} FROM caller_ids WHERE org_id = ?1 AND id = ?2"),

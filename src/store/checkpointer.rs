@@ -41,7 +41,7 @@ impl Checkpointer {
         std::thread::Builder::new()
             .name("voxanne-checkpoint".into())
             .spawn(move || run(conn, pokes, &counter))
-            .map_err(|e| AppError::Internal(format!("cannot start the checkpoint thread: {e}")))?;
+            .map_err(|e| AppError::caused("cannot start the checkpoint thread", e))?;
         Ok(Checkpointer { poke, completed })
     }
 

@@ -48,6 +48,13 @@ pub fn upsert(
         .query_row(params![scope.org_id(), phone, name, email, now], from_row)?)
 }
 
+/// A contact's phone number.
+pub fn phone_of(conn: &Connection, scope: &OrgScope, contact_id: i64) -> AppResult<String> {
+    Ok(conn
+        .prepare_cached("SELECT phone FROM contacts WHERE org_id = ?1 AND id = ?2")?
+        .query_row(rusqlite::params![scope.org_id(), contact_id], |r| r.get(0))?)
+}
+
 pub fn find_by_phone(
     conn: &Connection,
     scope: &OrgScope,

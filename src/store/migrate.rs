@@ -58,6 +58,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_one_vapi_assistant",
         include_str!("../../migrations/0013_one_vapi_assistant.sql"),
     ),
+    (
+        "0014_tool_replies_with_texts",
+        include_str!("../../migrations/0014_tool_replies_with_texts.sql"),
+    ),
+    (
+        "0015_api_token_access",
+        include_str!("../../migrations/0015_api_token_access.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {
@@ -89,7 +97,7 @@ pub fn apply(conn: &Connection) -> AppResult<usize> {
             Ok(_) => conn.execute_batch("COMMIT")?,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                return Err(AppError::Internal(format!(
+                return Err(AppError::internal(format!(
                     "migration {version} failed: {e}"
                 )));
             }

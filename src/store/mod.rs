@@ -1,6 +1,10 @@
 //! Everything SQL. One SQLite file in WAL mode: a pool of read connections and one write
 //! connection (`synchronous=FULL`, every write transaction `BEGIN IMMEDIATE`), all used off the
 //! async threads. Tenant queries take an [`OrgScope`] first; only authentication code mints one.
+//!
+//! SQL is written here and nowhere else: clippy's `disallowed-methods` (clippy.toml) refuses
+//! rusqlite's query methods outside this module.
+#![allow(clippy::disallowed_methods)]
 
 pub mod api_tokens;
 pub mod appliance;
@@ -30,6 +34,7 @@ pub mod search_index;
 pub mod services;
 pub mod sessions;
 pub mod staff;
+pub mod states;
 pub mod tool_results;
 pub mod twilio_credentials;
 pub mod vapi_secrets;
@@ -109,7 +114,7 @@ impl Db {
         migrate::apply(&write)?;
         // SQLite gives a new -wal or -shm the database file's mode, so the file's mode is what counts.
         crate::private_files::restrict_database(path).map_err(|e| {
-            AppError::Internal(format!("cannot make {} owner-only: {e}", path.display()))
+            AppError::caused(format!("cannot make {} owner-only", path.display()), e)
         })?;
         // Checkpoints run in the background (see `checkpointer`); the writer's own is a backstop.
         write.pragma_update(
@@ -168,7 +173,7 @@ impl Db {
         })?;
         answer
             .await
-            .map_err(|_| AppError::Internal("the write was abandoned".into()))?
+            .map_err(|_| AppError::internal("the write was abandoned"))?
     }
 
     /// The blocking form of [`Db::write`], for the command line (never on async threads).
@@ -183,7 +188,7 @@ impl Db {
         })?;
         answer
             .recv()
-            .map_err(|_| AppError::Internal("the write was abandoned".into()))?
+            .map_err(|_| AppError::internal("the write was abandoned"))?
     }
 
     /// The blocking form of [`Db::read`].
@@ -219,19 +224,56 @@ impl Db {
         self.writer
             .submit_raw(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))?
             .await
-            .map_err(|_| AppError::Internal("the writer has stopped".into()))??;
+            .map_err(|_| AppError::internal("the writer has stopped"))??;
         Ok(())
     }
 }
 
 /// Opens `path` read-only and runs `PRAGMA integrity_check`.
+/// Runs `f` in a savepoint of `tx`: kept when it succeeds, rolled back (and its error given
+/// back, the transaction still usable) when it fails.
+pub fn in_savepoint<T>(
+    tx: &Transaction<'_>,
+    f: impl FnOnce(&Transaction<'_>) -> AppResult<T>,
+) -> AppResult<Result<T, AppError>> {
+    tx.execute_batch("SAVEPOINT work")?;
+    match f(tx) {
+        Ok(v) => {
+            tx.execute_batch("RELEASE work")?;
+            Ok(Ok(v))
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO work; RELEASE work")?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// Whether the database file at `path` is one of ours (it has our migrations table).
+pub fn is_voxanne_database(path: &Path) -> AppResult<bool> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    Ok(conn
+        .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .is_ok())
+}
+
+/// Folds the WAL of the (closed) database at `path` into the file, so the file is complete on
+/// its own.
+pub fn fold_wal(path: &Path) -> AppResult<()> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    Ok(())
+}
+
 pub fn check_integrity(path: &Path) -> AppResult<()> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if result == "ok" {
         Ok(())
     } else {
-        Err(AppError::Internal(format!(
+        Err(AppError::internal(format!(
             "integrity check of {} failed: {result}",
             path.display()
         )))

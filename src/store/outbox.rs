@@ -10,6 +10,7 @@ use super::OrgScope;
 use crate::crypto::{SecretSlot, Vault};
 use crate::error::{AppError, AppResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use serde::Serialize;
 
 /// Why a text is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +296,55 @@ pub fn settle(
         now
     ])?;
     Ok(())
+}
+
+/// What became of a text's first attempt, as the booking tools report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsStatus {
+    Sent,
+    /// Not sent yet; will be retried.
+    Queued,
+    /// Will not be sent (permanent failure); the booking stands.
+    FailedButBooked,
+    /// Not attempted: no credentials, texts off, or the number opted out.
+    Skipped,
+}
+
+impl SmsStatus {
+    /// Every report, in declaration order.
+    pub const ALL: [SmsStatus; 4] = [
+        SmsStatus::Sent,
+        SmsStatus::Queued,
+        SmsStatus::FailedButBooked,
+        SmsStatus::Skipped,
+    ];
+
+    /// What an outbox row's state reports once its first attempt is decided; `None` while
+    /// the first attempt has not happened yet.
+    pub fn settled(status: &str, attempts: i64) -> Option<SmsStatus> {
+        match status {
+            "sent" => Some(SmsStatus::Sent),
+            "failed" | "refused" | "interrupted" => Some(SmsStatus::FailedButBooked),
+            "skipped" | "cancelled" | "superseded" => Some(SmsStatus::Skipped),
+            "pending" if attempts > 0 => Some(SmsStatus::Queued),
+            _ => None,
+        }
+    }
+
+    /// What an outbox row's state reports now, decided or not.
+    pub fn now(status: &str, attempts: i64) -> SmsStatus {
+        Self::settled(status, attempts).unwrap_or(SmsStatus::Queued)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmsStatus::Sent => "sent",
+            SmsStatus::Queued => "queued",
+            SmsStatus::FailedButBooked => "failed_but_booked",
+            SmsStatus::Skipped => "skipped",
+        }
+    }
 }
 
 /// The state of one row, for a caller waiting on its first attempt.

@@ -67,7 +67,7 @@ pub fn reseal_all_system(tx: &Transaction<'_>, old: &Vault, new: &Vault) -> AppR
             let row = id.to_string();
             let slot = c.slot(org_id, &row);
             let plain = old.decrypt(&slot, &sealed).map_err(|e| {
-                AppError::Internal(format!(
+                AppError::internal(format!(
                     "{}.{} of row {id} cannot be opened with the current master key ({e}); nothing was changed",
                     c.table, c.column
                 ))

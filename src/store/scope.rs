@@ -18,6 +18,12 @@ impl OrgScope {
     pub fn org_id(&self) -> i64 {
         self.org_id
     }
+
+    /// Names this org on the current span (a request's `org` field), for its log lines. Called
+    /// where authentication hands the scope to a request.
+    pub fn name_in_span(&self) {
+        tracing::Span::current().record("org", self.org_id);
+    }
 }
 
 /// For the command line only: the operator has the data directory, so may act for any org.

@@ -35,7 +35,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("voxanne-writer".into())
             .spawn(move || run(conn, rx, &checkpointer))
-            .map_err(|e| AppError::Internal(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| AppError::caused("cannot start the writer thread", e))?;
         Ok(Writer { tx })
     }
 
@@ -51,7 +51,7 @@ impl Writer {
             let ok = result.is_ok();
             let deliver: Deliver = Box::new(move |commit_error| {
                 reply(match (result, commit_error) {
-                    (Ok(_), Some(e)) => Err(AppError::Internal(format!("commit failed: {e}"))),
+                    (Ok(_), Some(e)) => Err(AppError::internal(format!("commit failed: {e}"))),
                     (result, _) => result,
                 });
             });
@@ -59,7 +59,7 @@ impl Writer {
         });
         self.tx
             .send(Job::Tx(job))
-            .map_err(|_| AppError::Internal("the writer has stopped".into()))
+            .map_err(|_| AppError::internal("the writer has stopped"))
     }
 
     pub fn submit_raw<T, F>(&self, f: F) -> AppResult<tokio::sync::oneshot::Receiver<T>>
@@ -72,7 +72,7 @@ impl Writer {
             .send(Job::Raw(Box::new(move |c| {
                 let _ = reply.send(f(c));
             })))
-            .map_err(|_| AppError::Internal("the writer has stopped".into()))?;
+            .map_err(|_| AppError::internal("the writer has stopped"))?;
         Ok(rx)
     }
 }
@@ -140,7 +140,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
     let commit_error = tx
         .commit()
         .err()
-        .map(|e| AppError::Internal(format!("commit: {e}")));
+        .map(|e| AppError::internal(format!("commit: {e}")));
     for deliver in deliveries {
         deliver(commit_error.as_ref());
     }

@@ -1,41 +1,33 @@
 //! Tools that change bookings: hold a slot, book (a hold or in one go), find, reschedule and
-//! cancel. Every change runs in one write transaction with its audit row.
+//! cancel. Each change is one call of the booking service inside the tool's write, with the
+//! tool's reply stored in the same transaction (see [`ToolCtx::write_with_reply`]).
 
-use crate::domain::schedule::check_start;
 use crate::domain::{format, when};
 use crate::error::{AppError, AppResult};
-use crate::jobs::outbox::{self, SmsStatus};
-use crate::store::appointments::{self, Appointment, ConfirmRefusal, Placed, SlotRequest, Source};
-use crate::store::audit::{self, Actor, Event};
-use crate::store::{booking_texts, contacts, verification, OrgScope};
+use crate::service::booking::{self, Change, Door, HoldRefusal, NewBooking};
+use crate::store::appointments::{Appointment, AppointmentStatus, ConfirmRefusal};
+use crate::store::audit::Actor;
+use crate::store::outbox::SmsStatus;
+use crate::store::{appointments, contacts};
 use crate::voice::common::{join_and, Args};
-use crate::voice::dispatch::{ToolCtx, ToolOutcome};
-use crate::voice::sms_tools;
+use crate::voice::dispatch::{Reply, ToolCtx, ToolOutcome};
 use crate::voice::tools::arg_str;
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::Transaction;
 use serde_json::json;
 
-fn audit_booking(
-    tx: &Transaction<'_>,
-    scope: &OrgScope,
-    action: &str,
-    appt_id: i64,
-    detail: &str,
-    at: i64,
-) -> AppResult<()> {
-    audit::record(
-        tx,
-        scope,
-        &Event {
-            actor: &Actor::System("vapi"),
-            action,
-            object: &format!("appointment:{appt_id}"),
-            detail,
+impl ToolCtx {
+    /// A booking change made by the phone, naming the call and tool call in its audit entry.
+    pub(crate) fn change(&self) -> Change {
+        Change {
+            scope: self.scope,
+            org: self.org.clone(),
+            door: Door::Phone,
+            by: Actor::System("vapi"),
             ip: None,
-            at,
-        },
-    )
+            context: self.audit_detail("").trim_end().to_string(),
+            now: self.now.timestamp(),
+        }
+    }
 }
 
 /// The start the caller asked for, from `start` or `date` + `time` (under any of `keys`).
@@ -94,112 +86,100 @@ async fn unavailable(
     ))
 }
 
-struct Wanted<'a> {
-    start: DateTime<Utc>,
-    service: &'a crate::store::services::Service,
-    providers: Vec<i64>,
-    name: Option<String>,
-    phone: String,
-    email: Option<String>,
-    notes: Option<String>,
-}
-
-/// Validates against the clinic's rules and places the hold or booking. A hold's reply
-/// (`hold_reply`) runs inside the write, so it is stored with the hold; a booking comes back
-/// with its queued confirmation text, as its reply waits for the text's first attempt.
-async fn place(
-    ctx: &ToolCtx,
-    w: &Wanted<'_>,
-    hold: bool,
-    hold_reply: Option<HoldReply>,
-) -> AppResult<Placement> {
-    let duration = w.service.duration_minutes;
-    if let Err(refusal) = check_start(&ctx.calendar(), w.start, duration, ctx.now) {
+/// Checks the request against the clinic's rules and places the hold or booking. Its reply
+/// is worded inside the write and stored with it; only "just taken" (nothing was done) is
+/// worded afterwards, with the nearest free times.
+async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutcome> {
+    let duration = req.service.duration_minutes;
+    let (start, providers) = (req.start, req.providers.clone());
+    if let Err(refusal) = booking::check_start(&ctx.org, Door::Phone, start, duration, ctx.now) {
         return unavailable(
             ctx,
             refusal.to_string(),
             "outside_rules",
-            w.start,
+            start,
             duration,
-            &w.providers,
+            &providers,
         )
-        .await
-        .map(Placement::Replied);
+        .await;
     }
-    let (scope, now) = (ctx.scope, ctx.now.timestamp());
-    let hold_minutes = hold.then_some(ctx.org.hold_minutes);
-    let buffer = ctx.org.rules.buffer_minutes;
-    let (service_id, start_at) = (w.service.id, w.start.timestamp());
-    let (providers, phone, name, email, notes) = (
-        w.providers.clone(),
-        w.phone.clone(),
-        w.name.clone(),
-        w.email.clone(),
-        w.notes.clone(),
-    );
-    let call_id = ctx.call.call_id.clone();
-    let detail = ctx.audit_detail(&format!("start={}", ctx.local_iso(w.start)));
-    let (org, service) = (ctx.org.clone(), w.service.name.clone());
-    // "Just taken" needs a read for the alternatives, and a booking's reply waits for its
-    // text, so those replies come after the write.
-    let described = move |(placed, text): (Placed, Option<i64>)| match (placed, hold_reply) {
-        (Placed::Placed(a), Some(reply)) => Ok(reply(&a)),
-        (Placed::Placed(a), None) => Err(Some(Box::new((a, text)))),
-        (Placed::Taken, _) => Err(None),
-    };
+    let change = ctx.change();
+    let (tz, verification) = (ctx.org.timezone, ctx.org.require_verification);
+    let (hold_minutes, now) = (ctx.org.hold_minutes, ctx.now);
+    let caller = req.name.clone().unwrap_or_else(|| "the caller".into());
+    let service = req.service.name.clone();
     let placed = ctx
-        .write_with_reply(described, move |tx| {
-            let contact =
-                contacts::upsert(tx, &scope, &phone, name.as_deref(), email.as_deref(), now)?;
-            let req = SlotRequest {
-                provider_ids: &providers,
-                service_id,
-                duration_minutes: duration,
-                contact_id: contact.id,
-                start_at,
-                buffer_minutes: buffer,
-                source: Source::PhoneAi,
-                call_id: call_id.as_deref(),
-                notes: notes.as_deref(),
-            };
-            let placed = appointments::place(tx, &scope, &req, hold_minutes, now)?;
-            let mut text = None;
-            if let Placed::Placed(a) = &placed {
-                let action = if hold_minutes.is_some() {
-                    "appointment.held"
-                } else {
-                    text = booking_texts::on_confirmed(tx, &scope, &org, a, &service, now)?;
-                    "appointment.booked"
+        .write_with_reply(
+            move |placed: Option<(Appointment, Option<i64>)>| {
+                let Some((a, text)) = placed else {
+                    return Err(());
                 };
-                audit_booking(tx, &scope, action, a.id, &detail, now)?;
-            }
-            Ok((placed, text))
-        })
+                if !hold {
+                    return Ok(booked_reply(tz, &a, &service, text));
+                }
+                let expires = DateTime::from_timestamp(a.hold_expires_at.unwrap_or(a.start_at), 0)
+                    .unwrap_or(now);
+                Ok(Reply::Now(ToolOutcome::result(
+                    format!(
+                        "I'm holding {} for {caller} ({service}). The hold lasts {hold_minutes} minutes.",
+                        format::spoken_datetime(a.start(), tz),
+                    ),
+                    json!({"ok": true, "holdId": a.id, "start": format::local_iso(a.start(), tz), "service": service,
+                           "expiresAt": format::local_iso(expires, tz), "verificationRequired": verification}),
+                )))
+            },
+            move |tx| {
+                Ok(if hold {
+                    booking::hold(tx, &change, &req)?.map(|a| (a, None))
+                } else {
+                    booking::book(tx, &change, &req)?
+                        .map(|d| (d.appointment, d.queued.patient_text))
+                })
+            },
+        )
         .await?;
     match placed {
-        Ok(reply) => Ok(Placement::Replied(reply)),
-        Err(Some(booked)) => Ok(Placement::Booked(booked.0, booked.1)),
-        Err(None) => Ok(Placement::Replied(
+        Ok(reply) => Ok(reply),
+        Err(()) => {
             unavailable(
                 ctx,
                 "That time was just taken.".into(),
                 "taken",
-                w.start,
+                start,
                 duration,
-                &w.providers,
+                &providers,
             )
-            .await?,
-        )),
+            .await
+        }
     }
 }
 
-fn wanted<'a>(
-    ctx: &'a ToolCtx,
+/// The reply for a booking, one wording per outcome of its confirmation text.
+fn booked_reply(tz: chrono_tz::Tz, a: &Appointment, service: &str, text: Option<i64>) -> Reply {
+    let (id, start) = (a.id, a.start());
+    Reply::on_text(text, |sms| {
+        let texted = match sms {
+            SmsStatus::Sent => " A confirmation text is on its way.",
+            SmsStatus::Queued => " The confirmation text will follow shortly.",
+            SmsStatus::FailedButBooked | SmsStatus::Skipped => "",
+        };
+        ToolOutcome::result(
+            format!(
+                "You're booked for {service} on {}. Your confirmation number is {id}.{texted}",
+                format::spoken_datetime(start, tz),
+            ),
+            json!({"ok": true, "appointmentId": id, "start": format::local_iso(start, tz), "service": service, "smsStatus": sms.as_str()}),
+        )
+    })
+}
+
+fn wanted(
+    ctx: &ToolCtx,
     args: &Args,
     phone_from_args_first: bool,
-) -> Result<Wanted<'a>, ToolOutcome> {
+) -> Result<NewBooking, ToolOutcome> {
     let service = match arg_str(args, &["service", "serviceType", "treatment"]) {
-        Some(q) => ctx.service_named(&q)?,
+        Some(q) => ctx.service_named(&q)?.clone(),
         None => {
             return Err(ToolOutcome::error(
                 "Which treatment is this appointment for? Please ask the caller.",
@@ -219,14 +199,15 @@ fn wanted<'a>(
     } else {
         ctx.caller_phone(args)?
     };
-    Ok(Wanted {
-        start,
+    Ok(NewBooking {
         service,
         providers,
-        name,
+        start,
         phone: phone.as_str().to_string(),
+        name,
         email: arg_str(args, &["patientEmail", "email"]),
         notes: arg_str(args, &["notes"]),
+        call_id: ctx.call.call_id.clone(),
     })
 }
 
@@ -239,63 +220,10 @@ pub(crate) fn service_name(ctx: &ToolCtx, id: i64) -> String {
 }
 
 pub async fn reserve_slot(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
-    let w = match wanted(ctx, args, false) {
-        Ok(w) => w,
-        Err(o) => return Ok(o),
-    };
-    let (tz, now) = (ctx.org.timezone, ctx.now);
-    let (hold_minutes, verification) = (ctx.org.hold_minutes, ctx.org.require_verification);
-    let caller = w.name.clone().unwrap_or_else(|| "the caller".into());
-    let service = w.service.name.clone();
-    let reply = move |hold: &Appointment| {
-        let expires = DateTime::from_timestamp(hold.hold_expires_at.unwrap_or(hold.start_at), 0)
-            .unwrap_or(now);
-        ToolOutcome::result(
-            format!(
-                "I'm holding {} for {caller} ({service}). The hold lasts {hold_minutes} minutes.",
-                format::spoken_datetime(hold.start(), tz),
-            ),
-            json!({"ok": true, "holdId": hold.id, "start": format::local_iso(hold.start(), tz), "service": service,
-                   "expiresAt": format::local_iso(expires, tz), "verificationRequired": verification}),
-        )
-    };
-    Ok(match place(ctx, &w, true, Some(Box::new(reply))).await? {
-        Placement::Replied(o) => o,
-        // A hold always has its reply.
-        Placement::Booked(..) => ToolOutcome::error(
-            "Sorry, something went wrong on our side; please try again in a moment.",
-        ),
-    })
-}
-
-/// Describes a placed hold inside its write (see [`place`]).
-type HoldReply = Box<dyn FnOnce(&Appointment) -> ToolOutcome + Send>;
-
-/// What [`place`] produced.
-enum Placement {
-    /// The final reply (stored with a hold, or "taken" / outside the rules).
-    Replied(ToolOutcome),
-    /// A confirmed booking and its queued confirmation text.
-    Booked(Appointment, Option<i64>),
-}
-
-/// The reply for a booking, after the first attempt at its confirmation text.
-async fn booked_outcome(ctx: &ToolCtx, a: &Appointment, text: Option<i64>) -> ToolOutcome {
-    let sms = sms_tools::first_attempt(ctx, text).await;
-    let service = service_name(ctx, a.service_id);
-    let texted = match sms {
-        SmsStatus::Sent => " A confirmation text is on its way.",
-        SmsStatus::Queued => " The confirmation text will follow shortly.",
-        SmsStatus::FailedButBooked | SmsStatus::Skipped => "",
-    };
-    ToolOutcome::result(
-        format!(
-            "You're booked for {service} on {}. Your confirmation number is {}.{texted}",
-            ctx.spoken(a.start()),
-            a.id
-        ),
-        json!({"ok": true, "appointmentId": a.id, "start": ctx.local_iso(a.start()), "service": service, "smsStatus": sms.as_str()}),
-    )
+    match wanted(ctx, args, false) {
+        Ok(req) => place(ctx, req, true).await,
+        Err(o) => Ok(o),
+    }
 }
 
 pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
@@ -313,14 +241,10 @@ pub async fn book_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutco
             json!({"ok": false, "reason": "verification_required"}),
         ));
     }
-    let w = match wanted(ctx, args, true) {
-        Ok(w) => w,
-        Err(o) => return Ok(o),
-    };
-    Ok(match place(ctx, &w, false, None).await? {
-        Placement::Booked(a, text) => booked_outcome(ctx, &a, text).await,
-        Placement::Replied(o) => o,
-    })
+    match wanted(ctx, args, true) {
+        Ok(req) => place(ctx, req, false).await,
+        Err(o) => Ok(o),
+    }
 }
 
 /// Confirms a hold: the one path for `book_appointment` with a hold id and for a correct
@@ -330,74 +254,60 @@ pub(crate) async fn confirm_hold(
     hold_id: i64,
     verified_code: Option<i64>,
 ) -> AppResult<ToolOutcome> {
-    let (scope, now) = (ctx.scope, ctx.now.timestamp());
+    let mut change = ctx.change();
+    if verified_code.is_some() {
+        change.context.push_str(" verified by texted code");
+    }
     let require_verification = ctx.org.require_verification;
-    let detail = ctx.audit_detail(if verified_code.is_some() {
-        "verified by texted code"
-    } else {
-        ""
-    });
-    let (org, services) = (ctx.org.clone(), ctx.services.clone());
-    let result = ctx
-        .state
-        .db
-        .write(move |tx| {
-            let before = appointments::find(tx, &scope, hold_id)?;
-            let held = before
-                .as_ref()
-                .is_some_and(|a| a.status == "held" && a.hold_expires_at.is_some_and(|e| e > now));
-            if held && verification::hold_locked(tx, &scope, hold_id)? {
-                return Ok(Err(Refusal::Locked));
-            }
-            if let (Some(code_id), true) = (verified_code, held) {
-                verification::accept(tx, &scope, code_id, hold_id, now)?;
-            } else if require_verification
-                && held
-                && before.as_ref().is_some_and(|a| a.verified_at.is_none())
-            {
-                return Ok(Err(Refusal::NeedsVerification));
-            }
-            let confirmed = appointments::confirm_hold(tx, &scope, hold_id, now)?;
-            let mut text = None;
-            if let (Ok(a), true) = (&confirmed, held) {
-                audit_booking(tx, &scope, "appointment.confirmed", a.id, &detail, now)?;
-                let service = services
-                    .iter()
-                    .find(|s| s.id == a.service_id)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default();
-                text = booking_texts::on_confirmed(tx, &scope, &org, a, &service, now)?;
-            }
-            Ok(confirmed.map(|a| (a, text)).map_err(Refusal::Confirm))
-        })
+    let tz = ctx.org.timezone;
+    let services = ctx.services.clone();
+    let replied = ctx
+        .write_with_reply(
+            move |r: Result<booking::Done, HoldRefusal>| -> Result<Reply, ()> {
+                Ok(match r {
+                    Ok(done) => {
+                        let a = &done.appointment;
+                        let service = services
+                            .iter()
+                            .find(|s| s.id == a.service_id)
+                            .map(|s| s.name.as_str())
+                            .unwrap_or("your appointment");
+                        booked_reply(tz, a, service, done.queued.patient_text)
+                    }
+                    Err(refusal) => Reply::Now(refused(hold_id, refusal)),
+                })
+            },
+            move |tx| {
+                let c = &change;
+                booking::confirm_hold(tx, c, hold_id, verified_code, require_verification)
+            },
+        )
         .await?;
-    Ok(match result {
-        Ok((a, text)) => booked_outcome(ctx, &a, text).await,
-        Err(Refusal::Locked) => ToolOutcome::result(
+    Ok(replied.unwrap_or_else(|()| ToolOutcome::error("Sorry, something went wrong on our side.")))
+}
+
+fn refused(hold_id: i64, refusal: HoldRefusal) -> ToolOutcome {
+    match refusal {
+        HoldRefusal::Locked => ToolOutcome::result(
             "Too many wrong codes were tried, so this hold is locked and can't be booked by phone. Please offer to have the clinic call back.",
             json!({"ok": false, "reason": "verification_locked", "holdId": hold_id}),
         ),
-        Err(Refusal::NeedsVerification) => ToolOutcome::result(
+        HoldRefusal::NeedsVerification => ToolOutcome::result(
             "The caller's phone number must be verified with a texted code before I can book.",
             json!({"ok": false, "reason": "verification_required", "holdId": hold_id}),
         ),
-        Err(Refusal::Confirm(ConfirmRefusal::NotFound)) => ToolOutcome::error(format!("There is no hold number {hold_id}.")),
-        Err(Refusal::Confirm(ConfirmRefusal::Expired)) => ToolOutcome::result(
+        HoldRefusal::Confirm(ConfirmRefusal::NotFound) => {
+            ToolOutcome::error(format!("There is no hold number {hold_id}."))
+        }
+        HoldRefusal::Confirm(ConfirmRefusal::Expired) => ToolOutcome::result(
             "That hold has expired, so the time is no longer reserved. Please check availability and hold it again.",
             json!({"ok": false, "reason": "hold_expired", "holdId": hold_id}),
         ),
-        Err(Refusal::Confirm(ConfirmRefusal::NotActive(status))) => ToolOutcome::result(
+        HoldRefusal::Confirm(ConfirmRefusal::NotActive(status)) => ToolOutcome::result(
             format!("That booking is {status}, so it can't be confirmed."),
             json!({"ok": false, "reason": status, "holdId": hold_id}),
         ),
-    })
-}
-
-/// Why a hold was not confirmed.
-enum Refusal {
-    Locked,
-    NeedsVerification,
-    Confirm(ConfirmRefusal),
+    }
 }
 
 /// The caller's confirmed appointments: on a given day, else all upcoming ones.
@@ -503,7 +413,7 @@ pub(crate) async fn target(
             .await?;
         let callers_own = ctx.call.customer_number.is_none() || mine.iter().any(|a| a.id == id);
         return Ok(match found {
-            Some(a) if a.status == "confirmed" && callers_own => Ok(a),
+            Some(a) if a.status == AppointmentStatus::Confirmed && callers_own => Ok(a),
             _ => Err(ToolOutcome::result(
                 format!("I couldn't find an active appointment number {id} for this caller."),
                 json!({"ok": false, "reason": "not_found"}),
@@ -547,7 +457,8 @@ pub async fn reschedule_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<Too
         Ok(p) => p,
         Err(o) => return Ok(o),
     };
-    if let Err(refusal) = check_start(&ctx.calendar(), new_start, duration, ctx.now) {
+    if let Err(refusal) = booking::check_start(&ctx.org, Door::Phone, new_start, duration, ctx.now)
+    {
         return unavailable(
             ctx,
             refusal.to_string(),
@@ -558,57 +469,39 @@ pub async fn reschedule_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<Too
         )
         .await;
     }
-    let (scope, now, id, buffer) = (
-        ctx.scope,
-        ctx.now.timestamp(),
+    let change = ctx.change();
+    let (tz, id, service) = (
+        ctx.org.timezone,
         appt.id,
-        ctx.org.rules.buffer_minutes,
-    );
-    let detail = ctx.audit_detail(&format!(
-        "from={} to={}",
-        ctx.local_iso(appt.start()),
-        ctx.local_iso(new_start)
-    ));
-    let (org, service, old_start) = (
-        ctx.org.clone(),
         service_name(ctx, appt.service_id),
-        appt.start(),
     );
-    let placed = ctx
-        .state
-        .db
-        .write(move |tx| {
-            let placed = appointments::reschedule(
-                tx,
-                &scope,
-                id,
-                &providers,
-                new_start.timestamp(),
-                buffer,
-                now,
-            )?;
-            if let Placed::Placed(a) = &placed {
-                audit_booking(tx, &scope, "appointment.rescheduled", a.id, &detail, now)?;
-                booking_texts::on_rescheduled(tx, &scope, &org, old_start, a, &service, now)?;
-            }
-            Ok(placed)
-        })
-        .await;
-    if matches!(placed, Ok(Placed::Placed(_))) {
-        outbox::wake(&ctx.state);
-    }
-    Ok(match placed {
-        Ok(Placed::Placed(a)) => ToolOutcome::result(
-            format!(
-                "Done: {} is moved from {} to {}.",
-                service_name(ctx, a.service_id),
-                ctx.spoken(appt.start()),
-                ctx.spoken(a.start())
-            ),
-            json!({"ok": true, "appointmentId": a.id, "start": ctx.local_iso(a.start()), "previousStart": ctx.local_iso(appt.start())}),
-        ),
-        Ok(Placed::Taken) => {
-            let providers = ctx.provider_ids(args).unwrap_or_default();
+    let chosen = providers.clone();
+    let moved = ctx
+        .write_with_reply(
+            move |moved: Result<Option<booking::Moved>, String>| match moved {
+                Ok(Some(m)) => Ok(Reply::Now(ToolOutcome::result(
+                    format!(
+                        "Done: {service} is moved from {} to {}.",
+                        format::spoken_datetime(m.before.start(), tz),
+                        format::spoken_datetime(m.after.start(), tz)
+                    ),
+                    json!({"ok": true, "appointmentId": m.after.id, "start": format::local_iso(m.after.start(), tz), "previousStart": format::local_iso(m.before.start(), tz)}),
+                ))),
+                Ok(None) => Err(()),
+                Err(conflict) => Ok(Reply::Now(ToolOutcome::error(conflict))),
+            },
+            move |tx| {
+                match booking::reschedule(tx, &change, id, &chosen, new_start) {
+                    Err(AppError::Conflict(m)) => Ok(Err(m)),
+                    other => other.map(Ok),
+                }
+            },
+        )
+        .await?;
+    crate::service::messaging::wake(&ctx.state);
+    match moved {
+        Ok(reply) => Ok(reply),
+        Err(()) => {
             unavailable(
                 ctx,
                 "That time was just taken.".into(),
@@ -617,11 +510,9 @@ pub async fn reschedule_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<Too
                 duration,
                 &providers,
             )
-            .await?
+            .await
         }
-        Err(AppError::Conflict(m)) => ToolOutcome::error(m),
-        Err(e) => return Err(e),
-    })
+    }
 }
 
 pub async fn cancel_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
@@ -629,34 +520,34 @@ pub async fn cancel_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
         Ok(a) => a,
         Err(o) => return Ok(o),
     };
-    let (scope, now, id) = (ctx.scope, ctx.now.timestamp(), appt.id);
+    let change = ctx.change();
+    let (tz, id, service) = (
+        ctx.org.timezone,
+        appt.id,
+        service_name(ctx, appt.service_id),
+    );
     let reason = arg_str(args, &["reason"]);
-    let detail = ctx.audit_detail(reason.as_deref().unwrap_or(""));
-    let (org, service) = (ctx.org.clone(), service_name(ctx, appt.service_id));
-    let was_confirmed = appt.status == "confirmed";
     let cancelled = ctx
-        .state
-        .db
-        .write(move |tx| {
-            let a = appointments::cancel(tx, &scope, id, reason.as_deref(), now)?;
-            audit_booking(tx, &scope, "appointment.cancelled", a.id, &detail, now)?;
-            booking_texts::on_cancelled(tx, &scope, &org, &a, was_confirmed, &service, now)?;
-            Ok(a)
-        })
-        .await;
-    if cancelled.is_ok() {
-        outbox::wake(&ctx.state);
-    }
-    Ok(match cancelled {
-        Ok(a) => ToolOutcome::result(
-            format!(
-                "Your {} on {} is cancelled.",
-                service_name(ctx, a.service_id),
-                ctx.spoken(a.start())
-            ),
-            json!({"ok": true, "appointmentId": a.id, "status": "cancelled"}),
-        ),
-        Err(AppError::Conflict(m)) => ToolOutcome::error(m),
-        Err(e) => return Err(e),
-    })
+        .write_with_reply(
+            move |done: Result<booking::Done, String>| -> Result<Reply, ()> {
+                Ok(Reply::Now(match done {
+                    Ok(d) => ToolOutcome::result(
+                        format!(
+                            "Your {service} on {} is cancelled.",
+                            format::spoken_datetime(d.appointment.start(), tz)
+                        ),
+                        json!({"ok": true, "appointmentId": d.appointment.id, "status": "cancelled"}),
+                    ),
+                    Err(conflict) => ToolOutcome::error(conflict),
+                }))
+            },
+            move |tx| match booking::cancel(tx, &change, id, reason.as_deref()) {
+                Err(AppError::Conflict(m)) => Ok(Err(m)),
+                other => other.map(Ok),
+            },
+        )
+        .await?;
+    crate::service::messaging::wake(&ctx.state);
+    Ok(cancelled
+        .unwrap_or_else(|()| ToolOutcome::error("Sorry, something went wrong on our side.")))
 }

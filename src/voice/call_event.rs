@@ -1,4 +1,4 @@
-//! Reading what a Vapi server message says about its call (`reference/vapi.md` §1.4–§1.8).
+//! Reading what a Vapi server message says about its call (`docs/vapi.md` §1.4–§1.8).
 //!
 //! Pure: the message is already redacted, nothing here does I/O. Every field is optional and
 //! read leniently (Vapi adds and moves fields), current places first and the legacy top-level

@@ -6,9 +6,12 @@
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::failpoints::Failpoint;
+use crate::service::messaging;
 use crate::store::orgs::{self, Org};
+use crate::store::outbox::SmsStatus;
 use crate::store::services::{self, Provider, Service};
-use crate::store::{tool_results, OrgScope};
+use crate::store::{outbox, tool_results, OrgScope};
 use crate::voice::auth::{authenticate_on, header_pairs};
 use crate::voice::call_locks::Stamp;
 use crate::voice::parse::CallInfo;
@@ -20,6 +23,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde_json::{Map, Value};
 use std::sync::Mutex;
+use tracing::Instrument;
 
 pub use crate::voice::call_locks::KeyedLocks;
 
@@ -79,6 +83,62 @@ impl ToolOutcome {
     }
 }
 
+/// How long a tool waits for the first attempt at a text before answering `queued`.
+pub const FIRST_ATTEMPT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A tool's final reply, as its action's write stores it.
+pub enum Reply {
+    /// The answer, whatever happens next.
+    Now(ToolOutcome),
+    /// The answer depends on what becomes of a text the action queued.
+    OnText(TextReply),
+}
+
+impl Reply {
+    /// A reply about the text `outbox_id` (`None`: no text was queued, so `Skipped`),
+    /// worded by `word` for each outcome of it.
+    pub fn on_text(outbox_id: Option<i64>, word: impl Fn(SmsStatus) -> ToolOutcome) -> Reply {
+        match outbox_id {
+            None => Reply::Now(word(SmsStatus::Skipped)),
+            Some(outbox_id) => Reply::OnText(TextReply {
+                outbox_id,
+                wordings: SmsStatus::ALL.iter().map(|s| (*s, word(*s))).collect(),
+            }),
+        }
+    }
+}
+
+/// One wording per outcome of the text `outbox_id`.
+pub struct TextReply {
+    outbox_id: i64,
+    wordings: Vec<(SmsStatus, ToolOutcome)>,
+}
+
+impl TextReply {
+    fn pick(&self, status: SmsStatus) -> ToolOutcome {
+        self.wordings
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_else(|| ToolOutcome::error("Sorry, something went wrong on our side."))
+    }
+
+    fn stored(&self) -> tool_results::OnText {
+        tool_results::OnText {
+            outbox_id: self.outbox_id,
+            wordings: self
+                .wordings
+                .iter()
+                .map(|(s, o)| (*s, o.to_stored()))
+                .collect(),
+        }
+    }
+}
+
+/// A stored reply read with the authentication, and whether its text was still awaiting its
+/// first attempt then.
+type Prefetched = (tool_results::StoredReply, bool);
+
 /// Everything a handler needs, loaded once per request.
 pub struct ToolCtx {
     pub state: AppState,
@@ -94,8 +154,8 @@ pub struct ToolCtx {
     /// The reply [`ToolCtx::write_with_reply`] committed for the current tool call.
     stored_reply: Mutex<Option<ToolOutcome>>,
     /// Stored replies of this request's tool calls, read with the authentication, each with
-    /// the stamp taken before that read.
-    prefetched: Vec<(String, Stamp, Option<tool_results::StoredReply>)>,
+    /// the stamp taken before that read and whether its text was still awaiting its first attempt.
+    prefetched: Vec<(String, Stamp, Option<Prefetched>)>,
 }
 
 impl ToolCtx {
@@ -129,7 +189,7 @@ impl ToolCtx {
                 let stored = ids
                     .into_iter()
                     .map(|id| {
-                        let reply = tool_results::get(c, &scope, &id)?;
+                        let reply = tool_results::get_with_text(c, &scope, &id)?;
                         Ok((id, reply))
                     })
                     .collect::<AppResult<Vec<_>>>()?;
@@ -142,6 +202,7 @@ impl ToolCtx {
                 ))
             })
             .await?;
+        scope.name_in_span();
         let prefetched = stored
             .into_iter()
             .zip(stamps)
@@ -162,15 +223,18 @@ impl ToolCtx {
         })
     }
 
-    /// For a handler whose reply follows from its write alone. Runs `action` in one write
-    /// transaction and passes its value to `reply` inside the same write job (`action` comes
-    /// last because it is the long closure):
-    /// - `Ok(outcome)` is the tool call's final reply. It is stored as the call's idempotent
-    ///   answer in the same transaction, so the action and its answer commit together (one
-    ///   commit, and no crash window in which a retry would act again or answer differently).
-    ///   The handler returns that outcome as it is; the dispatcher answers with the stored one.
-    /// - `Err(rest)` declines (say, the reply needs further reads): `rest` comes back once the
-    ///   action has committed, and the dispatcher stores whatever the handler then answers.
+    /// For a handler that acts: runs `action` in one write transaction and passes its value
+    /// to `reply` inside the same write job (`action` comes last because it is the long
+    /// closure):
+    /// - `Ok(reply)` is the tool call's final reply, stored as the call's idempotent answer in
+    ///   the same transaction, so the action and its answer commit together (one commit, and
+    ///   no crash window in which a retry would act again or answer differently). A
+    ///   [`Reply::OnText`] is stored with one wording per outcome of the text it queued; once
+    ///   committed, the text gets its first attempt (up to about 2 s) and the matching wording
+    ///   is the answer, while a retry later reads the wording matching the text's state then.
+    /// - `Err(rest)` declines (nothing was done, and the reply needs further reads): `rest`
+    ///   comes back once the transaction has committed, and the dispatcher stores whatever the
+    ///   handler then answers.
     ///
     /// When a reply for this tool call is already stored (a delivery that was dropped midway
     /// may have committed it after this one looked), `action` is not run and that reply is
@@ -184,32 +248,66 @@ impl ToolCtx {
     ) -> AppResult<Result<ToolOutcome, U>>
     where
         U: Send + 'static,
-        R: FnOnce(T) -> Result<ToolOutcome, U> + Send + 'static,
+        R: FnOnce(T) -> Result<Reply, U> + Send + 'static,
         A: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
         let (scope, now) = (self.scope, self.now.timestamp());
         let key = (!self.tool_call_id.is_empty())
             .then(|| (self.tool_call_id.clone(), self.tool_name.clone()));
         let stores = key.is_some();
-        let replied = self
-            .state
-            .db
-            .write(move |tx| {
+        // The write and the start of its text's first attempt run in a task of their own, so
+        // a caller that hangs up mid-request cancels neither.
+        let state = self.state.clone();
+        let committed = tokio::spawn(async move {
+            let written = state.db.write(move |tx| {
                 if let Some((id, _)) = &key {
                     if let Some(stored) = tool_results::get(tx, &scope, id)? {
-                        return Ok(Ok(ToolOutcome::from_stored(stored)));
+                        return Ok(Ok((Reply::Now(ToolOutcome::from_stored(stored)), None)));
                     }
                 }
-                let outcome = match reply(action(tx)?) {
-                    Ok(outcome) => outcome,
+                let reply = match reply(action(tx)?) {
+                    Ok(reply) => reply,
                     Err(rest) => return Ok(Err(rest)),
                 };
                 if let Some((id, name)) = key {
-                    tool_results::put(tx, &scope, &id, &name, &outcome.to_stored(), now)?;
+                    match &reply {
+                        Reply::Now(o) => {
+                            tool_results::put(tx, &scope, &id, &name, &o.to_stored(), now)?
+                        }
+                        Reply::OnText(t) => {
+                            tool_results::put_on_text(tx, &scope, &id, &name, &t.stored(), now)?
+                        }
+                    }
                 }
-                Ok(Ok(outcome))
+                // The text's first attempt is this request's: claimed in the same commit.
+                let claimed = match &reply {
+                    Reply::OnText(t) => outbox::claim(tx, &scope, t.outbox_id, now)?,
+                    Reply::Now(_) => None,
+                };
+                Ok(Ok((reply, claimed)))
+            });
+            Ok::<_, AppError>(match written.await? {
+                Ok((reply, claimed)) => {
+                    let attempt = claimed.map(|row| messaging::start_claimed(&state, scope, row));
+                    Ok((reply, attempt))
+                }
+                Err(rest) => Err(rest),
             })
-            .await?;
+        });
+        let replied = committed.await??;
+        self.state.failpoints.hit(Failpoint::ToolActed);
+        let replied = match replied {
+            Ok((Reply::Now(o), _)) => Ok(o),
+            Ok((Reply::OnText(t), attempt)) => {
+                let wait = FIRST_ATTEMPT_WAIT;
+                let status = match attempt {
+                    Some(a) => messaging::settle(&self.state, scope, a, wait).await,
+                    None => messaging::attempt_now(&self.state, scope, t.outbox_id, wait).await,
+                };
+                Ok(t.pick(status))
+            }
+            Err(rest) => Err(rest),
+        };
         if let (Ok(outcome), true) = (&replied, stores) {
             *self.stored_reply.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.clone());
         }
@@ -259,8 +357,9 @@ pub async fn run_once(
         .iter()
         .position(|(pid, _, _)| pid == id)
         .map(|i| ctx.prefetched.swap_remove(i));
-    if let Some((_, _, Some(reply))) = prefetched {
-        // Stored replies never change: no need to wait for the lock.
+    if let Some((_, _, Some((reply, false)))) = prefetched {
+        // A settled stored reply does not change: no need to wait for the lock. One whose
+        // text is mid-attempt waits for the delivery making that attempt, and is read again.
         return ToolOutcome::from_stored(reply);
     }
     let key = (ctx.scope.org_id(), id.to_string());
@@ -303,6 +402,11 @@ pub async fn run_once(
 }
 
 async fn run_tool(ctx: &ToolCtx, name: &str, args: &Map<String, Value>) -> ToolOutcome {
+    let span = tracing::info_span!("tool", tool = name, tool_call_id = %ctx.tool_call_id);
+    run_tool_inner(ctx, name, args).instrument(span).await
+}
+
+async fn run_tool_inner(ctx: &ToolCtx, name: &str, args: &Map<String, Value>) -> ToolOutcome {
     let Some(tool) = Tool::from_name(name) else {
         return ToolOutcome::error(format!("There is no tool called {name} on this line."));
     };

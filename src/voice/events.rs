@@ -1,4 +1,4 @@
-//! Answering Vapi's server messages other than tool calls (`reference/vapi.md` §1.2):
+//! Answering Vapi's server messages other than tool calls (`docs/vapi.md` §1.2):
 //!
 //! * `assistant-request` → the org's assistant id; without one, the fallback transfer number;
 //!   without that, an error sentence the caller hears. One settings read, so it answers well
@@ -125,7 +125,7 @@ async fn keep(ctx: &ToolCtx, kind: &str, message: Value, raw: &[u8]) -> AppResul
         .write(move |tx| ingest::keep_and_process(tx, &scope, &p, &dedupe, now))
         .await?;
     if let ingest::Kept::Processed { alert_queued: true } = kept {
-        crate::jobs::outbox::wake(&ctx.state);
+        crate::service::messaging::wake(&ctx.state);
     }
     Ok(())
 }

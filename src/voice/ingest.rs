@@ -142,15 +142,12 @@ pub fn process_kept(
     p: &Prepared,
     now: i64,
 ) -> AppResult<Kept> {
-    tx.execute_batch("SAVEPOINT process_event")?;
-    match apply(tx, scope, p, now) {
+    match crate::store::in_savepoint(tx, |tx| apply(tx, scope, p, now))? {
         Ok(alert_queued) => {
-            tx.execute_batch("RELEASE process_event")?;
             call_events::mark_processed(tx, scope, event_id, now)?;
             Ok(Kept::Processed { alert_queued })
         }
         Err(e) => {
-            tx.execute_batch("ROLLBACK TO process_event; RELEASE process_event")?;
             tracing::error!(error = %e, event = event_id, "a call event could not be processed; it will be retried");
             call_events::mark_failed(
                 tx,

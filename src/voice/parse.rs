@@ -1,6 +1,6 @@
 //! Turning the bodies Vapi POSTs to us into typed requests, and building the JSON replies it expects.
 //!
-//! Owns the wire shapes of `reference/vapi.md` §1.3 (`tool-calls`), §1.9 (legacy `function-call`), §2 (reply
+//! Owns the wire shapes of `docs/vapi.md` §1.3 (`tool-calls`), §1.9 (legacy `function-call`), §2 (reply
 //! contract) and the original product's `{toolCallId, message, tool:{arguments}}` body. Pure: no I/O, no clock.
 //!
 //! Everything in a body is peer-controlled and Vapi's own docs disagree about shapes, so parsing is lenient
@@ -43,7 +43,7 @@ pub struct CallInfo {
     pub customer_number: Option<String>,
     /// Our number: `message.phoneNumber.number` ‖ `message.call.phoneNumber.number`.
     pub phone_number: Option<String>,
-    /// `message.call.phoneNumberId` ‖ `message.phoneNumber.id`: the reference says to look our number up by
+    /// `message.call.phoneNumberId` ‖ `message.phoneNumber.id`: `docs/vapi.md` §1.1 says to look our number up by
     /// this when `phoneNumber` is absent.
     pub phone_number_id: Option<String>,
     /// `message.call.type`: `inboundPhoneCall`, `outboundPhoneCall`, `webCall`, ...

@@ -6,29 +6,20 @@
 use crate::crypto;
 use crate::domain::sms;
 use crate::error::AppResult;
-use crate::jobs::outbox::{self as sender, SmsStatus};
-use crate::store::outbox::{self, NewSms, Purpose};
-use crate::store::{appointments, booking_texts, verification};
-use crate::voice::booking_tools::{confirm_hold, service_name, target};
+use crate::service::booking;
+use crate::service::effects::Queued;
+use crate::store::appointments::{self, AppointmentStatus};
+use crate::store::outbox::{self, NewSms, Purpose, SmsStatus};
+use crate::store::{contacts, verification};
+use crate::voice::booking_tools::{confirm_hold, target};
 use crate::voice::common::Args;
-use crate::voice::dispatch::{ToolCtx, ToolOutcome};
+use crate::voice::dispatch::{Reply, ToolCtx, ToolOutcome};
 use crate::voice::tools::arg_str;
 use serde_json::json;
-use std::time::Duration;
 
-/// How long a tool waits for the first attempt at a text before answering `queued`.
-const FIRST_ATTEMPT_WAIT: Duration = Duration::from_secs(2);
 const CODE_DIGITS: usize = 6;
 const CODE_VALID_SECS: i64 = 10 * 60;
 const MAX_CODES_PER_HOUR: i64 = 3;
-
-/// Attempts a just-queued text now (up to about 2 s) and reports what happened to it.
-pub async fn first_attempt(ctx: &ToolCtx, outbox_id: Option<i64>) -> SmsStatus {
-    match outbox_id {
-        Some(id) => sender::attempt_now(&ctx.state, ctx.scope, id, FIRST_ATTEMPT_WAIT).await,
-        None => SmsStatus::Skipped,
-    }
-}
 
 fn hold_id(args: &Args) -> Result<i64, ToolOutcome> {
     let raw = arg_str(args, &["holdId", "hold_id"])
@@ -53,11 +44,7 @@ async fn live_hold(
             let Some(a) = appointments::find(c, &scope, id)? else {
                 return Ok(None);
             };
-            let phone: String = c.query_row(
-                "SELECT phone FROM contacts WHERE org_id = ?1 AND id = ?2",
-                rusqlite::params![scope.org_id(), a.contact_id],
-                |r| r.get(0),
-            )?;
+            let phone = contacts::phone_of(c, &scope, a.contact_id)?;
             let locked = verification::hold_locked(c, &scope, id)?;
             Ok(Some((a, phone, locked)))
         })
@@ -68,13 +55,11 @@ async fn live_hold(
             "Too many wrong codes were tried, so this hold is locked. Please offer to have the clinic call back.",
             json!({"ok": false, "reason": "verification_locked", "holdId": id}),
         )),
-        Some((a, _, _)) if a.status == "confirmed" => Err(ToolOutcome::result(
+        Some((a, _, _)) if a.status == AppointmentStatus::Confirmed => Err(ToolOutcome::result(
             "That appointment is already booked; no code is needed.",
             json!({"ok": true, "reason": "already_booked", "appointmentId": id}),
         )),
-        Some((a, _, _))
-            if a.status != "held" || a.hold_expires_at.is_some_and(|e| e <= now) =>
-        {
+        Some((a, _, _)) if !a.is_live_hold(now) => {
             Err(ToolOutcome::result(
                 "That hold has expired, so the time is no longer reserved. Please check availability and hold it again.",
                 json!({"ok": false, "reason": "hold_expired", "holdId": id}),
@@ -109,55 +94,55 @@ pub async fn send_verification_code(ctx: &ToolCtx, args: &Args) -> AppResult<Too
         phone.clone(),
         ctx.call.call_id.clone(),
     );
-    let queued = ctx
-        .state
-        .db
-        .write(move |tx| {
-            if verification::sent_since(tx, &scope, &to, now - 3600)? >= MAX_CODES_PER_HOUR {
-                return Ok(None);
-            }
-            verification::create(
-                tx,
-                &scope,
-                hold.id,
-                &to,
-                &code_hash,
-                now + CODE_VALID_SECS,
-                now,
-            )?;
-            let sms = NewSms {
-                to: &to,
-                body: &text,
-                purpose: Purpose::Verification,
-                contact_id: Some(hold.contact_id),
-                appointment_id: Some(hold.id),
-                call_id: call_id.as_deref(),
-                dedupe_key: None,
-                send_after: now,
-            };
-            Ok(Some(outbox::enqueue_sealed(
-                tx, &vault, &scope, &sms, &masked, now,
-            )?))
-        })
+    let ending = last_four(&phone).to_string();
+    let replied = ctx
+        .write_with_reply(
+            move |queued: Option<i64>| -> Result<Reply, ()> {
+                let Some(outbox_id) = queued else {
+                    return Ok(Reply::Now(ToolOutcome::result(
+                        "I've already sent three codes to this number in the last hour, so I can't send another now. Please offer to have the clinic call back.",
+                        json!({"ok": false, "reason": "too_many_codes", "holdId": id}),
+                    )));
+                };
+                Ok(Reply::on_text(Some(outbox_id), |status| match status {
+                    SmsStatus::Sent | SmsStatus::Queued => ToolOutcome::result(
+                        format!("I've texted a {CODE_DIGITS}-digit code to the number ending in {ending}. Please ask the caller to read it back."),
+                        json!({"ok": true, "holdId": id, "sentTo": ending, "smsStatus": status.as_str(), "expiresInMinutes": CODE_VALID_SECS / 60}),
+                    ),
+                    SmsStatus::Skipped | SmsStatus::FailedButBooked => ToolOutcome::result(
+                        format!("I couldn't text a code to the number ending in {ending}, so I can't verify it by phone. Please offer to have the clinic call back."),
+                        json!({"ok": false, "reason": "sms_unavailable", "holdId": id, "smsStatus": status.as_str()}),
+                    ),
+                }))
+            },
+            move |tx| {
+                if verification::sent_since(tx, &scope, &to, now - 3600)? >= MAX_CODES_PER_HOUR {
+                    return Ok(None);
+                }
+                verification::create(
+                    tx,
+                    &scope,
+                    hold.id,
+                    &to,
+                    &code_hash,
+                    now + CODE_VALID_SECS,
+                    now,
+                )?;
+                let sms = NewSms {
+                    to: &to,
+                    body: &text,
+                    purpose: Purpose::Verification,
+                    contact_id: Some(hold.contact_id),
+                    appointment_id: Some(hold.id),
+                    call_id: call_id.as_deref(),
+                    dedupe_key: None,
+                    send_after: now,
+                };
+                outbox::enqueue_sealed(tx, &vault, &scope, &sms, &masked, now)
+            },
+        )
         .await?;
-    let Some(outbox_id) = queued else {
-        return Ok(ToolOutcome::result(
-            "I've already sent three codes to this number in the last hour, so I can't send another now. Please offer to have the clinic call back.",
-            json!({"ok": false, "reason": "too_many_codes", "holdId": id}),
-        ));
-    };
-    let status = first_attempt(ctx, outbox_id).await;
-    let ending = last_four(&phone);
-    Ok(match status {
-        SmsStatus::Sent | SmsStatus::Queued => ToolOutcome::result(
-            format!("I've texted a {CODE_DIGITS}-digit code to the number ending in {ending}. Please ask the caller to read it back."),
-            json!({"ok": true, "holdId": id, "sentTo": ending, "smsStatus": status.as_str(), "expiresInMinutes": CODE_VALID_SECS / 60}),
-        ),
-        SmsStatus::Skipped | SmsStatus::FailedButBooked => ToolOutcome::result(
-            format!("I couldn't text a code to the number ending in {ending}, so I can't verify it by phone. Please offer to have the clinic call back."),
-            json!({"ok": false, "reason": "sms_unavailable", "holdId": id, "smsStatus": status.as_str()}),
-        ),
-    })
+    Ok(replied.unwrap_or_else(|()| ToolOutcome::error("Sorry, something went wrong on our side.")))
 }
 
 pub async fn verify_code(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
@@ -202,26 +187,29 @@ pub async fn verify_code(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
     if matches {
         return confirm_hold(ctx, id, Some(code.id)).await;
     }
-    let wrong = ctx
-        .state
-        .db
-        .write(move |tx| verification::record_wrong(tx, &scope, code.id, id, now))
+    let replied = ctx
+        .write_with_reply(
+            move |wrong: i64| -> Result<Reply, ()> {
+                let left = verification::MAX_WRONG - wrong;
+                Ok(Reply::Now(if left <= 0 {
+                    ToolOutcome::result(
+                        "That code is wrong again, and after three wrong codes the hold is locked. Please offer to have the clinic call back.",
+                        json!({"ok": false, "reason": "verification_locked", "holdId": id}),
+                    )
+                } else {
+                    ToolOutcome::result(
+                        format!(
+                            "That code doesn't match. The caller can try {left} more time{}.",
+                            if left == 1 { "" } else { "s" }
+                        ),
+                        json!({"ok": false, "reason": "wrong_code", "triesLeft": left, "holdId": id}),
+                    )
+                }))
+            },
+            move |tx| verification::record_wrong(tx, &scope, code.id, id, now),
+        )
         .await?;
-    let left = verification::MAX_WRONG - wrong;
-    Ok(if left <= 0 {
-        ToolOutcome::result(
-            "That code is wrong again, and after three wrong codes the hold is locked. Please offer to have the clinic call back.",
-            json!({"ok": false, "reason": "verification_locked", "holdId": id}),
-        )
-    } else {
-        ToolOutcome::result(
-            format!(
-                "That code doesn't match. The caller can try {left} more time{}.",
-                if left == 1 { "" } else { "s" }
-            ),
-            json!({"ok": false, "reason": "wrong_code", "triesLeft": left, "holdId": id}),
-        )
-    })
+    Ok(replied.unwrap_or_else(|()| ToolOutcome::error("Sorry, something went wrong on our side.")))
 }
 
 pub async fn send_confirmation_sms(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutcome> {
@@ -229,26 +217,27 @@ pub async fn send_confirmation_sms(ctx: &ToolCtx, args: &Args) -> AppResult<Tool
         Ok(a) => a,
         Err(o) => return Ok(o),
     };
-    let (scope, now) = (ctx.scope, ctx.now.timestamp());
-    let (org, service) = (ctx.org.clone(), service_name(ctx, appt.service_id));
-    let to_send = appt.clone();
-    let queued = ctx
-        .state
-        .db
-        .write(move |tx| {
-            booking_texts::send_confirmation(tx, &scope, &org, &to_send, &service, now)
-        })
+    let change = ctx.change();
+    let id = appt.id;
+    let replied = ctx
+        .write_with_reply(
+            move |queued: Queued| -> Result<Reply, ()> {
+                Ok(Reply::on_text(queued.patient_text, |status| {
+                    let sentence = match status {
+                        SmsStatus::Sent => "I've texted the confirmation again.",
+                        SmsStatus::Queued => "The confirmation text is queued and will arrive shortly.",
+                        SmsStatus::FailedButBooked | SmsStatus::Skipped => {
+                            "I couldn't send a text to this number, but the appointment is booked."
+                        }
+                    };
+                    ToolOutcome::result(
+                        sentence,
+                        json!({"ok": matches!(status, SmsStatus::Sent | SmsStatus::Queued), "appointmentId": id, "smsStatus": status.as_str()}),
+                    )
+                }))
+            },
+            move |tx| booking::confirm_again(tx, &change, &appt),
+        )
         .await?;
-    let status = first_attempt(ctx, queued).await;
-    let sentence = match status {
-        SmsStatus::Sent => "I've texted the confirmation again.",
-        SmsStatus::Queued => "The confirmation text is queued and will arrive shortly.",
-        SmsStatus::FailedButBooked | SmsStatus::Skipped => {
-            "I couldn't send a text to this number, but the appointment is booked."
-        }
-    };
-    Ok(ToolOutcome::result(
-        sentence,
-        json!({"ok": matches!(status, SmsStatus::Sent | SmsStatus::Queued), "appointmentId": appt.id, "smsStatus": status.as_str()}),
-    ))
+    Ok(replied.unwrap_or_else(|()| ToolOutcome::error("Sorry, something went wrong on our side.")))
 }

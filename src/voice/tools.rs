@@ -257,7 +257,7 @@ pub fn all() -> Vec<ToolDef> {
     Tool::ALL.into_iter().map(Tool::def).collect()
 }
 
-/// `POST /tool` body (reference §4.1). `secret` goes out as a static `X-Vapi-Secret` header, which
+/// `POST /tool` body (`docs/vapi.md` §4.1). `secret` goes out as a static `X-Vapi-Secret` header, which
 /// `verify::verify` accepts.
 pub fn vapi_create_body(def: &ToolDef, server_url: &str, secret: &str) -> Value {
     let mut body = definition(def);

@@ -1,6 +1,6 @@
 //! Authenticating a request from Vapi, on its raw bytes, against an org's webhook secrets.
 //!
-//! Owns the three wire forms of `reference/vapi.md` §3: the legacy `X-Vapi-Secret: <secret>` header, a bearer
+//! Owns the three wire forms of `docs/vapi.md` §3: the legacy `X-Vapi-Secret: <secret>` header, a bearer
 //! credential (`Authorization: Bearer <secret>`), and an HMAC-SHA256 credential (`x-signature` over
 //! `"{x-timestamp}.{raw body}"`). Pure: the caller passes the headers, the body exactly as received, the
 //! candidate secrets and "now".

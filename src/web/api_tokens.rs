@@ -1,11 +1,12 @@
-//! Settings → API tokens (owners only): create a named token for the JSON API (shown once, then
-//! only its name and dates), and revoke one (it stops working at once). Both are audited.
+//! Settings → API tokens (owners only): create a named token for the JSON API, read only or
+//! read and write (shown once, then only its name, access and dates), and revoke one (it stops
+//! working at once). Both are audited.
 
 use crate::app::AppState;
 use crate::crypto;
 use crate::domain::format;
 use crate::error::AppResult;
-use crate::store::api_tokens::{self, ApiToken};
+use crate::store::api_tokens::{self, ApiToken, TokenAccess};
 use crate::store::orgs;
 use crate::store::sessions::SessionInfo;
 use crate::web::pages::{form_error, render_form, Chrome, Notice};
@@ -24,6 +25,7 @@ const TOKEN_PREFIX: &str = "vxa_";
 pub struct TokenRow {
     pub id: i64,
     pub name: String,
+    pub access: &'static str,
     pub created_by: String,
     pub created: String,
     pub last_used: String,
@@ -64,6 +66,7 @@ async fn page(
             created: when(t.created_at),
             last_used: t.last_used_at.map(when).unwrap_or_else(|| "never".into()),
             revoked: t.revoked_at.map(when),
+            access: t.access.label(),
             name: t.name,
             created_by: t.created_by,
         })
@@ -90,6 +93,8 @@ pub async fn show(
 pub struct CreateForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    access: String,
 }
 
 pub async fn create(
@@ -102,6 +107,15 @@ pub async fn create(
         Ok(n) => n,
         Err(e) => return page(&state, &info, None, Some(form_error(e)?), None).await,
     };
+    // A form that names no access gets the safer kind.
+    let access = match form.access.trim() {
+        "" => Some(TokenAccess::Read),
+        other => TokenAccess::parse(other),
+    };
+    let Some(access) = access else {
+        let why = "Choose what the token may do: read only, or read and write.";
+        return page(&state, &info, None, Some(why.into()), None).await;
+    };
     let token = format!("{TOKEN_PREFIX}{}", crypto::random_token(32));
     let hash = crypto::token_hash(&token);
     let (staff_id, now) = (info.staff.id, state.clock.now().timestamp());
@@ -110,8 +124,8 @@ pub async fn create(
         &info,
         ip,
         "settings.api_token_created",
-        format!("name={name}"),
-        move |tx, scope| api_tokens::create(tx, scope, &name, &hash, staff_id, now),
+        format!("name={name} access={access}"),
+        move |tx, scope| api_tokens::create(tx, scope, &name, access, &hash, staff_id, now),
     )
     .await?;
     page(&state, &info, Some(token), None, None).await

@@ -5,17 +5,17 @@
 use crate::app::AppState;
 use crate::domain::format::{local_datetime, short_datetime};
 use crate::domain::phone::PhoneNumber;
-use crate::domain::schedule::{check_start, BookingRules, Calendar};
 use crate::domain::{ics, when};
 use crate::error::{AppError, AppResult};
-use crate::jobs::outbox as sender;
-use crate::store::appointments::{self, AppointmentView, Placed, SlotRequest, Source};
+use crate::service::booking::{self, Change, Door, NewBooking};
+use crate::service::messaging;
+use crate::store::appointments::{self, AppointmentStatus, AppointmentView};
+use crate::store::audit::Actor;
 use crate::store::orgs::{self, Org};
 use crate::store::services::{self, Provider, Service};
 use crate::store::sessions::SessionInfo;
-use crate::store::{booking_texts, contacts};
 use crate::web::pages::{form_error, render_form, Chrome};
-use crate::web::session::{audited_change, CurrentStaff};
+use crate::web::session::CurrentStaff;
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header;
@@ -111,7 +111,7 @@ async fn page(
                     when: short_datetime(at, tz),
                     date: local.format("%Y-%m-%d").to_string(),
                     time: local.format("%H:%M").to_string(),
-                    live: v.appointment.status == "confirmed",
+                    live: v.appointment.status.is_live(),
                     v,
                 }
             })
@@ -151,49 +151,39 @@ fn start_from(org: &Org, date: &str, time: &str, now: DateTime<Utc>) -> AppResul
         .map_err(|e| AppError::Validation(e.to_string()))
 }
 
-/// Staff book at the desk: the clinic's hours, closures, horizon and grid apply, but not the
-/// minimum notice meant for callers.
-fn check_desk_start(
-    org: &Org,
-    start: DateTime<Utc>,
-    minutes: u32,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let rules = BookingRules {
-        min_notice_minutes: 0,
-        ..org.rules
-    };
-    let cal = Calendar {
-        tz: org.timezone,
-        hours: &org.hours,
-        closures: &org.closures,
-        rules: &rules,
-    };
-    check_start(&cal, start, minutes, now).map_err(|r| AppError::Validation(r.to_string()))
-}
-
 fn taken() -> AppError {
     AppError::Conflict("That time is already taken on that calendar; choose another.".into())
 }
 
-/// Runs an audited booking change; texts it queued are nudged out; back to the list.
+/// A booking change made by this member of staff at the desk.
+fn desk_change(info: &SessionInfo, org: Org, ip: SocketAddr, now: DateTime<Utc>) -> Change {
+    Change {
+        scope: info.scope,
+        org,
+        door: Door::Desk,
+        by: Actor::Staff {
+            id: info.staff.id,
+            email: info.staff.email.clone(),
+        },
+        ip: Some(ip.ip().to_string()),
+        context: String::new(),
+        now: now.timestamp(),
+    }
+}
+
+/// Runs a booking change in one write; texts it queued are nudged out; back to the list.
 async fn apply<F>(
     state: &AppState,
     info: &SessionInfo,
-    ip: SocketAddr,
-    action: &'static str,
-    detail: String,
     done: &str,
     change: F,
 ) -> AppResult<Response>
 where
-    F: FnOnce(&rusqlite::Transaction<'_>, &crate::store::OrgScope) -> AppResult<()>
-        + Send
-        + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>) -> AppResult<()> + Send + 'static,
 {
-    match audited_change(state, info, ip, action, detail, change).await {
+    match state.db.write(change).await {
         Ok(()) => {
-            sender::wake(state);
+            messaging::wake(state);
             Ok(Redirect::to(&format!("/appointments?saved={done}")).into_response())
         }
         Err(AppError::NotFound) => Err(AppError::NotFound),
@@ -215,6 +205,19 @@ pub struct BookForm {
     date: String,
     #[serde(default)]
     time: String,
+}
+
+fn desk_start(
+    org: &Org,
+    date: &str,
+    time: &str,
+    minutes: u32,
+    now: DateTime<Utc>,
+) -> AppResult<DateTime<Utc>> {
+    let start = start_from(org, date, time, now)?;
+    booking::check_start(org, Door::Desk, start, minutes, now)
+        .map_err(|r| AppError::Validation(r.to_string()))?;
+    Ok(start)
 }
 
 pub async fn create(
@@ -243,45 +246,34 @@ pub async fn create(
         if !loaded.providers.iter().any(|p| p.id == form.provider_id) {
             return Err(AppError::Validation("Choose a calendar".into()));
         }
-        let start = start_from(&loaded.org, &form.date, &form.time, now)?;
-        check_desk_start(&loaded.org, start, service.duration_minutes, now)?;
-        Ok((name, phone, service, start))
+        let start = desk_start(
+            &loaded.org,
+            &form.date,
+            &form.time,
+            service.duration_minutes,
+            now,
+        )?;
+        Ok(NewBooking {
+            service,
+            providers: vec![form.provider_id],
+            start,
+            phone: phone.as_str().to_string(),
+            name: Some(name),
+            email: None,
+            notes: None,
+            call_id: None,
+        })
     })();
-    let (name, phone, service, start) = match prepared {
+    let req = match prepared {
         Ok(p) => p,
         Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
     };
-    let (org, provider, ts) = (loaded.org, form.provider_id, now.timestamp());
-    let detail = format!("start={} service={}", start.to_rfc3339(), service.name);
-    apply(
-        &state,
-        &info,
-        ip,
-        "appointment.booked",
-        detail,
-        "booked",
-        move |tx, scope| {
-            let contact = contacts::upsert(tx, scope, phone.as_str(), Some(&name), None, ts)?;
-            let req = SlotRequest {
-                provider_ids: &[provider],
-                service_id: service.id,
-                duration_minutes: service.duration_minutes,
-                contact_id: contact.id,
-                start_at: start.timestamp(),
-                buffer_minutes: org.rules.buffer_minutes,
-                source: Source::Staff,
-                call_id: None,
-                notes: None,
-            };
-            match appointments::place(tx, scope, &req, None, ts)? {
-                Placed::Placed(a) => {
-                    booking_texts::on_confirmed(tx, scope, &org, &a, &service.name, ts)?;
-                    Ok(())
-                }
-                Placed::Taken => Err(taken()),
-            }
-        },
-    )
+    let change = desk_change(&info, loaded.org, ip, now);
+    apply(&state, &info, "booked", move |tx| {
+        booking::book(tx, &change, &req)?
+            .ok_or_else(taken)
+            .map(|_| ())
+    })
     .await
 }
 
@@ -308,38 +300,16 @@ pub async fn reschedule(
         .await?;
     let now = state.clock.now();
     let minutes = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
-    let start = match start_from(&loaded.org, &form.date, &form.time, now)
-        .and_then(|s| check_desk_start(&loaded.org, s, minutes, now).map(|_| s))
-    {
+    let start = match desk_start(&loaded.org, &form.date, &form.time, minutes, now) {
         Ok(s) => s,
         Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
     };
-    let service = loaded
-        .services
-        .iter()
-        .find(|s| s.id == appt.service_id)
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
-    let (org, ts, old) = (loaded.org, now.timestamp(), appt.start());
-    let detail = format!("appointment={id} to={}", start.to_rfc3339());
-    apply(
-        &state,
-        &info,
-        ip,
-        "appointment.rescheduled",
-        detail,
-        "moved",
-        move |tx, scope| {
-            let buffer = org.rules.buffer_minutes;
-            match appointments::reschedule(tx, scope, id, &[], start.timestamp(), buffer, ts)? {
-                Placed::Placed(a) => {
-                    booking_texts::on_rescheduled(tx, scope, &org, old, &a, &service, ts)?;
-                    Ok(())
-                }
-                Placed::Taken => Err(taken()),
-            }
-        },
-    )
+    let change = desk_change(&info, loaded.org, ip, now);
+    apply(&state, &info, "moved", move |tx| {
+        booking::reschedule(tx, &change, id, &[], start)?
+            .ok_or_else(taken)
+            .map(|_| ())
+    })
     .await
 }
 
@@ -350,36 +320,10 @@ pub async fn cancel(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let loaded = load(&state, &info).await?;
-    let ts = state.clock.now().timestamp();
-    let org = loaded.org;
-    let names = loaded.services;
-    apply(
-        &state,
-        &info,
-        ip,
-        "appointment.cancelled",
-        format!("appointment={id}"),
-        "cancelled",
-        move |tx, scope| {
-            let before = appointments::get(tx, scope, id)?;
-            let a = appointments::cancel(tx, scope, id, Some("cancelled by staff"), ts)?;
-            let service = names
-                .iter()
-                .find(|s| s.id == a.service_id)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
-            booking_texts::on_cancelled(
-                tx,
-                scope,
-                &org,
-                &a,
-                before.status == "confirmed",
-                &service,
-                ts,
-            )?;
-            Ok(())
-        },
-    )
+    let change = desk_change(&info, loaded.org, ip, state.clock.now());
+    apply(&state, &info, "cancelled", move |tx| {
+        booking::cancel(tx, &change, id, Some("cancelled by staff")).map(|_| ())
+    })
     .await
 }
 
@@ -396,17 +340,11 @@ pub async fn outcome(
     Path(id): Path<i64>,
     Form(form): Form<OutcomeForm>,
 ) -> AppResult<Response> {
-    let ts = state.clock.now().timestamp();
-    let outcome = form.outcome.clone();
-    apply(
-        &state,
-        &info,
-        ip,
-        "appointment.outcome",
-        format!("appointment={id} outcome={outcome}"),
-        "updated",
-        move |tx, scope| appointments::set_outcome(tx, scope, id, &outcome, ts).map(|_| ()),
-    )
+    let loaded = load(&state, &info).await?;
+    let change = desk_change(&info, loaded.org, ip, state.clock.now());
+    apply(&state, &info, "updated", move |tx| {
+        booking::set_outcome(tx, &change, id, &form.outcome).map(|_| ())
+    })
     .await
 }
 
@@ -417,17 +355,10 @@ pub async fn remind(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let loaded = load(&state, &info).await?;
-    let ts = state.clock.now().timestamp();
-    let org = loaded.org;
-    apply(
-        &state,
-        &info,
-        ip,
-        "appointment.reminder_sent",
-        format!("appointment={id}"),
-        "reminder queued",
-        move |tx, scope| booking_texts::send_reminder_now(tx, scope, &org, id, ts).map(|_| ()),
-    )
+    let change = desk_change(&info, loaded.org, ip, state.clock.now());
+    apply(&state, &info, "reminder queued", move |tx| {
+        booking::remind_now(tx, &change, id).map(|_| ())
+    })
     .await
 }
 
@@ -461,7 +392,7 @@ impl CalendarEntry {
                 view.contact_phone,
                 view.provider_name
             ),
-            cancelled: a.status == "cancelled",
+            cancelled: a.status == AppointmentStatus::Cancelled,
         }
     }
 

@@ -164,7 +164,7 @@ pub async fn download(
     let wanted = form.name.clone();
     let (file, path) = tokio::task::spawn_blocking(move || set.find(&wanted))
         .await?
-        .map_err(|e| AppError::Internal(format!("backup directory: {e}")))?
+        .map_err(|e| AppError::caused("backup directory", e))?
         .ok_or(AppError::NotFound)?;
     let opened = tokio::fs::File::open(&path)
         .await
@@ -172,7 +172,7 @@ pub async fn download(
     let len = opened
         .metadata()
         .await
-        .map_err(|e| AppError::Internal(format!("backup directory: {e}")))?
+        .map_err(|e| AppError::caused("backup directory", e))?
         .len();
     audited_change(
         &state,

@@ -8,7 +8,7 @@ use crate::crypto;
 use crate::domain::format::{local_datetime, short_datetime, spoken_date, spoken_time};
 use crate::domain::ics;
 use crate::error::{AppError, AppResult};
-use crate::store::appointments::{self, AppointmentView};
+use crate::store::appointments::{self, AppointmentStatus, AppointmentView};
 use crate::store::calendar_feeds::{self, Feed};
 use crate::store::orgs::{self, Org};
 use crate::store::services::{self, Provider};
@@ -94,7 +94,7 @@ fn item(v: &AppointmentView, tz: chrono_tz::Tz) -> Item {
             .clone()
             .unwrap_or_else(|| v.contact_phone.clone()),
         service: v.service_name.clone(),
-        status: a.status.clone(),
+        status: a.status.to_string(),
     }
 }
 
@@ -310,7 +310,7 @@ pub async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Ap
     // Holds last minutes and may never become bookings: a calendar app should not show them.
     let entries: Vec<CalendarEntry> = list
         .iter()
-        .filter(|v| v.appointment.status != "held")
+        .filter(|v| v.appointment.status != AppointmentStatus::Held)
         .map(|v| CalendarEntry::new(org.id, v))
         .collect();
     let events: Vec<ics::Event<'_>> = entries.iter().map(|e| e.event(now)).collect();

@@ -199,7 +199,7 @@ async fn lead_page(
                 when: when(Some(a.appointment.start_at), tz),
                 service: a.service_name,
                 provider: a.provider_name,
-                status: a.appointment.status,
+                status: a.appointment.status.to_string(),
             })
             .collect(),
         messages: texts

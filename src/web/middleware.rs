@@ -1,29 +1,99 @@
-//! Cross-cutting HTTP concerns, each in one place: request ids, security headers, and the
-//! rendering of every error (ours and the framework's) as HTML or JSON with the request id.
+//! Cross-cutting HTTP concerns, each in one place: request ids and the request's span,
+//! security headers, and the rendering of every error (ours and the framework's) as HTML or
+//! JSON with the request id.
 
+use crate::app::AppState;
 use crate::error::ErrorInfo;
 use crate::web::pages;
-use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::{Level, Span};
 
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 media-src 'self' https:; connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'";
 
-/// Gives every request an id (echoed as `X-Request-Id`), sets the security headers on every
-/// response, and renders error responses in the format the caller asked for.
-pub async fn frame(mut req: Request, next: Next) -> Response {
-    let id = crate::crypto::random_token(9);
-    req.extensions_mut().insert(RequestId(id.clone()));
+/// Wraps every route of a listener: a request id (ours, echoed as `X-Request-Id`), a `request`
+/// span carrying it with the method, the matched route and, once authentication knows it, the
+/// org ([`crate::store::OrgScope::name_in_span`]); the security headers; and error rendering ([`frame`]).
+pub fn around(router: Router<AppState>) -> Router<AppState> {
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    router
+        .layer(axum::middleware::from_fn(frame))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "same-origin"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header("content-security-policy", CSP))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, OurRequestId))
+        .layer(axum::middleware::map_request(drop_client_request_id))
+}
+
+/// A request id sent by the client is dropped before ours is set.
+async fn drop_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove(&REQUEST_ID);
+    req
+}
+
+/// Request ids are ours (one sent by the client is dropped first), so a log line's id always
+/// names one request of this appliance.
+#[derive(Clone, Copy)]
+struct OurRequestId;
+
+impl MakeRequestId for OurRequestId {
+    fn make_request_id<B>(
+        &mut self,
+        _: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        HeaderValue::from_str(&crate::crypto::random_token(9))
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+fn request_span<B>(req: &axum::http::Request<B>) -> Span {
+    let id = request_id(req.headers());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str())
+        .unwrap_or("(no route)");
+    tracing::info_span!("request", request_id = %id, method = %req.method(), route, org = tracing::field::Empty)
+}
+
+fn request_id(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+}
+
+/// Renders error responses in the format the caller asked for, and keeps pages (which may show
+/// patient data) out of every cache.
+pub async fn frame(req: Request, next: Next) -> Response {
+    let id = request_id(req.headers()).to_string();
     let wants_json = wants_json(&req);
     let is_static = req.uri().path().starts_with("/static/");
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
 
     let mut res = next.run(req).await;
     let status = res.status();
@@ -31,24 +101,10 @@ pub async fn frame(mut req: Request, next: Next) -> Response {
     if (status.is_client_error() || status.is_server_error())
         && (info.is_some() || !has_rendered_body(&res))
     {
-        if status.is_server_error() {
-            tracing::warn!(request_id = %id, %method, %path, status = status.as_u16(), "request failed");
-        }
         res = render_error(res, info, status, &id, wants_json).await;
     }
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        h.insert("x-request-id", v);
-    }
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("content-security-policy", HeaderValue::from_static(CSP));
     if !is_static && !h.contains_key(header::CACHE_CONTROL) {
-        // Pages may show patient data: never store them in a shared or browser cache.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res

@@ -66,6 +66,12 @@ async fn root(
 
 /// Routes that Vapi and Twilio call, plus the probes. Served on the main listener and, alone,
 /// on the webhook listener.
+/// The largest request body the webhook routes read: an end-of-call report of a two-hour call
+/// (transcript, every message with its timings, analysis) stays well under 1 MB, so 16 MB is
+/// room to spare, while still bounding what a stranger on the tunnel can make us buffer.
+/// Larger bodies get 413 before any of it is parsed.
+pub const WEBHOOK_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 pub fn webhook_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -99,6 +105,7 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
         ))
         // A shared call recording: public (the link is the key), so also on the tunnel.
         .route("/shared/recordings/{token}", get(shared_recordings::open))
+        .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
 }
 
 /// The dashboard and everything else, for the main listener.

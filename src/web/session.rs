@@ -83,6 +83,9 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
             };
         }
     }
+    if let Some(info) = &info {
+        info.scope.name_in_span();
+    }
     req.extensions_mut().insert(SessionSlot(info));
     next.run(req).await
 }

@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn five_typos_lock_that_account_from_that_address_only() {
         let t = LoginThrottle::default();
-        let now = Utc::now();
+        let now = crate::clock::system_now();
         for _ in 0..4 {
             assert!(t.record_failure(&from("a", "10.0.0.1"), now).is_empty());
         }
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn spread_failures_spare_a_remembered_browser_until_it_fails_itself() {
         let t = LoginThrottle::default();
-        let now = Utc::now();
+        let now = crate::clock::system_now();
         for i in 0..10 {
             t.record_failure(&from("a", &format!("10.0.1.{i}")), now);
         }
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn an_address_is_locked_only_for_failures_across_accounts() {
         let t = LoginThrottle::default();
-        let now = Utc::now();
+        let now = crate::clock::system_now();
         for _ in 0..30 {
             t.record_failure(&from("a", "10.0.0.9"), now);
         }
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn clearing_an_account_lifts_its_locks_only() {
         let t = LoginThrottle::default();
-        let now = Utc::now();
+        let now = crate::clock::system_now();
         for _ in 0..5 {
             t.record_failure(&from("a", "10.0.0.1"), now);
             t.record_failure(&from("b", "10.0.0.2"), now);

@@ -11,9 +11,17 @@ fn at(s: &str) -> i64 {
 }
 
 async fn token(app: &TestApp, owner: &reqwest::Client, csrf: &str) -> String {
+    token_with(app, owner, csrf, "read_write").await
+}
+
+async fn token_with(app: &TestApp, owner: &reqwest::Client, csrf: &str, access: &str) -> String {
     let page = owner
         .post(app.url("/settings/api-tokens"))
-        .form(&[("csrf_token", csrf), ("name", "reports")])
+        .form(&[
+            ("csrf_token", csrf),
+            ("name", "reports"),
+            ("access", access),
+        ])
         .send()
         .await
         .unwrap()
@@ -220,4 +228,78 @@ async fn send_reminder_queues_one_text_through_the_outbox() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(reminders(&app, upcoming), 2);
+}
+
+#[tokio::test]
+async fn a_read_only_token_reads_but_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let a = app.a.org_id;
+    let dana = app.insert_contact(a, "+14155550101", "Dana", None);
+    let upcoming = app.insert_appointment(a, dana, at("2026-06-16T14:00:00Z"), 45, "confirmed");
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let read_only = token_with(&app, &owner, &csrf, "read").await;
+    let read_write = token_with(&app, &owner, &csrf, "read_write").await;
+    let page = owner
+        .get(app.url("/settings/api-tokens"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("read only") && page.contains("read and write"),
+        "{page}"
+    );
+
+    let client = reqwest::Client::new();
+    let listed = client
+        .get(app.url("/api/appointments"))
+        .bearer_auth(&read_only)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let remind = |token: String| {
+        client
+            .post(app.url(&format!("/api/appointments/{upcoming}/send-reminder")))
+            .bearer_auth(token)
+            .json(&json!({"method": "sms"}))
+            .send()
+    };
+    let refused = remind(read_only.clone()).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("read only"),
+        "{body}"
+    );
+    assert_eq!(reminders(&app, upcoming), 0);
+    assert_eq!(remind(read_write).await.unwrap().status(), 200);
+    assert_eq!(reminders(&app, upcoming), 1);
+
+    // An unknown access is refused and makes no token.
+    let before = app.query_i64("SELECT COUNT(*) FROM api_tokens", &[]);
+    let res = owner
+        .post(app.url("/settings/api-tokens"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "odd"),
+            ("access", "admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        app.query_i64("SELECT COUNT(*) FROM api_tokens", &[]),
+        before
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'settings.api_token_created' AND detail LIKE '%access=read'",
+            &[]
+        ),
+        1
+    );
 }

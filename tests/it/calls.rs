@@ -628,3 +628,30 @@ async fn an_event_whose_processing_fails_is_kept_redacted_and_retried() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_long_report_is_taken_and_an_oversized_body_is_refused() {
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    // About 3 MB (beyond the web framework's 2 MB default): a long call, every message kept.
+    let line =
+        "I would like to hear about every treatment you offer and what each one costs, please.";
+    let lines: Vec<(&str, &str)> = (0..12_000)
+        .map(|i| (if i % 2 == 0 { "User" } else { "AI" }, line))
+        .collect();
+    let long = report("call-long", "+14155550123", &lines, 7200.0);
+    let size = long.to_string().len();
+    assert!(size > 2 * 1024 * 1024, "{size} bytes");
+    let (status, body) = app.webhook(&secret, &long).await;
+    assert_eq!(status, 200, "{body}");
+    let calls =
+        |id: &str| app.query_i64("SELECT COUNT(*) FROM calls WHERE vapi_call_id = ?1", &[&id]);
+    assert_eq!(calls("call-long"), 1);
+
+    let padding = "x".repeat(voxanne::web::WEBHOOK_BODY_LIMIT);
+    let huge = json!({"message": {"type": "status-update", "status": "ended",
+        "call": {"id": "call-huge"}, "padding": padding}});
+    let (status, _) = app.webhook(&secret, &huge).await;
+    assert_eq!(status, 413);
+    assert_eq!(calls("call-huge"), 0);
+}

@@ -191,7 +191,11 @@ async fn contacts_their_stats_and_the_dashboard_stay_in_their_clinic() {
 async fn create_token(app: &TestApp, owner: &reqwest::Client, csrf: &str, name: &str) -> String {
     let page = owner
         .post(app.url("/settings/api-tokens"))
-        .form(&[("csrf_token", csrf), ("name", name)])
+        .form(&[
+            ("csrf_token", csrf),
+            ("name", name),
+            ("access", "read_write"),
+        ])
         .send()
         .await
         .unwrap()

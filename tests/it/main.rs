@@ -1,5 +1,6 @@
 //! The integration tests, in one binary: each module is one area of the appliance, all sharing
 //! the harness in `support` (the real app on loopback, fake Vapi and Twilio, headless Chromium).
+#![allow(clippy::disallowed_methods)] // Tests and benches arrange and read the database directly.
 
 mod support;
 
@@ -17,9 +18,11 @@ mod calls_api;
 mod calls_pages;
 mod calls_robustness;
 mod cli;
+mod crash_safety;
 mod diagnostics;
 mod file_modes;
 mod keys;
+mod logs;
 mod messaging;
 mod org_isolation;
 mod overview;

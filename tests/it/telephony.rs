@@ -421,7 +421,11 @@ async fn api_tokens_can_run_the_whole_flow() {
     let (owner, csrf) = app.signed_in(app.a.owner_email).await;
     let page = owner
         .post(app.url("/settings/api-tokens"))
-        .form(&[("csrf_token", csrf.as_str()), ("name", "Phone setup")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Phone setup"),
+            ("access", "read_write"),
+        ])
         .send()
         .await
         .unwrap()
@@ -722,8 +726,8 @@ async fn another_clinic_sees_and_touches_nothing() {
         .await
         .unwrap();
     assert!(!page.contains(CLINIC));
-    // Org b starting the same number is its own row and its own count.
-    assert_eq!(b.initiate(CLINIC).await.0, 201);
+    // A number forwards for one clinic: org b cannot start A's verified number.
+    assert_eq!(b.initiate(CLINIC).await.0, 409);
     assert_eq!(
         app.query_i64(
             "SELECT status = 'active' OR status = 'pending' FROM forwarding_configs WHERE id = ?1",
@@ -731,7 +735,7 @@ async fn another_clinic_sees_and_touches_nothing() {
         ),
         1
     );
-    assert_eq!(app.query_i64("SELECT COUNT(*) FROM caller_ids", &[]), 2);
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM caller_ids", &[]), 1);
 }
 
 #[tokio::test]
@@ -980,4 +984,44 @@ async fn the_wizard_works_without_javascript() {
     let (staff, _) = app.signed_in(app.a.staff_email).await;
     let res = staff.get(app.url("/telephony")).send().await.unwrap();
     assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn a_number_verified_by_one_clinic_is_refused_for_another() {
+    let app = spawn().await;
+    let a = Api::owner(&app, app.a.owner_email).await;
+    a.verified(CLINIC).await;
+    let asked_before = app.twilio.requests().len();
+
+    let b = Api::owner(&app, app.b.owner_email).await;
+    let (s, v) = b.initiate(CLINIC).await;
+    assert_eq!(s, 409, "{v}");
+    let why = v["error"].as_str().unwrap();
+    assert!(why.contains("another clinic"), "{why}");
+    assert!(
+        !why.contains("Alpha"),
+        "the other clinic is not named: {why}"
+    );
+    assert_eq!(
+        app.twilio.requests().len(),
+        asked_before,
+        "Twilio was not asked"
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM caller_ids WHERE org_id = ?1",
+            &[&app.b.org_id]
+        ),
+        0
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM caller_id_starts WHERE org_id = ?1",
+            &[&app.b.org_id]
+        ),
+        0
+    );
+    // Another number is still B's to verify.
+    let (s, v) = b.initiate("+14155550199").await;
+    assert_eq!(s, 201, "{v}");
 }

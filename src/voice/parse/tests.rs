@@ -1,6 +1,6 @@
 use super::*;
 
-// Example payloads E1–E6 of reference/vapi.md, verbatim.
+// Example payloads E1–E6 of docs/vapi.md, verbatim.
 const E1: &str = r##"{
   "message": {
     "type": "tool-calls",

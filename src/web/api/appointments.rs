@@ -8,9 +8,10 @@ use super::{bound, choice, iso, paging, ListPage, Params};
 use crate::app::AppState;
 use crate::domain::format::local_iso;
 use crate::error::{AppError, AppResult};
-use crate::store::appointments::{self, AppointmentFilter, AppointmentView};
-use crate::store::audit::{self, Event};
-use crate::store::{booking_texts, orgs};
+use crate::service::booking::{self, Change, Door};
+use crate::service::messaging;
+use crate::store::appointments::{self, AppointmentFilter, AppointmentStatus, AppointmentView};
+use crate::store::orgs;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -18,7 +19,14 @@ use chrono::DateTime;
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
-const STATUSES: &[&str] = &["held", "confirmed", "cancelled", "completed", "no_show"];
+/// The states a client may filter on (lapsed holds are never listed).
+const STATUSES: &[AppointmentStatus] = &[
+    AppointmentStatus::Held,
+    AppointmentStatus::Confirmed,
+    AppointmentStatus::Cancelled,
+    AppointmentStatus::Completed,
+    AppointmentStatus::NoShow,
+];
 
 /// An appointment as the original product's clients read it, plus the calendar and source.
 fn view(v: &AppointmentView, tz: Tz) -> Value {
@@ -50,8 +58,9 @@ pub async fn list(
 ) -> AppResult<Json<ListPage<Value>>> {
     let scope = caller.scope;
     let (limit, offset) = paging(&p)?;
-    let status = choice(&p, "status", &STATUSES.join(", "), |s| {
-        STATUSES.iter().find(|x| **x == s).copied()
+    let names = STATUSES.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+    let status = choice(&p, "status", &names.join(", "), |s| {
+        STATUSES.iter().find(|x| x.as_str() == s).copied()
     })?;
     let (tz, items, total) = state
         .db
@@ -101,24 +110,19 @@ pub async fn send_reminder(
     let recipient = state
         .db
         .write(move |tx| {
-            let org = orgs::get(tx, &scope)?;
-            let to = booking_texts::send_reminder_now(tx, &scope, &org, id, now)?;
-            audit::record(
-                tx,
-                &scope,
-                &Event {
-                    actor: &actor,
-                    action: "appointment.reminder_sent",
-                    object: &format!("appointment:{id}"),
-                    detail: &format!("appointment={id} via {via}"),
-                    ip: None,
-                    at: now,
-                },
-            )?;
-            Ok(to)
+            let change = Change {
+                scope,
+                org: orgs::get(tx, &scope)?,
+                door: Door::Desk,
+                by: actor,
+                ip: None,
+                context: format!("appointment={id} via {via}"),
+                now,
+            };
+            booking::remind_now(tx, &change, id)
         })
         .await?;
-    crate::jobs::outbox::wake(&state);
+    messaging::wake(&state);
     Ok(Json(json!({
         "success": true,
         "recipient": recipient,

@@ -1,17 +1,19 @@
 //! Who is calling the JSON API: an API token (`Authorization: Bearer …`) when the header is
 //! present, else the signed-in staff member. A bad or revoked token is a 401 even with a
-//! session cookie, so a program never acts as whoever's browser it runs in.
+//! session cookie, so a program never acts as whoever's browser it runs in. A read-only token
+//! gets 403 for every method but GET and HEAD: the one place that rule is kept.
 
 use crate::app::AppState;
 use crate::crypto;
 use crate::error::AppError;
+use crate::store::api_tokens::TokenAccess;
 use crate::store::audit::Actor;
 use crate::store::sessions::SessionInfo;
 use crate::store::{api_tokens, OrgScope};
 use crate::web::session::CurrentStaff;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 
 pub enum Who {
@@ -74,6 +76,15 @@ impl FromRequestParts<AppState> for ApiCaller {
             .await
             .map_err(IntoResponse::into_response)?
             .ok_or_else(|| AppError::Unauthorized.into_response())?;
+        found.scope.name_in_span();
+        if found.access == TokenAccess::Read && !matches!(parts.method, Method::GET | Method::HEAD)
+        {
+            return Err(AppError::NotAllowed(
+                "This API token is read only. Changes need a read-and-write token (Settings → API tokens)."
+                    .into(),
+            )
+            .into_response());
+        }
         let now = state.clock.now().timestamp();
         if found
             .last_used_at

@@ -1,5 +1,5 @@
 //! `POST /api/twilio/caller-id`: Twilio's report at the end of a caller-ID verification call
-//! (`reference/twilio.md` §4b). Accepted only with a valid `X-Twilio-Signature` made with the
+//! (`docs/twilio.md` §4b). Accepted only with a valid `X-Twilio-Signature` made with the
 //! auth token of a clinic using the posted `AccountSid`; the verification is found by its call
 //! SID within those clinics. Anything else is refused with 403 and changes nothing.
 
@@ -78,6 +78,9 @@ pub async fn caller_id_status(
                 let Some(caller) = caller_ids::find_by_call(tx, scope, &call_sid)? else {
                     continue;
                 };
+                // A number another clinic verified meanwhile stays that clinic's alone.
+                let success = success
+                    && !caller_ids::verified_by_another_org(tx, scope, &caller.phone_number)?;
                 let (changed, action) = if success {
                     let changed =
                         caller_ids::mark_verified(tx, scope, caller.id, pn_sid.as_deref(), now)?;

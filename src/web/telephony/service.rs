@@ -142,6 +142,7 @@ pub async fn initiate(
                         )));
                     }
                 }
+                caller_ids::refuse_if_verified_elsewhere(tx, &scope, &phone)?;
                 let starts = caller_ids::recent_starts(tx, &scope, &phone, now)?;
                 telephony::start_allowed(&starts, now).map_err(|retry_after_secs| {
                     AppError::TooManyRequests { retry_after_secs }
@@ -246,6 +247,7 @@ async fn already_on_account(
         format!("number:{phone}"),
         format!("number={phone} already on the Twilio account"),
         move |tx, scope| {
+            caller_ids::refuse_if_verified_elsewhere(tx, scope, &phone)?;
             caller_ids::record_verified(tx, scope, &phone, &friendly_name, Some(&found.sid), now)
         },
     )

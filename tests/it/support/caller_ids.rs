@@ -1,4 +1,4 @@
-//! The fake Twilio's caller-ID verification (`reference/twilio.md` §4): validation requests
+//! The fake Twilio's caller-ID verification (`docs/twilio.md` §4): validation requests
 //! (`POST …/OutgoingCallerIds.json`, answered 200 with a 6-digit code; 21450 for a number that
 //! is already verified), the verified list (`GET …/OutgoingCallerIds.json?PhoneNumber=`, exact
 //! match) and removal (`DELETE …/OutgoingCallerIds/PN….json`, 204). A test then "answers" the

@@ -1,5 +1,5 @@
 //! Vapi call events for the call-intelligence tests: the reference payloads
-//! (`tests/fixtures/vapi/`, copied from reference/vapi.md) and builders for their variants.
+//! (`tests/fixtures/vapi/`, in the shapes of docs/vapi.md) and builders for their variants.
 
 use super::vapi::data;
 use super::TestApp;

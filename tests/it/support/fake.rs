@@ -194,7 +194,7 @@ pub const TWILIO_NUMBER: &str = "+15005550006";
 /// A number on the fake account that can take calls but not texts.
 pub const VOICE_ONLY_NUMBER: &str = "+15005550010";
 
-/// Twilio's account fetch and IncomingPhoneNumbers list (`reference/twilio.md` §2, §3).
+/// Twilio's account fetch and IncomingPhoneNumbers list (`docs/twilio.md` §2, §3).
 fn twilio_account_reads(rec: &Recorded) -> Option<(u16, String)> {
     if rec.method != "GET" {
         return None;
@@ -243,7 +243,7 @@ fn twilio_account_reads(rec: &Recorded) -> Option<(u16, String)> {
     ))
 }
 
-/// Vapi's credential and phone-number endpoints (`reference/vapi.md` §4.4, §4.5): creates
+/// Vapi's credential and phone-number endpoints (`docs/vapi.md` §4.4, §4.5): creates
 /// answer 201 with an id and never echo secrets; updates answer 200; lists are arrays.
 fn vapi_management(rec: &Recorded) -> Option<(u16, String)> {
     const SECRETS: [&str; 5] = [
@@ -320,7 +320,7 @@ pub const ASSISTANT_PROMPT: &str = "You are the front desk of Alpha Clinic. Be w
 pub const THEIR_FAQ_TOOL: &str = "tool-their-faq";
 pub const THEIR_CALENDAR_TOOL: &str = "tool-their-calendar";
 
-/// An assistant as `GET /assistant/:id` returns it (`reference/vapi.md` §4.2).
+/// An assistant as `GET /assistant/:id` returns it (`docs/vapi.md` §4.2).
 pub fn fake_assistant(id: &str) -> serde_json::Value {
     serde_json::json!({
         "id": id, "orgId": "org-fake", "name": "Front desk", "firstMessage": "Thanks for calling!",

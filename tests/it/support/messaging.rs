@@ -35,7 +35,7 @@ impl TestApp {
     /// Runs the outbox sender at the current (manual) time and waits until no text is
     /// mid-send, whether this pass or the background sender took it.
     pub async fn drain_outbox(&self) {
-        voxanne::jobs::outbox::run_due(&self.state)
+        voxanne::service::messaging::run_due(&self.state)
             .await
             .expect("outbox run");
         for _ in 0..200 {

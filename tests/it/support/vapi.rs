@@ -1,4 +1,4 @@
-//! Building Vapi requests the way Vapi sends them (reference/vapi.md §1.3) and posting them.
+//! Building Vapi requests the way Vapi sends them (docs/vapi.md §1.3) and posting them.
 
 use super::TestApp;
 use serde_json::{json, Value};

@@ -1,18 +1,18 @@
-//! The outbox sender: claims due texts, checks each one (texts on, credentials, opt-out list,
+//! Sending what booking changes queued: the outbox sender. It claims due texts, checks each one (texts on, credentials, opt-out list,
 //! the appointment still due, the hourly cap per number), hands it to the clinic's Twilio
 //! account, and records the attempt in `messages` and on the outbox row in one transaction.
 //! Transient failures are retried with backoff; permanent ones stop; a 21610 answer puts the
-//! number on the opt-out list.
+//! number on the opt-out list. The background job runs [`run_due`]; a request that must report
+//! on a text it just queued gives it its first attempt with [`attempt_now`].
 
 use crate::app::AppState;
 use crate::domain::sms;
 use crate::error::AppResult;
 use crate::integrations::twilio::{self, Credentials, TwilioError, OPTED_OUT};
+use crate::store::appointments::{self, AppointmentStatus};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::outbox::{self, OutboxRow, Purpose, Settled};
 use crate::store::{messages, opt_outs, orgs, twilio_credentials, OrgScope};
-use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
 use std::time::Duration;
 
 /// Rows claimed per pass.
@@ -21,31 +21,9 @@ const BATCH: i64 = 20;
 /// Wait before attempt n+1 after a transient failure of attempt n; after the last, give up.
 const RETRY_DELAYS_SECS: [i64; 5] = [30, 120, 600, 1800, 7200];
 
-/// What became of a text's first attempt, as the booking tools report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SmsStatus {
-    Sent,
-    /// Not sent yet; will be retried.
-    Queued,
-    /// Will not be sent (permanent failure); the booking stands.
-    FailedButBooked,
-    /// Not attempted: no credentials, texts off, or the number opted out.
-    Skipped,
-}
+use crate::store::outbox::SmsStatus;
 
-impl SmsStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SmsStatus::Sent => "sent",
-            SmsStatus::Queued => "queued",
-            SmsStatus::FailedButBooked => "failed_but_booked",
-            SmsStatus::Skipped => "skipped",
-        }
-    }
-}
-
-/// Nudges the sender to look at the outbox now.
+/// Nudges the sender to look at the outbox now (once a change that queued texts has committed).
 pub fn wake(state: &AppState) {
     state.outbox_wake.notify_one();
 }
@@ -73,6 +51,7 @@ pub async fn run_due(state: &AppState) -> AppResult<usize> {
 /// a slower attempt finishes in the background and is reported as `queued`.
 pub async fn attempt_now(state: &AppState, scope: OrgScope, id: i64, wait: Duration) -> SmsStatus {
     let task_state = state.clone();
+    let deadline = tokio::time::Instant::now() + wait;
     let task = tokio::spawn(async move {
         let now = task_state.clock.now().timestamp();
         let claimed = task_state
@@ -84,11 +63,47 @@ pub async fn attempt_now(state: &AppState, scope: OrgScope, id: i64, wait: Durat
             None => Ok(None),
         }
     });
-    let deadline = tokio::time::Instant::now() + wait;
-    match tokio::time::timeout_at(deadline, task).await {
+    wait_for(state, scope, FirstAttempt { id, task }, deadline).await
+}
+
+/// A first attempt under way, started by [`start_claimed`].
+pub struct FirstAttempt {
+    id: i64,
+    task: tokio::task::JoinHandle<AppResult<Option<SmsStatus>>>,
+}
+
+/// Starts the first attempt at a text its caller claimed ([`outbox::claim`]) in the write that
+/// queued it, so the attempt needs no write of its own before the send. It goes on whatever
+/// becomes of the caller.
+pub fn start_claimed(state: &AppState, scope: OrgScope, row: OutboxRow) -> FirstAttempt {
+    let (state, id) = (state.clone(), row.id);
+    FirstAttempt {
+        id,
+        task: tokio::spawn(async move { deliver(&state, scope, row).await.map(Some) }),
+    }
+}
+
+/// How a first attempt went, waiting at most `wait`; a slower one finishes in the background
+/// and is reported as `queued`.
+pub async fn settle(
+    state: &AppState,
+    scope: OrgScope,
+    attempt: FirstAttempt,
+    wait: Duration,
+) -> SmsStatus {
+    wait_for(state, scope, attempt, tokio::time::Instant::now() + wait).await
+}
+
+async fn wait_for(
+    state: &AppState,
+    scope: OrgScope,
+    attempt: FirstAttempt,
+    deadline: tokio::time::Instant,
+) -> SmsStatus {
+    match tokio::time::timeout_at(deadline, attempt.task).await {
         Ok(Ok(Ok(Some(settled)))) => settled,
         // Someone else (the background sender) has it: watch the row until the deadline.
-        Ok(Ok(Ok(None))) => watch_row(state, scope, id, deadline).await,
+        Ok(Ok(Ok(None))) => watch_row(state, scope, attempt.id, deadline).await,
         Ok(Ok(Err(e))) => {
             tracing::warn!(error = %e, "a text could not be attempted now; it stays queued");
             SmsStatus::Queued
@@ -106,13 +121,7 @@ async fn watch_row(
     loop {
         let row = state.db.read(move |c| outbox::state(c, &scope, id)).await;
         let status = match row {
-            Ok(Some(r)) => match r.status.as_str() {
-                "sent" => Some(SmsStatus::Sent),
-                "failed" | "refused" | "interrupted" => Some(SmsStatus::FailedButBooked),
-                "skipped" | "cancelled" | "superseded" => Some(SmsStatus::Skipped),
-                "pending" if r.attempts > 0 => Some(SmsStatus::Queued),
-                _ => None,
-            },
+            Ok(Some(r)) => SmsStatus::settled(&r.status, r.attempts),
             _ => Some(SmsStatus::Queued),
         };
         if let Some(s) = status {
@@ -152,15 +161,12 @@ async fn verdict(
                 return Ok(Verdict::Skip("texts are switched off for this clinic"));
             }
             if Purpose::parse(&purpose) == Some(Purpose::Reminder) {
-                let appt: Option<(String, i64)> = c
-                    .query_row(
-                        "SELECT status, start_at FROM appointments WHERE org_id = ?1 AND id = ?2",
-                        params![scope.org_id(), appointment_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
+                let appt = match appointment_id {
+                    Some(id) => appointments::find(c, &scope, id)?,
+                    None => None,
+                };
                 match appt {
-                    Some((status, start)) if status == "confirmed" && start > now => {}
+                    Some(a) if a.status == AppointmentStatus::Confirmed && a.start_at > now => {}
                     _ => return Ok(Verdict::Skip("the appointment is no longer upcoming")),
                 }
             }
