@@ -9,7 +9,6 @@ use crate::web;
 use crate::web::throttle::LoginThrottle;
 use axum::Router;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 
@@ -116,8 +115,8 @@ impl App {
     }
 
     /// Serves the dashboard on `listener` and, if given, only the webhook routes on
-    /// `webhook_listener`, until `shutdown` completes; in-flight requests finish, then the WAL
-    /// is checkpointed.
+    /// `webhook_listener` (each with its own connection cap, see [`crate::net`]), until
+    /// `shutdown` completes; in-flight requests finish, then the WAL is checkpointed.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -131,21 +130,10 @@ impl App {
             let _ = stop_tx.send(true);
         });
         crate::jobs::spawn_all(&state, stop_rx.clone());
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
-        let main = axum::serve(
-            listener,
-            router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
-        let webhooks = webhook_listener.map(|l| {
-            axum::serve(
-                l,
-                webhook_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stopped(stop_rx.clone()))
-        });
+        let limits = state.config.connections;
+        let main = crate::net::serve(listener, router(state.clone()), limits, stop_rx.clone());
+        let webhooks = webhook_listener
+            .map(|l| crate::net::serve(l, webhook_router(state.clone()), limits, stop_rx.clone()));
         let result = match webhooks {
             Some(w) => {
                 let (a, b) = tokio::join!(main, w);
@@ -187,11 +175,13 @@ pub struct DataDirLock {
 
 impl DataDirLock {
     pub fn acquire(data_dir: &std::path::Path) -> std::io::Result<Self> {
+        let path = data_dir.join("voxanne.lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(data_dir.join("voxanne.lock"))?;
+            .open(&path)?;
+        crate::private_files::restrict(&path)?;
         file.try_lock()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         Ok(Self { _file: file })
@@ -201,8 +191,8 @@ impl DataDirLock {
 fn prepare_data_dir(config: &Config) -> Result<(), ConfigError> {
     let dir = &config.data_dir;
     let fail = |what: String| ConfigError::new("VOXANNE_DATA_DIR", what);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    crate::private_files::create_dir_all(dir)
+        .map_err(|e| fail(format!("cannot create {} owner-only: {e}", dir.display())))?;
     let probe = dir.join(".voxanne-write-test");
     std::fs::write(&probe, b"ok")
         .map_err(|e| fail(format!("{} is not writable: {e}", dir.display())))?;

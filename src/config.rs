@@ -56,8 +56,25 @@ pub struct Config {
     pub backup: BackupSettings,
     /// Call transcripts and recording links older than this many days are purged; `None` keeps them.
     pub retention_days: Option<u32>,
+    /// Timeouts and the connection cap, the same on each listener.
+    pub connections: ConnectionLimits,
     /// Which file the values came from, if any (for `voxanne check`).
     pub source_file: Option<PathBuf>,
+}
+
+/// How long a client may take and how many may be connected, per listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A request's headers must arrive in full within this, counted from the connection
+    /// opening or the previous reply (so it also ends a kept-alive connection left unused).
+    pub header_read: std::time::Duration,
+    /// A reply not ready within this is answered 408 instead.
+    pub request: std::time::Duration,
+    /// A connection that moves no bytes either way for this long is closed.
+    pub idle: std::time::Duration,
+    /// Open connections per listener; when full, the longest-unused one without a request in
+    /// progress makes way for the new one.
+    pub max_per_listener: usize,
 }
 
 /// Where backups go, when scheduled ones run, how many are kept and whether they are encrypted.
@@ -109,6 +126,11 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("VOXANNE_BACKUP_KEEP", Some("7"), false),
     ("VOXANNE_BACKUP_ENCRYPT", Some("false"), false),
     ("VOXANNE_RETENTION_DAYS", Some("off"), false),
+    // Slow and many clients, per listener.
+    ("VOXANNE_HEADER_TIMEOUT_SECS", Some("10"), false),
+    ("VOXANNE_REQUEST_TIMEOUT_SECS", Some("30"), false),
+    ("VOXANNE_IDLE_TIMEOUT_SECS", Some("60"), false),
+    ("VOXANNE_MAX_CONNECTIONS", Some("512"), false),
 ];
 
 impl Config {
@@ -209,6 +231,31 @@ impl Config {
                     as u32,
             ),
         };
+        let secs = |key: &str, max: i64| -> Result<std::time::Duration, ConfigError> {
+            let n = parse_range(key, &required(key)?, 1, max)?;
+            Ok(std::time::Duration::from_secs(n as u64))
+        };
+        let connections = ConnectionLimits {
+            header_read: secs("VOXANNE_HEADER_TIMEOUT_SECS", 300)?,
+            request: secs("VOXANNE_REQUEST_TIMEOUT_SECS", 3600)?,
+            idle: secs("VOXANNE_IDLE_TIMEOUT_SECS", 3600)?,
+            max_per_listener: parse_range(
+                "VOXANNE_MAX_CONNECTIONS",
+                &required("VOXANNE_MAX_CONNECTIONS")?,
+                16,
+                100_000,
+            )? as usize,
+        };
+        if connections.idle < connections.request {
+            return Err(ConfigError::new(
+                "VOXANNE_IDLE_TIMEOUT_SECS",
+                format!(
+                    "{} is shorter than VOXANNE_REQUEST_TIMEOUT_SECS ({}): a slow reply would be cut off as idle",
+                    connections.idle.as_secs(),
+                    connections.request.as_secs()
+                ),
+            ));
+        }
         Ok(Self {
             data_dir,
             listen,
@@ -241,6 +288,7 @@ impl Config {
             )?,
             backup,
             retention_days,
+            connections,
             source_file: None,
         })
     }
@@ -325,6 +373,22 @@ impl Config {
                 self.retention_days
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "off".into()),
+            ),
+            (
+                "VOXANNE_HEADER_TIMEOUT_SECS".into(),
+                self.connections.header_read.as_secs().to_string(),
+            ),
+            (
+                "VOXANNE_REQUEST_TIMEOUT_SECS".into(),
+                self.connections.request.as_secs().to_string(),
+            ),
+            (
+                "VOXANNE_IDLE_TIMEOUT_SECS".into(),
+                self.connections.idle.as_secs().to_string(),
+            ),
+            (
+                "VOXANNE_MAX_CONNECTIONS".into(),
+                self.connections.max_per_listener.to_string(),
             ),
         ]
     }
@@ -540,6 +604,40 @@ mod tests {
             let err = Config::from_values(&values(&[(key, bad)])).unwrap_err();
             assert_eq!(err.setting, key, "{bad}");
         }
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_nonsense() {
+        let c = Config::from_values(&values(&[])).unwrap().connections;
+        assert_eq!(c.header_read, std::time::Duration::from_secs(10));
+        assert_eq!(c.request, std::time::Duration::from_secs(30));
+        assert_eq!(c.idle, std::time::Duration::from_secs(60));
+        assert_eq!(c.max_per_listener, 512);
+        let c = Config::from_values(&values(&[
+            ("VOXANNE_HEADER_TIMEOUT_SECS", "5"),
+            ("VOXANNE_MAX_CONNECTIONS", "2000"),
+        ]))
+        .unwrap()
+        .connections;
+        assert_eq!(c.header_read, std::time::Duration::from_secs(5));
+        assert_eq!(c.max_per_listener, 2000);
+        for (key, bad) in [
+            ("VOXANNE_HEADER_TIMEOUT_SECS", "0"),
+            ("VOXANNE_REQUEST_TIMEOUT_SECS", "soon"),
+            ("VOXANNE_IDLE_TIMEOUT_SECS", "-1"),
+            ("VOXANNE_MAX_CONNECTIONS", "3"),
+        ] {
+            let err = Config::from_values(&values(&[(key, bad)])).unwrap_err();
+            assert_eq!(err.setting, key, "{bad}");
+            assert!(err.message.contains("whole number"), "{}", err.message);
+        }
+        let err = Config::from_values(&values(&[("VOXANNE_IDLE_TIMEOUT_SECS", "20")])).unwrap_err();
+        assert_eq!(err.setting, "VOXANNE_IDLE_TIMEOUT_SECS");
+        assert!(
+            err.message.contains("VOXANNE_REQUEST_TIMEOUT_SECS"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ const VAULT_VERSION: u8 = 1;
 pub struct Vault {
     cipher: Aes256Gcm,
     file_key: FileKey,
+    signing_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Vault {
@@ -62,7 +63,18 @@ impl Vault {
         Self {
             cipher: Aes256Gcm::new(key.into()),
             file_key: FileKey::from_master(key),
+            signing_key: derive(key, b"voxanne/signing-key/v1"),
         }
+    }
+
+    /// An HMAC-SHA256 of `message` under a key derived from the master key, for values the
+    /// appliance hands out and must recognise later (remembered browsers).
+    pub fn sign(&self, message: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.signing_key)
+            .expect("HMAC accepts a key of any length");
+        mac.update(message);
+        mac.finalize().into_bytes().into()
     }
 
     /// The key that seals whole files (encrypted backups) under this master key.

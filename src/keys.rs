@@ -40,7 +40,7 @@ pub fn rotate(config: &Config, new_key_file: Option<&Path>) -> AppResult<Rotatio
         (true, Some(path)) => path.to_path_buf(),
         (false, None) => config.data_dir.join(NEXT_MASTER_KEY_FILE),
     };
-    std::fs::create_dir_all(&config.data_dir)
+    crate::private_files::create_dir_all(&config.data_dir)
         .map_err(|e| AppError::caused("VOXANNE_DATA_DIR", e))?;
     let _lock = DataDirLock::acquire(&config.data_dir).map_err(|_| {
         AppError::Conflict(

@@ -242,6 +242,8 @@ enum UserAction {
 }
 
 fn main() -> ExitCode {
+    // Before anything is created: the database, keys and backups are the clinic's records.
+    voxanne::private_files::restrict_umask();
     let args = Cli::parse();
     let config = match Config::load(args.config.as_deref()) {
         Ok(c) => c,
@@ -459,6 +461,8 @@ fn serve(config: Config) -> ExitCode {
             },
             None => None,
         };
+        let listeners = 1 + usize::from(webhook_listener.is_some());
+        voxanne::net::fit_open_files_limit(listeners, &config.connections);
         let data_dir = config.data_dir.clone();
         let app = match App::open(config, std::sync::Arc::new(SystemClock)) {
             Ok(app) => app,

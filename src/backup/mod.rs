@@ -182,6 +182,7 @@ impl BackupSet {
             .write(true)
             .open(self.dir.join(".lock"))
             .map_err(io_error)?;
+        crate::private_files::restrict(&self.dir.join(".lock")).map_err(io_error)?;
         file.lock().map_err(io_error)?;
         Ok(file)
     }

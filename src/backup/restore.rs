@@ -56,7 +56,7 @@ pub fn run(config: &Config, src: &Path, key_file: Option<&Path>) -> AppResult<Re
         (None, _) => None,
     };
 
-    std::fs::create_dir_all(&config.data_dir)
+    crate::private_files::create_dir_all(&config.data_dir)
         .map_err(|e| refuse(format!("VOXANNE_DATA_DIR: {e}")))?;
     let _lock = DataDirLock::acquire(&config.data_dir).map_err(|_| {
         refuse("a Voxanne server is running on this data directory; stop it first (systemctl stop voxanne)")

@@ -112,6 +112,10 @@ impl Db {
         // FULL: an acknowledged write survives a power cut, not just a process crash.
         apply_pragmas(&write, "FULL")?;
         migrate::apply(&write)?;
+        // SQLite gives a new -wal or -shm the database file's mode, so the file's mode is what counts.
+        crate::private_files::restrict_database(path).map_err(|e| {
+            AppError::caused(format!("cannot make {} owner-only", path.display()), e)
+        })?;
         // Checkpoints run in the background (see `checkpointer`); the writer's own is a backstop.
         write.pragma_update(
             None,

@@ -1,13 +1,16 @@
 //! Signing in and out. Unknown accounts and wrong passwords get the same answer in the same
-//! time; repeated failures are throttled per account and per address; every attempt is audited.
+//! time; repeated failures are throttled as [`crate::web::throttle`] describes, a successful
+//! sign-in remembers the browser for that account; every attempt and lock is audited.
 
 use crate::app::AppState;
 use crate::crypto;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::{sessions, staff};
+use crate::web::device_cookie;
 use crate::web::pages::{css_url, render};
 use crate::web::session::{self, CurrentStaff, MaybeStaff, PRE_CSRF_COOKIE};
+use crate::web::throttle::{Attempt, Key};
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
@@ -85,8 +88,13 @@ pub async fn login(
     let ip = peer.ip().to_string();
     let email = form.email.trim().to_lowercase();
     let now = state.clock.now();
-    let account_key = format!("acct:{email}");
-    let keys = vec![account_key.clone(), format!("ip:{ip}")];
+    let https = state.config.https();
+    let browser = device_cookie::recognise(&state.vault, &headers, &email, now.timestamp(), https);
+    let attempt = Attempt {
+        account: &email,
+        ip: &ip,
+        browser: browser.as_deref(),
+    };
     let (csrf, _) = pre_session_csrf(&headers);
     let again = |status: StatusCode, message: String| -> AppResult<Response> {
         let page = LoginPage {
@@ -98,29 +106,17 @@ pub async fn login(
         Ok((status, render(&page)?).into_response())
     };
 
-    if let Some(wait) = state.throttle.retry_after(&keys, now) {
-        let minutes = wait.div_ceil(60);
-        let (e, ip2) = (email.clone(), ip.clone());
-        state
-            .db
-            .write(move |tx| {
-                audit::record_unscoped(
-                    tx,
-                    &Event {
-                        actor: &Actor::Anonymous(e),
-                        action: "login.throttled",
-                        object: "",
-                        detail: "",
-                        ip: Some(&ip2),
-                        at: now.timestamp(),
-                    },
-                )
-            })
-            .await?;
-        return again(
+    if let Some(lock) = state.throttle.refusal(&attempt, now) {
+        let wait = lock.seconds_left(now);
+        audit_anonymous(&state, &email, "login.throttled", &lock.key.describe(), &ip).await?;
+        let mut res = again(
             StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed sign-ins. Try again in {minutes} minute(s)."),
-        );
+            refusal_message(&lock.key, wait.div_ceil(60)),
+        )?;
+        if let Ok(v) = wait.to_string().parse() {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(res);
     }
 
     let lookup_email = email.clone();
@@ -141,35 +137,98 @@ pub async fn login(
     })
     .await?;
 
-    let ip2 = ip.clone();
     match verified {
         Some((scope, member, true)) => {
-            state.throttle.record_success(&account_key);
-            sign_in(&state, scope, member, &ip, &headers).await
+            state.throttle.record_success(&attempt);
+            let mut res = sign_in(&state, scope, member, &ip, &headers).await?;
+            let remember = device_cookie::set_cookie(&state.vault, &email, now.timestamp(), https);
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                remember.parse().map_err(AppError::internal)?,
+            );
+            Ok(res)
         }
         other => {
-            state.throttle.record_failure(&keys, now);
-            let e = email.clone();
+            let started = state.throttle.record_failure(&attempt, now);
+            let scope = other.map(|(scope, _, _)| scope);
+            let (e, ip2) = (email.clone(), ip.clone());
             state
                 .db
                 .write(move |tx| {
-                    let event = Event {
-                        actor: &Actor::Anonymous(e),
-                        action: "login.failed",
-                        object: "",
-                        detail: "",
-                        ip: Some(&ip2),
-                        at: now.timestamp(),
+                    let record = |action: &str, detail: &str| {
+                        let event = Event {
+                            actor: &Actor::Anonymous(e.clone()),
+                            action,
+                            object: "",
+                            detail,
+                            ip: Some(&ip2),
+                            at: now.timestamp(),
+                        };
+                        match &scope {
+                            Some(scope) => audit::record(tx, scope, &event),
+                            None => audit::record_unscoped(tx, &event),
+                        }
                     };
-                    match other {
-                        Some((scope, _, _)) => audit::record(tx, &scope, &event),
-                        None => audit::record_unscoped(tx, &event),
+                    record("login.failed", "")?;
+                    for lock in &started {
+                        let minutes = (lock.until - now).num_minutes();
+                        record(
+                            "login.locked",
+                            &format!("{} for {minutes} minute(s)", lock.key.describe()),
+                        )?;
                     }
+                    Ok(())
                 })
                 .await?;
             again(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into())
         }
     }
+}
+
+/// What a refused sign-in is told: how long, and what else gets the person in.
+fn refusal_message(key: &Key, minutes: u64) -> String {
+    let owner = "an owner can clear the lock in Settings → Staff";
+    match key {
+        Key::AccountFromAddress { .. } => format!(
+            "Too many failed sign-ins for this account from this computer's address. Try again in {minutes} minute(s), or {owner}."
+        ),
+        Key::Account(_) => format!(
+            "Too many failed sign-ins for this account. Try again in {minutes} minute(s), sign in from a browser you have used before, or {owner}."
+        ),
+        Key::Address(_) => format!(
+            "Too many failed sign-ins from this address. Try again in {minutes} minute(s), or sign in from a browser you have used before."
+        ),
+        Key::Browser(_) => format!(
+            "Too many failed sign-ins in this browser. Try again in {minutes} minute(s)."
+        ),
+    }
+}
+
+async fn audit_anonymous(
+    state: &AppState,
+    email: &str,
+    action: &'static str,
+    detail: &str,
+    ip: &str,
+) -> AppResult<()> {
+    let (e, d, ip) = (email.to_string(), detail.to_string(), ip.to_string());
+    let at = state.clock.now().timestamp();
+    state
+        .db
+        .write(move |tx| {
+            audit::record_unscoped(
+                tx,
+                &Event {
+                    actor: &Actor::Anonymous(e),
+                    action,
+                    object: "",
+                    detail: &d,
+                    ip: Some(&ip),
+                    at,
+                },
+            )
+        })
+        .await
 }
 
 /// Starts a new session for `member` (a fresh token, so a cookie planted before sign-in never

@@ -11,6 +11,7 @@ pub mod backups;
 pub mod calendar;
 pub mod call_actions;
 pub mod calls;
+pub mod device_cookie;
 pub mod diagnostics;
 pub mod health;
 pub mod leads;
@@ -25,6 +26,7 @@ pub mod settings;
 pub mod setup;
 pub mod shared_recordings;
 pub mod staff;
+pub mod staff_locks;
 pub mod telephony;
 pub mod throttle;
 pub mod twilio_hooks;
@@ -170,6 +172,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
+        .route("/settings/staff/{id}/unlock", post(staff_locks::unlock))
         // Call intelligence: call settings, API tokens and the JSON API.
         .route("/settings/voice/calls", post(voice_settings::save_calls))
         .route(

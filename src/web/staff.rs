@@ -1,5 +1,6 @@
-//! Staff management (owners only): list, add, disable and re-enable accounts. Disabling ends
-//! the account's sessions at once. Every change is audited.
+//! Staff management (owners only): list, add, disable and re-enable accounts, and see sign-in
+//! locks (cleared in [`super::staff_locks`]). Disabling ends the account's sessions at once.
+//! Every change is audited.
 
 use crate::app::AppState;
 use crate::crypto;
@@ -21,9 +22,15 @@ use std::net::SocketAddr;
 #[template(path = "settings/staff.html")]
 struct StaffPage {
     chrome: Chrome,
-    members: Vec<Staff>,
+    rows: Vec<Row>,
     me: i64,
     error: Option<String>,
+}
+
+/// A member of staff and the sign-in locks on their account, described.
+struct Row {
+    member: Staff,
+    locks: Vec<String>,
 }
 
 async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> AppResult<Response> {
@@ -32,9 +39,17 @@ async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> Ap
         .db
         .read(move |c| Ok((orgs::get(c, &scope)?, staff::list(c, &scope)?)))
         .await?;
+    let now = state.clock.now();
+    let rows = members
+        .into_iter()
+        .map(|member| Row {
+            locks: crate::web::staff_locks::describe(state, &member.email, now),
+            member,
+        })
+        .collect();
     let page = StaffPage {
         chrome: Chrome::new(info, &org.name, "Settings"),
-        members,
+        rows,
         me: info.staff.id,
         error,
     };
@@ -57,7 +72,7 @@ pub struct AddForm {
     password: String,
 }
 
-fn actor(info: &SessionInfo) -> Actor {
+pub(super) fn actor(info: &SessionInfo) -> Actor {
     Actor::Staff {
         id: info.staff.id,
         email: info.staff.email.clone(),
