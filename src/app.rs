@@ -69,13 +69,13 @@ impl App {
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let setup_token = needs_setup.then(|| crypto::random_token(24));
         let now = clock.now().timestamp();
-        let interrupted = db
-            .write_blocking(move |tx| crate::store::outbox::mark_interrupted_system(tx, now))
+        let mid_send = db
+            .write_blocking(move |tx| crate::store::outbox_reconcile::due_now_system(tx, now))
             .map_err(|e| StartupError::Other(e.to_string()))?;
-        if interrupted > 0 {
+        if mid_send > 0 {
             tracing::warn!(
-                texts = interrupted,
-                "texts were being sent when the server last stopped; they are marked interrupted and not re-sent"
+                texts = mid_send,
+                "texts were being sent when the server last stopped; they are looked up on Twilio before anything is decided"
             );
         }
         let twilio = crate::integrations::twilio::Client::new(&config.twilio_api_base);

@@ -60,7 +60,10 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         "outbox",
         Duration::from_secs(5),
         Some(state.outbox_wake.clone()),
-        |s| async move { crate::service::messaging::run_due(&s).await.map(|_| ()) },
+        |s| async move {
+            crate::service::outbox_reconcile::run_due(&s).await?;
+            crate::service::messaging::run_due(&s).await.map(|_| ())
+        },
     );
     every(
         state,

@@ -11,3 +11,4 @@
 pub mod booking;
 pub mod effects;
 pub mod messaging;
+pub mod outbox_reconcile;

@@ -60,6 +60,20 @@ pub fn record_attempt(
     Ok(tx.last_insert_rowid())
 }
 
+/// Whether one of the org's outbound texts is already recorded under Twilio's `provider_sid`.
+pub fn outbound_sid_known(
+    conn: &Connection,
+    scope: &OrgScope,
+    provider_sid: &str,
+) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE org_id = ?1 AND provider_sid = ?2
+                 AND direction = 'outbound')",
+        )?
+        .query_row(params![scope.org_id(), provider_sid], |r| r.get(0))?)
+}
+
 /// Texts handed to Twilio for `recipient` since `since` (the hourly cap counts these).
 pub fn accepted_since(
     conn: &Connection,

@@ -66,6 +66,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_api_token_access",
         include_str!("../../migrations/0015_api_token_access.sql"),
     ),
+    (
+        "0016_outbox_reconcile",
+        include_str!("../../migrations/0016_outbox_reconcile.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

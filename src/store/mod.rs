@@ -25,6 +25,7 @@ pub mod migrate;
 pub mod opt_outs;
 pub mod orgs;
 pub mod outbox;
+pub mod outbox_reconcile;
 pub mod overview;
 pub mod recording_shares;
 pub mod rekey;

@@ -2,8 +2,9 @@
 //! causes it (a booking, a reschedule, a code, an alert). The sender job claims due rows, and
 //! each attempt ends here (sent, retried later, failed, skipped) and in [`super::messages`].
 //! A row is claimed by moving it to `sending` inside a write transaction, so two senders never
-//! take the same row; a row left in `sending` by a crash is marked `interrupted`, never sent
-//! again, so nobody gets the same text twice.
+//! take the same row. A row left in `sending` (by a crash, or a send that never settled) is
+//! looked up on Twilio before anything is decided ([`super::outbox_reconcile`]), so nobody
+//! gets the same text twice and a text that did go out is recorded as sent.
 
 use super::rekey::SealedColumn;
 use super::OrgScope;
@@ -107,10 +108,14 @@ fn body_slot(org_id: i64, row: &str) -> SecretSlot<'_> {
     SEALED.slot(org_id, row)
 }
 
-const COLUMNS: &str =
+/// A claimed row not settled after this long is looked up on Twilio (a live send settles
+/// within Twilio's request timeout, far sooner).
+pub const STUCK_AFTER_SECS: i64 = 300;
+
+pub(super) const COLUMNS: &str =
     "id, purpose, recipient, body, body_enc, contact_id, appointment_id, call_id, attempts";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.get(0)?,
         purpose: r.get(1)?,
@@ -190,7 +195,8 @@ pub fn claim_due_system(
 ) -> AppResult<Vec<(OrgScope, OutboxRow)>> {
     let rows: Vec<(i64, OutboxRow)> = tx
         .prepare_cached(&format!(
-            "UPDATE outbox SET status = 'sending', updated_at = ?1
+            "UPDATE outbox SET status = 'sending', updated_at = ?1, claimed_at = ?1,
+                 reconcile_at = ?1 + {STUCK_AFTER_SECS}
              WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
                           ORDER BY next_attempt_at, id LIMIT ?2)
              RETURNING org_id, {COLUMNS}"
@@ -227,7 +233,8 @@ pub fn claim(
 ) -> AppResult<Option<OutboxRow>> {
     Ok(tx
         .prepare_cached(&format!(
-            "UPDATE outbox SET status = 'sending', updated_at = ?3
+            "UPDATE outbox SET status = 'sending', updated_at = ?3, claimed_at = ?3,
+                 reconcile_at = ?3 + {STUCK_AFTER_SECS}
              WHERE org_id = ?1 AND id = ?2 AND status = 'pending' AND next_attempt_at <= ?3
              RETURNING {COLUMNS}"
         ))?
@@ -396,17 +403,6 @@ pub fn withdraw_for_appointment(
             ])?;
     }
     Ok(n)
-}
-
-/// At start-up, before the sender runs: rows a previous process left mid-send may or may not
-/// have reached Twilio, so they are marked `interrupted` rather than sent again.
-pub fn mark_interrupted_system(tx: &Transaction<'_>, now: i64) -> AppResult<usize> {
-    Ok(tx.execute(
-        "UPDATE outbox SET status = 'interrupted', body_enc = NULL, updated_at = ?1,
-             detail = 'the server stopped while sending; not re-sent to avoid a duplicate'
-         WHERE status = 'sending'",
-        [now],
-    )?)
 }
 
 /// The earliest instant a waiting row becomes due, across orgs (for the sender's sleep).

@@ -350,10 +350,27 @@ async fn repeated_kill_9_under_16_clients_then_every_retry_answers_what_committe
             );
         }
     }
+    // The outbox drains: texts left mid-send by the kills are looked up on Twilio, then sent
+    // or recorded; none stays waiting.
+    let db = rusqlite::Connection::open(dir.path().join("voxanne.db")).unwrap();
+    let waiting = || -> i64 {
+        db.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'confirmation' AND status IN ('pending', 'sending')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    for _ in 0..600 {
+        if waiting() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(waiting(), 0, "confirmations still waiting after 30 s");
     server.kill().unwrap();
     server.wait().unwrap();
 
-    let db = rusqlite::Connection::open(dir.path().join("voxanne.db")).unwrap();
     let booked: i64 = db
         .query_row(
             "SELECT COUNT(*) FROM appointments WHERE status = 'confirmed'",
@@ -365,7 +382,7 @@ async fn repeated_kill_9_under_16_clients_then_every_retry_answers_what_committe
     let mut bodies: Vec<String> = twilio
         .requests()
         .iter()
-        .filter(|r| r.path.ends_with("/Messages.json"))
+        .filter(|r| r.method == "POST" && r.path.ends_with("/Messages.json"))
         .map(|r| {
             let form = r.form();
             format!(
@@ -380,10 +397,62 @@ async fn repeated_kill_9_under_16_clients_then_every_retry_answers_what_committe
     bodies.sort();
     bodies.dedup();
     assert_eq!(bodies.len(), texts, "a text went out twice");
+    // Every booking's patient got exactly one confirmation text, recorded with Twilio's SID.
+    assert_eq!(texts as i64, booked, "one confirmation text per booking");
+    let mut patients: Vec<String> = twilio
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/Messages.json"))
+        .filter_map(|r| {
+            r.form()
+                .into_iter()
+                .find(|(k, _)| k == "To")
+                .map(|(_, v)| v)
+        })
+        .collect();
+    patients.sort();
+    patients.dedup();
+    assert_eq!(
+        patients.len() as i64,
+        booked,
+        "a patient got two texts or none"
+    );
+    let accepted: Vec<String> = twilio
+        .messages
+        .lock()
+        .unwrap()
+        .accepted
+        .iter()
+        .map(|m| m.sid.clone())
+        .collect();
+    let recorded: Vec<String> = db
+        .prepare(
+            "SELECT provider_sid FROM outbox WHERE purpose = 'confirmation' AND status = 'sent'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        recorded.len() as i64,
+        booked,
+        "a confirmation is not recorded as sent"
+    );
+    assert!(
+        recorded.iter().all(|sid| accepted.contains(sid)),
+        "a recorded SID is not Twilio's"
+    );
+    let lookups = twilio
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/Messages.json"))
+        .count();
     assert_eq!(own_taken, 0);
     eprintln!(
         "kill -9 x5 under 16 clients: {} tool calls, {acknowledged} answered before a kill, {} retried after it, \
-         {booked} bookings, {texts} texts (none twice), 0 own bookings answered \"taken\"",
+         {booked} bookings, {texts} texts (one per booking), {lookups} texts looked up after a kill, \
+         0 own bookings answered \"taken\"",
         sent.len(),
         sent.len() - acknowledged
     );

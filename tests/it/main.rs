@@ -25,6 +25,7 @@ mod keys;
 mod logs;
 mod messaging;
 mod org_isolation;
+mod outbox_reconcile;
 mod overview;
 mod pages;
 mod retention;

@@ -28,7 +28,7 @@ pub struct CallerIdBook {
     counter: u64,
 }
 
-fn error(status: u16, code: i64, message: &str) -> (u16, String) {
+pub fn error(status: u16, code: i64, message: &str) -> (u16, String) {
     (
         status,
         serde_json::json!({"code": code, "message": message,

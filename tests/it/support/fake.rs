@@ -1,6 +1,7 @@
 //! A tiny in-process HTTP server standing in for Vapi or Twilio: it records every request and
 //! answers from a script (queued responses per path prefix, else the service's default).
 
+use super::twilio_messages::MessageBook;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -42,6 +43,7 @@ struct Shared {
     script: Arc<Mutex<Script>>,
     default: Default,
     caller_ids: Arc<Mutex<super::caller_ids::CallerIdBook>>,
+    messages: Arc<Mutex<MessageBook>>,
 }
 
 pub struct FakeServer {
@@ -49,15 +51,23 @@ pub struct FakeServer {
     shared: Shared,
     /// Twilio's caller-ID verifications and verified caller IDs (see `support::caller_ids`).
     pub caller_ids: Arc<Mutex<super::caller_ids::CallerIdBook>>,
+    /// Twilio's texts: those it accepted, and the Messages list (see `support::twilio_messages`).
+    pub messages: Arc<Mutex<MessageBook>>,
 }
 
 impl FakeServer {
     pub async fn start(default: Default) -> FakeServer {
+        Self::start_with(default, Arc::default()).await
+    }
+
+    /// A fake that keeps (and lists) texts in `messages`, which may outlive it.
+    pub async fn start_with(default: Default, messages: Arc<Mutex<MessageBook>>) -> FakeServer {
         let shared = Shared {
             recorded: Arc::new(Mutex::new(Vec::new())),
             script: Arc::new(Mutex::new(Vec::new())),
             default,
             caller_ids: Arc::default(),
+            messages,
         };
         let app = axum::Router::new()
             .fallback(handle)
@@ -72,6 +82,7 @@ impl FakeServer {
         FakeServer {
             addr,
             caller_ids: shared.caller_ids.clone(),
+            messages: shared.messages.clone(),
             shared,
         }
     }
@@ -90,6 +101,12 @@ impl FakeServer {
                 VecDeque::from([(status, body.to_string())]),
             )),
         }
+    }
+
+    /// Drops the responses still queued for `prefix`.
+    pub fn clear_responses(&self, prefix: &str) {
+        let mut script = self.shared.script.lock().expect("script");
+        script.retain(|(p, _)| p != prefix);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -130,8 +147,13 @@ async fn handle(
             .max_by_key(|(p, _)| p.len())
             .and_then(|(_, q)| q.pop_front())
     };
+    if let Some((status, body)) = &scripted {
+        let mut book = shared.messages.lock().expect("messages");
+        book.accepted_as(&rec, *status, body);
+    }
     let (status, body) = scripted
         .or_else(|| shared.caller_ids.lock().expect("caller ids").answer(&rec))
+        .or_else(|| shared.messages.lock().expect("messages").answer(&rec))
         .unwrap_or_else(|| (shared.default)(&rec));
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -141,27 +163,11 @@ async fn handle(
         .into_response()
 }
 
-/// Twilio's answers by default: a queued message for sends, 200 for reads, 204 for deletes.
+/// Twilio's answers by default (sends and the Messages list are `support::twilio_messages`'):
+/// 200 for reads, 204 for deletes.
 pub fn twilio_default(rec: &Recorded) -> (u16, String) {
     if let Some(answer) = twilio_account_reads(rec) {
         return answer;
-    }
-    if rec.method == "POST" && rec.path.ends_with("/Messages.json") {
-        let n = rec.body.len();
-        let to = rec
-            .form()
-            .into_iter()
-            .find(|(k, _)| k == "To")
-            .map(|(_, v)| v)
-            .unwrap_or_default();
-        return (
-            201,
-            serde_json::json!({
-                "sid": format!("SM{:032x}", n as u128 * 7919 + to.len() as u128),
-                "status": "queued", "to": to, "num_segments": "1", "error_code": null
-            })
-            .to_string(),
-        );
     }
     if rec.method == "DELETE" {
         return (204, String::new());

@@ -32,9 +32,13 @@ impl TestApp {
         .expect("twilio set");
     }
 
-    /// Runs the outbox sender at the current (manual) time and waits until no text is
-    /// mid-send, whether this pass or the background sender took it.
+    /// Runs the outbox job (texts left mid-send looked up, then the sender) at the current
+    /// (manual) time and waits until no text is mid-send, whether this pass or the background
+    /// job took it.
     pub async fn drain_outbox(&self) {
+        voxanne::service::outbox_reconcile::run_due(&self.state)
+            .await
+            .expect("outbox reconciliation");
         voxanne::service::messaging::run_due(&self.state)
             .await
             .expect("outbox run");
@@ -47,11 +51,12 @@ impl TestApp {
         panic!("a text stayed mid-send");
     }
 
-    /// Texts the fake Twilio accepted or refused, as (To, Body).
+    /// Texts the fake Twilio was asked to send (and accepted or refused), as (To, Body).
     pub fn texts(&self) -> Vec<(String, String)> {
         self.twilio
             .requests_to(&format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"))
             .iter()
+            .filter(|r| r.method == "POST")
             .map(|r| {
                 let form = r.form();
                 let get = |k: &str| {

@@ -9,6 +9,7 @@ pub mod calls;
 pub mod dashboard;
 pub mod fake;
 pub mod messaging;
+pub mod twilio_messages;
 pub mod vapi;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -86,7 +87,13 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
-        Self::spawn_in(tempfile::tempdir().expect("temp dir"), options, None).await
+        Self::spawn_in(
+            tempfile::tempdir().expect("temp dir"),
+            options,
+            None,
+            Default::default(),
+        )
+        .await
     }
 
     /// Stops the app and starts a new one on the same data directory, as after a restart;
@@ -94,6 +101,8 @@ impl TestApp {
     pub async fn restart(self) -> TestApp {
         let (a, b, now) = (self.a.clone(), self.b.clone(), self.clock.now());
         let extra = self.extra.clone();
+        // Twilio keeps the texts it accepted across the appliance's restarts.
+        let texts = self.twilio.messages.clone();
         let dir = self.stop().await;
         Self::spawn_in(
             dir,
@@ -103,6 +112,7 @@ impl TestApp {
                 extra,
             },
             Some((a, b)),
+            texts,
         )
         .await
     }
@@ -111,8 +121,9 @@ impl TestApp {
         dir: tempfile::TempDir,
         options: Options,
         seeded: Option<(Seeded, Seeded)>,
+        texts: std::sync::Arc<std::sync::Mutex<twilio_messages::MessageBook>>,
     ) -> TestApp {
-        let twilio = fake::FakeServer::start(fake::twilio_default).await;
+        let twilio = fake::FakeServer::start_with(fake::twilio_default, texts).await;
         let vapi = fake::FakeServer::start(fake::vapi_default).await;
         let mut values: BTreeMap<String, String> = [
             ("VOXANNE_DATA_DIR", dir.path().display().to_string()),
@@ -165,6 +176,7 @@ impl TestApp {
             )
         };
         let clock = ManualClock::new(options.now);
+        twilio.messages.lock().expect("messages").clock = clock.clone();
         let app = App::open(config.clone(), clock.clone()).expect("app opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
