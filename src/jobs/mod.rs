@@ -60,9 +60,11 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         "outbox",
         Duration::from_secs(5),
         Some(state.outbox_wake.clone()),
+        // Texts left mid-send are looked up first; a failed lookup pass never holds up sending.
         |s| async move {
-            crate::service::outbox_reconcile::run_due(&s).await?;
-            crate::service::messaging::run_due(&s).await.map(|_| ())
+            let looked_up = crate::service::outbox_reconcile::run_due(&s).await;
+            let sent = crate::service::messaging::run_due(&s).await;
+            looked_up.and(sent).map(|_| ())
         },
     );
     every(
