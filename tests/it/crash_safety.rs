@@ -7,6 +7,7 @@ use crate::support;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
+use support::messaging::code_in;
 use support::vapi::{data, tool_calls, CALLER};
 use support::{Options, TestApp};
 use voxanne::failpoints::Failpoint;
@@ -70,13 +71,6 @@ async fn dies_then_retried(
         assert_eq!(a.get(key), b.get(key), "{name}: {first} then {again}");
     }
     first
-}
-
-fn code_in(body: &str) -> String {
-    body.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap_or_else(|| panic!("no code in {body}"))
-        .to_string()
 }
 
 #[tokio::test]

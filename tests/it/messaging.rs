@@ -6,6 +6,7 @@ use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
+use support::messaging::code_in;
 use support::messaging::{ACCOUNT_SID, AUTH_TOKEN};
 use support::vapi::{data, CALLER};
 use support::{Options, TestApp};
@@ -52,13 +53,6 @@ async fn book(app: &TestApp, secret: &str, id: &str, time: &str) -> serde_json::
         .await
         .unwrap(),
     )
-}
-
-fn code_in(body: &str) -> String {
-    body.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap_or_else(|| panic!("no code in {body}"))
-        .to_string()
 }
 
 #[tokio::test]

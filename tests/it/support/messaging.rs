@@ -82,3 +82,11 @@ impl TestApp {
         })
     }
 }
+
+/// The six-digit code in a verification text.
+pub fn code_in(body: &str) -> String {
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {body}"))
+        .to_string()
+}
