@@ -96,7 +96,7 @@ pub fn has_signature(headers: &[(String, String)]) -> bool {
 /// Hex SHA-256 of a secret: the indexed column that finds an org from a presented secret. Secrets are long
 /// random strings, so an unsalted hash is safe to store next to the encrypted secret.
 pub fn secret_lookup_key(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    crate::crypto::token_hash(secret)
 }
 
 fn verify_hmac(
