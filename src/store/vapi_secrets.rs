@@ -4,9 +4,9 @@
 
 use super::rekey::SealedColumn;
 use super::OrgScope;
+use crate::crypto::token_hash as secret_lookup_key;
 use crate::crypto::{self, SecretSlot, Vault};
 use crate::error::{AppError, AppResult};
-use crate::crypto::token_hash as secret_lookup_key;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// How long a rotated-out secret keeps working, so the assistant can be updated meanwhile.
