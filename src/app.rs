@@ -30,6 +30,8 @@ pub struct AppState {
     pub webhook_activity: Arc<web::webhook_activity::Throttle>,
     /// Crash points only the tests arm.
     pub failpoints: Arc<crate::failpoints::Failpoints>,
+    /// The dashboard listener's HTTPS, when it serves it itself.
+    pub tls: Option<Arc<crate::tls::Tls>>,
 }
 
 /// A start-up failure, printed as one line naming the setting at fault.
@@ -78,6 +80,8 @@ impl App {
                 "texts were being sent when the server last stopped; they are looked up on Twilio before anything is decided"
             );
         }
+        let tls = crate::tls::Tls::load(&config.tls, &config.data_dir, clock.now())
+            .map_err(StartupError::Other)?;
         let twilio = crate::integrations::twilio::Client::new(&config.twilio_api_base);
         Ok(App {
             state: AppState {
@@ -92,6 +96,7 @@ impl App {
                 outbox_wake: Arc::default(),
                 webhook_activity: Arc::default(),
                 failpoints: Arc::default(),
+                tls,
             },
             generated_master_key,
             _lock: lock,
@@ -102,16 +107,40 @@ impl App {
         &self.state
     }
 
-    /// The first-run URL, while no clinic exists.
+    /// The first-run URL, while no clinic exists: on this machine over loopback, which is
+    /// always plain http (or https when the listener is bound to one address only).
     pub fn setup_url(&self) -> Option<String> {
         let token = self.state.setup_token.lock().ok()?.clone()?;
         let listen = self.state.config.listen;
-        let host = if listen.ip().is_unspecified() {
-            format!("127.0.0.1:{}", listen.port())
+        let (scheme, host) = if listen.ip().is_unspecified() {
+            ("http", format!("127.0.0.1:{}", listen.port()))
+        } else if listen.ip().is_loopback() || self.state.tls.is_none() {
+            ("http", listen.to_string())
         } else {
-            listen.to_string()
+            ("https", listen.to_string())
         };
-        Some(format!("http://{host}/setup?token={token}"))
+        Some(format!("{scheme}://{host}/setup?token={token}"))
+    }
+
+    /// The same link for another computer of the clinic's network, when the dashboard serves
+    /// HTTPS beyond loopback, with the certificate's fingerprint to check it by.
+    pub fn setup_url_from_elsewhere(&self) -> Option<(String, String)> {
+        let token = self.state.setup_token.lock().ok()?.clone()?;
+        let tls = self.state.tls.as_ref()?;
+        let listen = self.state.config.listen;
+        if listen.ip().is_loopback() {
+            return None;
+        }
+        let info = tls.info();
+        let host = if listen.ip().is_unspecified() {
+            crate::tls::names::for_other_computers(&info.names)?
+        } else {
+            listen.ip().to_string()
+        };
+        Some((
+            format!("https://{host}:{}/setup?token={token}", listen.port()),
+            info.sha256,
+        ))
     }
 
     /// Serves the dashboard on `listener` and, if given, only the webhook routes on
@@ -131,9 +160,22 @@ impl App {
         });
         crate::jobs::spawn_all(&state, stop_rx.clone());
         let limits = state.config.connections;
-        let main = crate::net::serve(listener, router(state.clone()), limits, stop_rx.clone());
-        let webhooks = webhook_listener
-            .map(|l| crate::net::serve(l, webhook_router(state.clone()), limits, stop_rx.clone()));
+        let main = crate::net::serve(
+            listener,
+            router(state.clone()),
+            limits,
+            state.tls.clone(),
+            stop_rx.clone(),
+        );
+        let webhooks = webhook_listener.map(|l| {
+            crate::net::serve(
+                l,
+                webhook_router(state.clone()),
+                limits,
+                None,
+                stop_rx.clone(),
+            )
+        });
         let result = match webhooks {
             Some(w) => {
                 let (a, b) = tokio::join!(main, w);
@@ -205,6 +247,10 @@ pub fn router(state: AppState) -> Router {
     web::middleware::around(
         web::webhook_routes(state.clone()).merge(web::dashboard_routes(state.clone())),
     )
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        web::https_only::enforce,
+    ))
     .with_state(state)
 }
 

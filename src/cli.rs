@@ -304,6 +304,8 @@ pub fn check(config: &Config, online: bool) -> CliResult {
         "config_file": config.source_file.as_ref().map(|p| p.display().to_string()),
         "settings": settings,
         "missing": config.missing_for_full_operation(),
+        "warnings": config.warnings(),
+        "tls": tls_report(config),
     });
     if online {
         let (db, _) = open_store(config)?;
@@ -324,6 +326,48 @@ pub fn check(config: &Config, online: bool) -> CliResult {
         out["diagnostics"] = diagnostics;
     }
     Ok(out)
+}
+
+/// The dashboard certificate as `check` reports it: what is in use (or would be made at the
+/// next start), its fingerprints and expiry.
+fn tls_report(config: &Config) -> Value {
+    let der = match &config.tls {
+        crate::config::TlsSetting::Off => return json!("off"),
+        crate::config::TlsSetting::SelfSigned { .. } => {
+            let path = crate::tls::self_signed::cert_path(&config.data_dir);
+            match read_first_certificate(&path) {
+                Some(der) => der,
+                None => {
+                    return json!({"mode": "self-signed", "certificate": "made at the next start"})
+                }
+            }
+        }
+        crate::config::TlsSetting::Files { cert, .. } => match read_first_certificate(cert) {
+            Some(der) => der,
+            None => {
+                return json!({"mode": "files", "problem": format!("{} holds no readable certificate", cert.display())})
+            }
+        },
+    };
+    let info = crate::tls::CertInfo::of(&der);
+    let now = crate::clock::system_now();
+    json!({
+        "mode": if matches!(config.tls, crate::config::TlsSetting::Files { .. }) { "files" } else { "self-signed" },
+        "sha256": info.sha256,
+        "public_key_sha256": info.public_key_sha256,
+        "not_after": info.not_after.to_rfc3339(),
+        "days_left": info.days_left(now),
+        "names": info.names,
+    })
+}
+
+fn read_first_certificate(path: &std::path::Path) -> Option<Vec<u8>> {
+    use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer};
+    CertificateDer::pem_file_iter(path)
+        .ok()?
+        .next()?
+        .ok()
+        .map(|c| c.to_vec())
 }
 
 /// Prints a result as one JSON object, or as readable lines.

@@ -58,8 +58,25 @@ pub struct Config {
     pub retention_days: Option<u32>,
     /// Timeouts and the connection cap, the same on each listener.
     pub connections: ConnectionLimits,
+    /// HTTPS on the dashboard listener (docs/front-desk.md).
+    pub tls: TlsSetting,
     /// Which file the values came from, if any (for `voxanne check`).
     pub source_file: Option<PathBuf>,
+}
+
+/// Where the dashboard listener's certificate comes from, if it serves HTTPS itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSetting {
+    Off,
+    /// Made by the appliance into `DATA_DIR/tls/`, covering these names besides its own.
+    SelfSigned {
+        names: Vec<String>,
+    },
+    /// PEM files kept by the installer (or certbot and the like).
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+    },
 }
 
 /// How long a client may take and how many may be connected, per listener.
@@ -131,6 +148,11 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("VOXANNE_REQUEST_TIMEOUT_SECS", Some("30"), false),
     ("VOXANNE_IDLE_TIMEOUT_SECS", Some("60"), false),
     ("VOXANNE_MAX_CONNECTIONS", Some("512"), false),
+    // HTTPS on the dashboard listener: off, self-signed, or certificate files.
+    ("VOXANNE_TLS", Some("off"), false),
+    ("VOXANNE_TLS_CERT_FILE", None, false),
+    ("VOXANNE_TLS_KEY_FILE", None, false),
+    ("VOXANNE_TLS_NAMES", None, false),
 ];
 
 impl Config {
@@ -256,6 +278,12 @@ impl Config {
                 ),
             ));
         }
+        let tls = parse_tls(
+            &required("VOXANNE_TLS")?,
+            values.get("VOXANNE_TLS_CERT_FILE").map(|v| v.trim()),
+            values.get("VOXANNE_TLS_KEY_FILE").map(|v| v.trim()),
+            values.get("VOXANNE_TLS_NAMES").map(|v| v.trim()),
+        )?;
         Ok(Self {
             data_dir,
             listen,
@@ -289,15 +317,26 @@ impl Config {
             backup,
             retention_days,
             connections,
+            tls,
             source_file: None,
         })
     }
 
-    /// True when the public URL is https, so cookies must be `Secure` and `__Host-` prefixed.
-    pub fn https(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+    /// True when the dashboard listener is reachable from other computers (not loopback only).
+    pub fn listens_beyond_loopback(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
+
+    /// Settings that work but put something at risk, for `voxanne check` and the log at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.listens_beyond_loopback() && self.tls == TlsSetting::Off {
+            warnings.push(format!(
+                "VOXANNE_LISTEN is {} but VOXANNE_TLS is off: staff on other computers cannot sign in until HTTPS is on (VOXANNE_TLS=self-signed, or certificate files; see docs/front-desk.md)",
+                self.listen
+            ));
+        }
+        warnings
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -390,6 +429,7 @@ impl Config {
                 "VOXANNE_MAX_CONNECTIONS".into(),
                 self.connections.max_per_listener.to_string(),
             ),
+            ("VOXANNE_TLS".into(), self.tls.describe()),
         ]
     }
 
@@ -439,6 +479,80 @@ fn lookup(values: &BTreeMap<String, String>, key: &str) -> Result<Option<String>
             Ok((!text.is_empty()).then_some(text))
         }
         None => Ok(None),
+    }
+}
+
+fn parse_tls(
+    mode: &str,
+    cert: Option<&str>,
+    key: Option<&str>,
+    names: Option<&str>,
+) -> Result<TlsSetting, ConfigError> {
+    let cert = cert.filter(|v| !v.is_empty()).map(PathBuf::from);
+    let key = key.filter(|v| !v.is_empty()).map(PathBuf::from);
+    let names: Vec<String> = names
+        .unwrap_or_default()
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = names.iter().find(|n| !is_certificate_name(n)) {
+        return Err(ConfigError::new(
+            "VOXANNE_TLS_NAMES",
+            format!("“{bad}” is not a host name or IP address"),
+        ));
+    }
+    let mode = mode.trim().to_ascii_lowercase();
+    match (mode.as_str(), cert, key) {
+        ("off" | "", None, None) => Ok(TlsSetting::Off),
+        ("self-signed", None, None) => Ok(TlsSetting::SelfSigned { names }),
+        ("self-signed", _, _) => Err(ConfigError::new(
+            "VOXANNE_TLS",
+            "self-signed and VOXANNE_TLS_CERT_FILE/VOXANNE_TLS_KEY_FILE are both set: choose one",
+        )),
+        ("off" | "" | "files", Some(cert), Some(key)) => Ok(TlsSetting::Files { cert, key }),
+        ("off" | "" | "files", Some(_), None) => Err(ConfigError::new(
+            "VOXANNE_TLS_KEY_FILE",
+            "VOXANNE_TLS_CERT_FILE is set without the private key file beside it",
+        )),
+        ("off" | "" | "files", None, Some(_)) => Err(ConfigError::new(
+            "VOXANNE_TLS_CERT_FILE",
+            "VOXANNE_TLS_KEY_FILE is set without the certificate file beside it",
+        )),
+        ("files", None, None) => Err(ConfigError::new(
+            "VOXANNE_TLS_CERT_FILE",
+            "VOXANNE_TLS=files needs VOXANNE_TLS_CERT_FILE and VOXANNE_TLS_KEY_FILE",
+        )),
+        (other, _, _) => Err(ConfigError::new(
+            "VOXANNE_TLS",
+            format!("“{other}” is not off, self-signed or files"),
+        )),
+    }
+}
+
+fn is_certificate_name(n: &str) -> bool {
+    n.parse::<std::net::IpAddr>().is_ok()
+        || (n.len() <= 253
+            && n.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
+            }))
+}
+
+impl TlsSetting {
+    fn describe(&self) -> String {
+        match self {
+            TlsSetting::Off => "off".into(),
+            TlsSetting::SelfSigned { names } if names.is_empty() => "self-signed".into(),
+            TlsSetting::SelfSigned { names } => format!("self-signed ({})", names.join(", ")),
+            TlsSetting::Files { cert, key } => {
+                format!("files ({}, {})", cert.display(), key.display())
+            }
+        }
     }
 }
 
@@ -530,7 +644,6 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert_eq!(c.vapi_api_base, "https://api.vapi.ai");
-        assert!(!c.https());
     }
 
     #[test]
@@ -641,13 +754,79 @@ mod tests {
     }
 
     #[test]
-    fn https_public_url_is_secure() {
+    fn public_url_loses_its_trailing_slash() {
         let c = Config::from_values(&values(&[(
             "VOXANNE_PUBLIC_URL",
             "https://clinic.example.com/",
         )]))
         .unwrap();
-        assert!(c.https());
         assert_eq!(c.public_url.as_deref(), Some("https://clinic.example.com"));
+    }
+
+    #[test]
+    fn tls_settings() {
+        let tls = |pairs: &[(&str, &str)]| Config::from_values(&values(pairs)).map(|c| c.tls);
+        assert_eq!(tls(&[]).unwrap(), TlsSetting::Off);
+        assert_eq!(
+            tls(&[
+                ("VOXANNE_TLS", "Self-Signed"),
+                ("VOXANNE_TLS_NAMES", "desk.clinic.test, 10.0.0.5")
+            ])
+            .unwrap(),
+            TlsSetting::SelfSigned {
+                names: vec!["desk.clinic.test".into(), "10.0.0.5".into()]
+            }
+        );
+        assert_eq!(
+            tls(&[
+                ("VOXANNE_TLS_CERT_FILE", "/etc/ssl/a.pem"),
+                ("VOXANNE_TLS_KEY_FILE", "/etc/ssl/a.key")
+            ])
+            .unwrap(),
+            TlsSetting::Files {
+                cert: "/etc/ssl/a.pem".into(),
+                key: "/etc/ssl/a.key".into()
+            }
+        );
+        let err = |pairs: &[(&str, &str)]| tls(pairs).unwrap_err().setting;
+        assert_eq!(err(&[("VOXANNE_TLS", "yes please")]), "VOXANNE_TLS");
+        assert_eq!(
+            err(&[("VOXANNE_TLS_CERT_FILE", "/a.pem")]),
+            "VOXANNE_TLS_KEY_FILE"
+        );
+        assert_eq!(
+            err(&[("VOXANNE_TLS_KEY_FILE", "/a.key")]),
+            "VOXANNE_TLS_CERT_FILE"
+        );
+        assert_eq!(err(&[("VOXANNE_TLS", "files")]), "VOXANNE_TLS_CERT_FILE");
+        assert_eq!(
+            err(&[
+                ("VOXANNE_TLS", "self-signed"),
+                ("VOXANNE_TLS_CERT_FILE", "/a.pem"),
+                ("VOXANNE_TLS_KEY_FILE", "/a.key")
+            ]),
+            "VOXANNE_TLS"
+        );
+        assert_eq!(
+            err(&[
+                ("VOXANNE_TLS", "self-signed"),
+                ("VOXANNE_TLS_NAMES", "bad_name!")
+            ]),
+            "VOXANNE_TLS_NAMES"
+        );
+    }
+
+    #[test]
+    fn warns_when_other_computers_would_sign_in_over_plain_http() {
+        let c = |pairs: &[(&str, &str)]| Config::from_values(&values(pairs)).unwrap();
+        assert!(c(&[]).warnings().is_empty());
+        let open = c(&[("VOXANNE_LISTEN", "0.0.0.0:8080")]);
+        assert!(open.warnings()[0].contains("VOXANNE_TLS is off"));
+        assert!(c(&[
+            ("VOXANNE_LISTEN", "0.0.0.0:8080"),
+            ("VOXANNE_TLS", "self-signed")
+        ])
+        .warnings()
+        .is_empty());
     }
 }

@@ -6,7 +6,7 @@
 //! - `service`: the workflows several entry points run (booking) — `failpoints`: test crash points
 //! - `jobs`: background loops — `voice`: the Vapi-facing side — `integrations`: Vapi API client
 //! - `web`: the staff dashboard and probes — `cli`: the `voxanne` command line
-//! - `net`: the listeners, with their timeouts and connection caps
+//! - `net`: the listeners, with their timeouts and connection caps — `tls`: the dashboard's HTTPS
 //! - `backup`: the backup set, encrypted backups, restore — `diagnostics`: the health report
 //! - `private_files`: owner-only modes for everything the appliance writes
 
@@ -32,6 +32,7 @@ pub mod web;
 // The process around the app: its listeners and the modes of the files it writes.
 pub mod net;
 pub mod private_files;
+pub mod tls;
 
 /// One allocator for everything that links the appliance: the binary, its tests and benchmarks.
 #[global_allocator]

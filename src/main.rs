@@ -473,8 +473,18 @@ fn serve(config: Config) -> ExitCode {
         }
         let state = app.state().clone();
         tracing::info!(listen = %state.config.listen, webhook_listen = ?state.config.webhook_listen, data_dir = %data_dir.display(), "voxanne is serving");
+        for warning in state.config.warnings() {
+            tracing::warn!("{warning}");
+        }
+        if let Some(tls) = &state.tls {
+            let info = tls.info();
+            tracing::info!(sha256 = %info.sha256, not_after = %info.not_after, names = %info.names.join(","), "the dashboard serves HTTPS");
+        }
         if let Some(url) = app.setup_url() {
             println!("\n  No clinic is set up yet. Open this one-time link to create it:\n\n    {url}\n");
+            if let Some((elsewhere, sha256)) = app.setup_url_from_elsewhere() {
+                println!("  or from another computer:\n\n    {elsewhere}\n\n  (certificate SHA-256 {sha256})\n");
+            }
             tracing::info!(%url, "first run: open the setup link to create the clinic");
         }
         keep_watchdog_fed(&state);

@@ -5,6 +5,7 @@
 
 pub mod backups;
 pub mod calls;
+pub mod certificates;
 pub mod maintenance;
 pub mod retention;
 pub mod telephony;
@@ -84,6 +85,17 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         Duration::from_secs(60),
         None,
         |s| async move { backups::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
+        "certificates",
+        Duration::from_secs(600),
+        None,
+        |s| async move {
+            certificates::run_due(&s);
+            Ok(())
+        },
     );
     every(
         state,

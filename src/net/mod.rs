@@ -4,6 +4,11 @@
 //! and a cap on open connections per listener ([`slots`]), so neither slow clients nor many
 //! clients on one listener can keep another listener's requests waiting.
 //!
+//! A listener given a [`Tls`] serves HTTPS: a connection whose first byte opens a TLS
+//! handshake is served encrypted, any other is served as plain HTTP (which the web layer
+//! answers from other computers with a redirect to https). Each request carries its
+//! [`Encryption`].
+//!
 //! Stopping: the listener closes, connections without a request in progress close at once,
 //! and requests in progress finish before `serve` returns.
 
@@ -14,6 +19,7 @@ mod slots;
 pub use open_files::fit_open_files_limit;
 
 use crate::config::ConnectionLimits;
+use crate::tls::Tls;
 use activity::{Activity, Watched};
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, StatusCode};
@@ -25,17 +31,30 @@ use slots::{InFlight, Slot, Slots};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
+
+/// Whether a request came over TLS on this listener (a request extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encryption {
+    Plain,
+    Tls,
+}
+
+/// The first byte of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
 
 /// Serves `router` on `listener` until `stop` turns true, then waits for requests in progress.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<Arc<Tls>>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let slots = Slots::new(limits.max_per_listener);
@@ -60,11 +79,12 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        connections.spawn(serve_connection(
+        connections.spawn(open_connection(
             stream,
             peer,
             router.clone(),
             limits,
+            tls.clone(),
             slot,
             stop.clone(),
         ));
@@ -74,20 +94,90 @@ pub async fn serve(
     Ok(())
 }
 
-async fn serve_connection(
+/// Starts a connection: on a TLS listener, waits (within the header-read timeout) for the
+/// client's first byte and completes the handshake if it opens one.
+async fn open_connection(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<Arc<Tls>>,
     slot: Slot,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let activity = Activity::new();
-    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let Some(tls) = tls else {
+        let io = Watched::new(stream, activity.clone());
+        return serve_connection(
+            io,
+            Encryption::Plain,
+            peer,
+            router,
+            limits,
+            activity,
+            slot,
+            stop,
+        )
+        .await;
+    };
+    let mut first = [0u8; 1];
+    let opens_tls = match tokio::time::timeout(limits.header_read, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0] == TLS_HANDSHAKE,
+        _ => return,
+    };
+    let io = Watched::new(stream, activity.clone());
+    if !opens_tls {
+        return serve_connection(
+            io,
+            Encryption::Plain,
+            peer,
+            router,
+            limits,
+            activity,
+            slot,
+            stop,
+        )
+        .await;
+    }
+    let handshake = tokio::time::timeout(limits.header_read, tls.acceptor().accept(io)).await;
+    match handshake {
+        Ok(Ok(io)) => {
+            serve_connection(
+                io,
+                Encryption::Tls,
+                peer,
+                router,
+                limits,
+                activity,
+                slot,
+                stop,
+            )
+            .await
+        }
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve_connection<I>(
+    io: I,
+    encryption: Encryption,
+    peer: SocketAddr,
+    router: Router,
+    limits: ConnectionLimits,
+    activity: Activity,
+    slot: Slot,
+    mut stop: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
     let conn_state = slot.conn().clone();
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let in_flight = conn_state.begin_request();
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(encryption);
         let router = router.clone();
         async move {
             let res = match tokio::time::timeout(limits.request, router.oneshot(req)).await {

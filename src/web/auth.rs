@@ -9,15 +9,15 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::{sessions, staff};
 use crate::web::device_cookie;
 use crate::web::pages::{css_url, render};
-use crate::web::session::{self, CurrentStaff, MaybeStaff, PRE_CSRF_COOKIE};
+use crate::web::session::{self, CurrentStaff, MaybeStaff, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::throttle::{Attempt, Key};
+use crate::web::transport::Transport;
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -29,16 +29,23 @@ struct LoginPage {
 }
 
 /// The pre-session CSRF token: the existing cookie, or a new one to set.
-pub fn pre_session_csrf(headers: &axum::http::HeaderMap) -> (String, bool) {
-    match session::cookie(headers, PRE_CSRF_COOKIE).filter(|v| v.len() >= 20) {
+pub fn pre_session_csrf(headers: &axum::http::HeaderMap, transport: Transport) -> (String, bool) {
+    let name = transport.cookie_name(PRE_CSRF_COOKIE);
+    match session::cookie(headers, &name).filter(|v| v.len() >= 20) {
         Some(v) => (v, false),
         None => (crypto::random_token(24), true),
     }
 }
 
-pub fn with_pre_csrf_cookie(mut res: Response, token: &str, is_new: bool, https: bool) -> Response {
+pub fn with_pre_csrf_cookie(
+    mut res: Response,
+    token: &str,
+    is_new: bool,
+    transport: Transport,
+) -> Response {
     if is_new {
-        let c = session::set_cookie(PRE_CSRF_COOKIE, token, https, None);
+        let name = transport.cookie_name(PRE_CSRF_COOKIE);
+        let c = session::set_cookie(&name, token, transport.https, None);
         if let Ok(v) = c.parse() {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -47,14 +54,14 @@ pub fn with_pre_csrf_cookie(mut res: Response, token: &str, is_new: bool, https:
 }
 
 pub async fn login_form(
-    State(state): State<AppState>,
     MaybeStaff(current): MaybeStaff,
+    transport: Transport,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     if let Some(info) = current {
         return Ok(Redirect::to(crate::web::home_for(&info)).into_response());
     }
-    let (csrf, is_new) = pre_session_csrf(&headers);
+    let (csrf, is_new) = pre_session_csrf(&headers, transport);
     let page = LoginPage {
         css: css_url(),
         csrf: csrf.clone(),
@@ -65,7 +72,7 @@ pub async fn login_form(
         render(&page)?,
         &csrf,
         is_new,
-        state.config.https(),
+        transport,
     ))
 }
 
@@ -81,21 +88,21 @@ const BAD_CREDENTIALS: &str = "That email and password do not match an active ac
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    transport: Transport,
     headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let ip = peer.ip().to_string();
+    let ip = transport.client.to_string();
     let email = form.email.trim().to_lowercase();
     let now = state.clock.now();
-    let https = state.config.https();
+    let https = transport.https;
     let browser = device_cookie::recognise(&state.vault, &headers, &email, now.timestamp(), https);
     let attempt = Attempt {
         account: &email,
         ip: &ip,
         browser: browser.as_deref(),
     };
-    let (csrf, _) = pre_session_csrf(&headers);
+    let (csrf, _) = pre_session_csrf(&headers, transport);
     let again = |status: StatusCode, message: String| -> AppResult<Response> {
         let page = LoginPage {
             css: css_url(),
@@ -140,7 +147,7 @@ pub async fn login(
     match verified {
         Some((scope, member, true)) => {
             state.throttle.record_success(&attempt);
-            let mut res = sign_in(&state, scope, member, &ip, &headers).await?;
+            let mut res = sign_in(&state, scope, member, transport, &headers).await?;
             let remember = device_cookie::set_cookie(&state.vault, &email, now.timestamp(), https);
             res.headers_mut().append(
                 header::SET_COOKIE,
@@ -237,18 +244,17 @@ pub async fn sign_in(
     state: &AppState,
     scope: crate::store::OrgScope,
     member: staff::Staff,
-    ip: &str,
+    transport: Transport,
     headers: &axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let now = state.clock.now().timestamp();
     let token = crypto::random_token(32);
     let token_hash = crypto::token_hash(&token);
-    let https = state.config.https();
-    let old = session::cookie(headers, session::session_cookie_name(https))
-        .map(|t| crypto::token_hash(&t));
+    let name = transport.cookie_name(SESSION_COOKIE);
+    let old = session::cookie(headers, &name).map(|t| crypto::token_hash(&t));
     let csrf = crypto::random_token(24);
     let home = crate::web::home_for_role(member.role);
-    let ip = ip.to_string();
+    let ip = transport.client.to_string();
     state
         .db
         .write(move |tx| {
@@ -273,7 +279,7 @@ pub async fn sign_in(
             )
         })
         .await?;
-    let cookie = session::set_cookie(session::session_cookie_name(https), &token, https, None);
+    let cookie = session::set_cookie(&name, &token, transport.https, None);
     let mut res = Redirect::to(home).into_response();
     *res.status_mut() = StatusCode::SEE_OTHER;
     res.headers_mut().append(
@@ -285,11 +291,11 @@ pub async fn sign_in(
 
 pub async fn logout(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    transport: Transport,
     CurrentStaff(info): CurrentStaff,
 ) -> AppResult<Response> {
     let now = state.clock.now().timestamp();
-    let ip = peer.ip().to_string();
+    let ip = transport.client.to_string();
     state
         .db
         .write(move |tx| {
@@ -311,8 +317,8 @@ pub async fn logout(
             )
         })
         .await?;
-    let https = state.config.https();
-    let cookie = session::set_cookie(session::session_cookie_name(https), "", https, Some(0));
+    let name = transport.cookie_name(SESSION_COOKIE);
+    let cookie = session::set_cookie(&name, "", transport.https, Some(0));
     let mut res = Redirect::to("/login").into_response();
     *res.status_mut() = StatusCode::SEE_OTHER;
     res.headers_mut().append(

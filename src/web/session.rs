@@ -7,6 +7,7 @@ use crate::crypto;
 use crate::error::AppError;
 use crate::store::sessions::{self, SessionInfo};
 use crate::store::staff::Role;
+use crate::web::transport::Transport;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
@@ -16,16 +17,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 /// Form field and header that carry the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Double-submit cookie for forms shown before sign-in (login, setup).
+/// Double-submit cookie for forms shown before sign-in (login, setup); `__Host-` prefixed
+/// over https, like every cookie ([`Transport::cookie_name`]).
 pub const PRE_CSRF_COOKIE: &str = "voxanne_csrf";
-
-pub fn session_cookie_name(https: bool) -> &'static str {
-    if https {
-        "__Host-voxanne_session"
-    } else {
-        "voxanne_session"
-    }
-}
+pub const SESSION_COOKIE: &str = "voxanne_session";
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -53,8 +48,8 @@ pub fn set_cookie(name: &str, value: &str, https: bool, max_age: Option<i64>) ->
 /// Authenticates the session cookie (if any) and puts the `SessionInfo` into the request;
 /// refuses cross-site state changes and state changes without the session's CSRF token.
 pub async fn session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let https = state.config.https();
-    let token = cookie(req.headers(), session_cookie_name(https));
+    let transport = Transport::of(req.extensions(), req.headers());
+    let token = cookie(req.headers(), &transport.cookie_name(SESSION_COOKIE));
     let info = match token {
         Some(token) => match state.authenticate_session(&token).await {
             Ok(info) => info,
@@ -76,7 +71,8 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
             };
         } else if !bearer {
             // Pre-session forms (login, setup) use a double-submit cookie.
-            let expected = cookie(req.headers(), PRE_CSRF_COOKIE).unwrap_or_default();
+            let expected =
+                cookie(req.headers(), &transport.cookie_name(PRE_CSRF_COOKIE)).unwrap_or_default();
             req = match check_csrf(req, &expected).await {
                 Ok(r) => r,
                 Err(resp) => return resp,

@@ -8,13 +8,13 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::{orgs, staff};
 use crate::web::auth::{pre_session_csrf, sign_in, with_pre_csrf_cookie};
 use crate::web::pages::{css_url, form_error, render};
+use crate::web::transport::Transport;
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -24,6 +24,8 @@ struct SetupPage {
     token: String,
     form: SetupForm,
     error: Option<String>,
+    /// The dashboard's own certificate, when it serves HTTPS, for staff to check it by.
+    tls: Option<crate::tls::CertInfo>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -62,12 +64,13 @@ async fn token_ok(state: &AppState, presented: &str) -> AppResult<bool> {
 pub async fn setup_form(
     State(state): State<AppState>,
     Query(q): Query<TokenQuery>,
+    transport: Transport,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     if !token_ok(&state, &q.token).await? {
         return Err(AppError::NotFound);
     }
-    let (csrf, is_new) = pre_session_csrf(&headers);
+    let (csrf, is_new) = pre_session_csrf(&headers, transport);
     let page = SetupPage {
         css: css_url(),
         csrf: csrf.clone(),
@@ -77,25 +80,26 @@ pub async fn setup_form(
             ..Default::default()
         },
         error: None,
+        tls: state.tls.as_ref().map(|t| t.info()),
     };
     Ok(with_pre_csrf_cookie(
         render(&page)?,
         &csrf,
         is_new,
-        state.config.https(),
+        transport,
     ))
 }
 
 pub async fn setup(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    transport: Transport,
     headers: HeaderMap,
     Form(form): Form<SetupForm>,
 ) -> AppResult<Response> {
     if !token_ok(&state, &form.token).await? {
         return Err(AppError::NotFound);
     }
-    let ip = peer.ip().to_string();
+    let ip = transport.client.to_string();
     let now = state.clock.now().timestamp();
     let f = form.clone();
     let created = tokio::task::spawn_blocking(move || -> AppResult<_> {
@@ -154,11 +158,11 @@ pub async fn setup(
                 org_id = scope.org_id(),
                 "clinic created through the setup page"
             );
-            sign_in(&state, scope, owner, &ip, &headers).await
+            sign_in(&state, scope, owner, transport, &headers).await
         }
         Err(e) => {
             let message = form_error(e)?;
-            let (csrf, _) = pre_session_csrf(&headers);
+            let (csrf, _) = pre_session_csrf(&headers, transport);
             let page = SetupPage {
                 css: css_url(),
                 csrf,
@@ -168,6 +172,7 @@ pub async fn setup(
                     ..form
                 },
                 error: Some(message),
+                tls: state.tls.as_ref().map(|t| t.info()),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }

@@ -155,8 +155,10 @@ async fn session_id_changes_at_login_and_the_cookie_is_hardened() {
     );
 }
 
+/// An https public URL (the tunnel Vapi needs) says nothing about how staff reach the
+/// dashboard: a browser on plain http keeps cookies it can send back, so sign-in works.
 #[tokio::test]
-async fn secure_host_cookie_under_https_public_url() {
+async fn cookie_flags_follow_the_browsers_scheme_not_the_public_url() {
     let app = TestApp::spawn_with(support::Options {
         extra: vec![("VOXANNE_PUBLIC_URL", "https://clinic.example.com".into())],
         ..Default::default()
@@ -164,6 +166,7 @@ async fn secure_host_cookie_under_https_public_url() {
     .await;
     let c = app.client();
     let res = app.login(&c, app.a.owner_email, PASSWORD).await;
+    assert_eq!(res.status(), 303);
     let set: Vec<String> = res
         .headers()
         .get_all("set-cookie")
@@ -171,10 +174,13 @@ async fn secure_host_cookie_under_https_public_url() {
         .map(|v| v.to_str().unwrap().to_string())
         .collect();
     assert!(
-        set.iter().any(|c| c.starts_with("__Host-voxanne_session=")
-            && c.contains("Secure")
-            && c.contains("Path=/")),
+        set.iter()
+            .any(|c| c.starts_with("voxanne_session=") && !c.contains("Secure")),
         "{set:?}"
+    );
+    assert_eq!(
+        status_with_cookie(&app, &session_cookie(&res).unwrap()).await,
+        200
     );
 }
 

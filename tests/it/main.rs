@@ -21,6 +21,7 @@ mod cli;
 mod crash_safety;
 mod diagnostics;
 mod file_modes;
+mod front_desk;
 mod keys;
 mod logs;
 mod messaging;

@@ -133,7 +133,7 @@ async fn owner_puts_the_clinic_number_in_front_of_the_ai_in_a_real_browser() {
         1
     );
     browser.goto(&app.url("/telephony")).await.unwrap();
-    assert!(browser.source().await.unwrap().contains("+14155550123"));
+    browser.wait_for_text("main", "+14155550123").await.unwrap();
     browser
         .screenshot(&artifact("telephony-1280.png"))
         .await

@@ -270,8 +270,28 @@ fn css_string(s: &str) -> String {
 // Process management
 
 /// chromedriver child + private temp dir. Drop kills everything and removes the dir.
+/// Where the browser runs: on this host (the default), or inside a network namespace so the
+/// appliance sees it as another computer. In a namespace, chromedriver listens on the
+/// namespace's address and accepts only `allowed` (the host's end of the veth pair).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    pub netns: Option<Netns>,
+    /// Added to Chromium's command line.
+    pub chrome_args: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Netns {
+    pub name: String,
+    /// The namespace's own address, where chromedriver listens.
+    pub addr: std::net::IpAddr,
+    /// The host's address facing the namespace.
+    pub allowed: std::net::IpAddr,
+}
+
 struct Driver {
     child: Child,
+    host: std::net::IpAddr,
     port: u16,
     /// Unique per launch; every Chromium process (incl. crashpad) has it in its argv.
     temp_dir: PathBuf,
@@ -280,7 +300,11 @@ struct Driver {
 }
 
 impl Driver {
-    async fn start(chromedriver: &Path, http: &reqwest::Client) -> Result<Driver> {
+    async fn start(
+        chromedriver: &Path,
+        http: &reqwest::Client,
+        netns: Option<&Netns>,
+    ) -> Result<Driver> {
         let temp_dir = unique_temp_dir()?;
         let profile_dir = temp_dir.join("profile");
         std::fs::create_dir_all(&profile_dir)?;
@@ -289,7 +313,19 @@ impl Driver {
         // The free-port probe can race with other processes: retry a few times.
         for _ in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            let mut cmd = Command::new(chromedriver);
+            let (mut cmd, host) = match netns {
+                None => (
+                    Command::new(chromedriver),
+                    std::net::IpAddr::from([127, 0, 0, 1]),
+                ),
+                Some(ns) => {
+                    let mut cmd = Command::new("ip");
+                    cmd.args(["netns", "exec", &ns.name])
+                        .arg(chromedriver)
+                        .arg(format!("--allowed-ips={}", ns.allowed));
+                    (cmd, ns.addr)
+                }
+            };
             cmd.arg(format!("--port={port}"))
                 .stdin(Stdio::null())
                 // Chromium puts its crashpad database under $XDG_CONFIG_HOME/chromium
@@ -312,6 +348,7 @@ impl Driver {
             // From here on, Drop cleans up (also the temp dir).
             let mut driver = Driver {
                 child,
+                host,
                 port,
                 temp_dir: temp_dir.clone(),
                 profile_dir: profile_dir.clone(),
@@ -355,13 +392,13 @@ impl Driver {
     }
 
     fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}", SocketAddr::new(self.host, self.port))
     }
 
     /// Blocking, bounded `DELETE /session/{id}` usable from `Drop` (no runtime needed).
     /// chromedriver only answers after Chromium has exited, so the status line is enough.
     fn delete_session_blocking(&self, session_id: &str) {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let addr = SocketAddr::new(self.host, self.port);
         let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
             return;
         };
@@ -533,6 +570,11 @@ impl Browser {
     /// Returns `Ok(None)` (after printing a loud SKIPPING line) when chromedriver or
     /// chromium is not installed, unless `VOXANNE_REQUIRE_BROWSER=1`, then `Err`.
     pub async fn launch() -> Result<Option<Browser>> {
+        Self::launch_with(Launch::default()).await
+    }
+
+    /// [`Browser::launch`] with a place to run and extra Chromium arguments.
+    pub async fn launch_with(launch: Launch) -> Result<Option<Browser>> {
         let chromedriver = match locate(
             "CHROMEDRIVER",
             &["/usr/bin/chromedriver"],
@@ -554,9 +596,10 @@ impl Browser {
             .no_proxy() // never send loopback WebDriver traffic through $HTTP_PROXY
             .timeout(COMMAND_TIMEOUT)
             .build()?;
-        let driver = Driver::start(&chromedriver, &http).await?;
+        let driver = Driver::start(&chromedriver, &http, launch.netns.as_ref()).await?;
 
         let mut args: Vec<String> = CHROME_ARGS.iter().map(|s| s.to_string()).collect();
+        args.extend(launch.chrome_args);
         args.push(format!("--user-data-dir={}", driver.profile_dir.display()));
         let caps = json!({
             "capabilities": {

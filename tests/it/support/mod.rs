@@ -9,6 +9,7 @@ pub mod calls;
 pub mod dashboard;
 pub mod fake;
 pub mod messaging;
+pub mod netns;
 pub mod twilio_messages;
 pub mod vapi;
 
@@ -178,7 +179,7 @@ impl TestApp {
         let clock = ManualClock::new(options.now);
         twilio.messages.lock().expect("messages").clock = clock.clone();
         let app = App::open(config.clone(), clock.clone()).expect("app opens");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .expect("bind");
         let webhook_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -214,6 +215,23 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The dashboard listener's https side (with `VOXANNE_TLS` set).
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://{}{}", self.addr, path)
+    }
+
+    /// A client like [`TestApp::client`] that trusts the appliance's self-signed certificate.
+    pub fn https_client(&self) -> reqwest::Client {
+        let pem = std::fs::read(voxanne::tls::self_signed::cert_path(self.dir.path()))
+            .expect("the self-signed certificate");
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("PEM"))
+            .build()
+            .expect("client")
     }
 
     pub fn webhook_url(&self, path: &str) -> String {
