@@ -175,6 +175,10 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))
         .route("/settings/staff/{id}/unlock", post(staff_locks::unlock))
+        .route(
+            "/settings/staff/address-locks/clear",
+            post(staff_locks::unlock_address),
+        )
         // Call intelligence: call settings, API tokens and the JSON API.
         .route("/settings/voice/calls", post(voice_settings::save_calls))
         .route(

@@ -23,6 +23,8 @@ use std::net::SocketAddr;
 struct StaffPage {
     chrome: Chrome,
     rows: Vec<Row>,
+    /// Address locks that touched this clinic's staff: (address, lock in words).
+    address_locks: Vec<(String, String)>,
     me: i64,
     error: Option<String>,
 }
@@ -40,6 +42,8 @@ async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> Ap
         .read(move |c| Ok((orgs::get(c, &scope)?, staff::list(c, &scope)?)))
         .await?;
     let now = state.clock.now();
+    let emails: Vec<String> = members.iter().map(|m| m.email.clone()).collect();
+    let address_locks = crate::web::staff_locks::describe_addresses(state, &emails, now);
     let rows = members
         .into_iter()
         .map(|member| Row {
@@ -50,6 +54,7 @@ async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> Ap
     let page = StaffPage {
         chrome: Chrome::new(info, &org.name, "Settings"),
         rows,
+        address_locks,
         me: info.staff.id,
         error,
     };

@@ -12,7 +12,8 @@
 //!   browsers not remembered for the account (password spraying);
 //! - 5 failures from one remembered browser make it an ordinary browser again until they pass.
 //!
-//! Owners see and clear their staff's locks in Settings → Staff.
+//! Owners see and clear their staff's locks in Settings → Staff, and the address locks whose
+//! failures include one of their staff's accounts.
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeSet, HashMap};
@@ -22,6 +23,9 @@ const FORGET_AFTER_MINUTES: i64 = 15;
 const MAX_LOCK_MINUTES: i64 = 60;
 /// Different accounts one address must have failed for before the address itself is locked.
 const SPRAY_ACCOUNTS: usize = 3;
+/// Accounts remembered per address: enough to show each clinic's owner the address locks
+/// that touch their staff, bounded so a spraying address cannot grow its entry without end.
+const ACCOUNTS_KEPT: usize = 64;
 
 /// What a count is kept for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -115,7 +119,7 @@ pub struct LoginThrottle {
 struct Entry {
     failures: u32,
     last: Option<DateTime<Utc>>,
-    /// For an address: the accounts it failed for (a few are enough).
+    /// For an address: the accounts it failed for (up to [`ACCOUNTS_KEPT`]).
     accounts: BTreeSet<String>,
 }
 
@@ -147,7 +151,7 @@ impl LoginThrottle {
             let was_locked = locked_until(&key, entry).is_some_and(|u| u > now);
             entry.failures += 1;
             entry.last = Some(now);
-            if matches!(key, Key::Address(_)) && entry.accounts.len() < SPRAY_ACCOUNTS {
+            if matches!(key, Key::Address(_)) && entry.accounts.len() < ACCOUNTS_KEPT {
                 entry.accounts.insert(attempt.account.to_string());
             }
             if let Some(until) = locked_until(&key, entry).filter(|u| *u > now && !was_locked) {
@@ -196,9 +200,47 @@ impl LoginThrottle {
         cleared
     }
 
+    /// Address locks in force whose failures include one of `accounts` (a clinic's staff).
+    pub fn address_locks_touching(&self, accounts: &[String], now: DateTime<Utc>) -> Vec<Lock> {
+        let entries = self.lock();
+        let mut locks: Vec<Lock> = entries
+            .iter()
+            .filter(|(key, e)| matches!(key, Key::Address(_)) && touches(e, accounts))
+            .filter_map(|(key, e)| {
+                let until = locked_until(key, e).filter(|u| *u > now)?;
+                Some(Lock {
+                    key: key.clone(),
+                    until,
+                })
+            })
+            .collect();
+        locks.sort_by(|a, b| b.until.cmp(&a.until).then(a.key.cmp(&b.key)));
+        locks
+    }
+
+    /// Forgets the count on address `ip` if its failures include one of `accounts`; returns
+    /// the lock that was in force, if any.
+    pub fn clear_address(&self, ip: &str, accounts: &[String], now: DateTime<Utc>) -> Option<Lock> {
+        let key = Key::Address(ip.to_string());
+        let mut entries = self.lock();
+        let entry = entries.get(&key).filter(|e| touches(e, accounts))?;
+        let lock = locked_until(&key, entry)
+            .filter(|u| *u > now)
+            .map(|until| Lock {
+                key: key.clone(),
+                until,
+            });
+        entries.remove(&key);
+        lock
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+fn touches(e: &Entry, accounts: &[String]) -> bool {
+    accounts.iter().any(|a| e.accounts.contains(a))
 }
 
 fn locked_until(key: &Key, e: &Entry) -> Option<DateTime<Utc>> {
@@ -302,5 +344,24 @@ mod tests {
         assert_eq!(t.clear("a", now).len(), 1);
         assert!(t.refusal(&from("a", "10.0.0.1"), now).is_none());
         assert!(t.refusal(&from("b", "10.0.0.2"), now).is_some());
+    }
+
+    #[test]
+    fn an_address_lock_is_shown_and_cleared_only_for_clinics_whose_staff_it_touched() {
+        let t = LoginThrottle::default();
+        let now = crate::clock::system_now();
+        for account in ["a@x", "b@x", "c@x", "d@x"] {
+            for _ in 0..5 {
+                t.record_failure(&from(account, "10.0.0.9"), now);
+            }
+        }
+        let ours = vec!["d@x".to_string()];
+        let theirs = vec!["z@y".to_string()];
+        assert_eq!(t.address_locks_touching(&ours, now).len(), 1);
+        assert!(t.address_locks_touching(&theirs, now).is_empty());
+        assert!(t.clear_address("10.0.0.9", &theirs, now).is_none());
+        assert!(t.refusal(&from("e@x", "10.0.0.9"), now).is_some());
+        assert!(t.clear_address("10.0.0.9", &ours, now).is_some());
+        assert!(t.refusal(&from("e@x", "10.0.0.9"), now).is_none());
     }
 }

@@ -182,3 +182,71 @@ async fn owners_see_and_clear_a_lock_in_settings_staff() {
         1
     );
 }
+
+#[tokio::test]
+async fn owners_see_and_clear_an_address_lock_that_touched_their_staff() {
+    let app = TestApp::spawn().await;
+    let sprayer = client_from(9, None);
+    // Five failures each (a sixth would be refused, not counted): twenty from one address.
+    let accounts = ["x1@nowhere.test", "x2@nowhere.test", "x3@nowhere.test"];
+    for account in accounts.into_iter().chain([app.a.staff_email]) {
+        for _ in 0..5 {
+            app.login(&sprayer, account, WRONG).await;
+        }
+    }
+    // Every account without a remembered browser is refused from that address.
+    let fresh = client_from(9, None);
+    assert_eq!(
+        app.login(&fresh, app.a.owner_email, PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    let staff_page = |client: reqwest::Client| {
+        let url = app.url("/settings/staff");
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let page = staff_page(owner.clone()).await;
+    assert!(page.contains("Locked addresses"), "{page}");
+    assert!(page.contains("every account from 127.0.0.9"), "{page}");
+    // A clinic none of whose staff failed there neither sees nor clears it.
+    let (other, other_csrf) = app.signed_in(app.b.owner_email).await;
+    assert!(!staff_page(other.clone()).await.contains("127.0.0.9"));
+    let res = other
+        .post(app.url("/settings/staff/address-locks/clear"))
+        .form(&[("csrf_token", other_csrf.as_str()), ("ip", "127.0.0.9")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        app.login(&fresh, app.a.owner_email, PASSWORD)
+            .await
+            .status(),
+        429
+    );
+
+    let res = owner
+        .post(app.url("/settings/staff/address-locks/clear"))
+        .form(&[("csrf_token", csrf.as_str()), ("ip", "127.0.0.9")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(!staff_page(owner).await.contains("Locked addresses"));
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'login.address_lock_cleared' \
+             AND org_id = ?1 AND object = 'address:127.0.0.9'",
+            &[&app.a.org_id]
+        ),
+        1
+    );
+    assert_eq!(
+        app.login(&fresh, app.a.owner_email, PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
