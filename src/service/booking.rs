@@ -10,7 +10,7 @@ use crate::service::effects::{self, BookingChange, Queued};
 use crate::store::appointments::{
     self, Appointment, AppointmentStatus, ConfirmRefusal, Placed, SlotRequest, Source,
 };
-use crate::store::audit::{self, Actor, Event};
+use crate::store::audit::{self, Event, Who};
 use crate::store::orgs::Org;
 use crate::store::services::{self, Service};
 use crate::store::{booking_texts, contacts, verification, OrgScope};
@@ -69,8 +69,7 @@ pub struct Change {
     pub scope: OrgScope,
     pub org: Org,
     pub door: Door,
-    pub by: Actor,
-    pub ip: Option<String>,
+    pub who: Who,
     /// What the audit entry says besides the change itself (say, the call and tool call).
     pub context: String,
     pub now: i64,
@@ -87,11 +86,11 @@ impl Change {
             tx,
             &self.scope,
             &Event {
-                actor: &self.by,
+                actor: &self.who.actor,
                 action,
                 object: &format!("appointment:{appt}"),
                 detail: &detail,
-                ip: self.ip.as_deref(),
+                ip: self.who.ip.as_deref(),
                 at: self.now,
             },
         )

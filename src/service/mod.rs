@@ -7,8 +7,13 @@
 //! - `effects`: what every booking change sets going (texts today), declared in one place and
 //!   queued in the change's own transaction
 //! - `messaging`: sending what the changes queued (the outbox sender), and nudging it
+//! - `outbox_reconcile`: texts left mid-send by a crash, looked up on Twilio
+//! - `call_actions`: export a transcript, share a recording, text the caller a follow-up
+//! - `telephony`: verify the clinic's number as a caller ID and set up call forwarding
 
 pub mod booking;
+pub mod call_actions;
 pub mod effects;
 pub mod messaging;
 pub mod outbox_reconcile;
+pub mod telephony;

@@ -28,6 +28,37 @@ impl Actor {
     }
 }
 
+/// Who made a change, from where and through what: what every audited workflow is given.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub actor: Actor,
+    /// How they reached the appliance: "dashboard", "session", "token 3 (crm)".
+    pub via: String,
+    pub ip: Option<String>,
+}
+
+impl Who {
+    /// A member of staff acting through `via` from `ip`.
+    pub fn staff(member: &super::staff::Staff, via: &str, ip: std::net::SocketAddr) -> Who {
+        Who {
+            actor: Actor::Staff {
+                id: member.id,
+                email: member.email.clone(),
+            },
+            via: via.to_string(),
+            ip: Some(ip.ip().to_string()),
+        }
+    }
+
+    /// The member of staff acting, when a person acts.
+    pub fn staff_id(&self) -> Option<i64> {
+        match &self.actor {
+            Actor::Staff { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
 pub struct Event<'a> {
     pub actor: &'a Actor,
     pub action: &'a str,

@@ -6,7 +6,7 @@ use crate::domain::{format, when};
 use crate::error::{AppError, AppResult};
 use crate::service::booking::{self, Change, Door, HoldRefusal, NewBooking};
 use crate::store::appointments::{Appointment, AppointmentStatus, ConfirmRefusal};
-use crate::store::audit::Actor;
+use crate::store::audit::{Actor, Who};
 use crate::store::outbox::SmsStatus;
 use crate::store::{appointments, contacts};
 use crate::voice::common::{join_and, Args};
@@ -22,8 +22,11 @@ impl ToolCtx {
             scope: self.scope,
             org: self.org.clone(),
             door: Door::Phone,
-            by: Actor::System("vapi"),
-            ip: None,
+            who: Who {
+                actor: Actor::System("vapi"),
+                via: "phone".into(),
+                ip: None,
+            },
             context: self.audit_detail("").trim_end().to_string(),
             now: self.now.timestamp(),
         }

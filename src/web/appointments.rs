@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::booking::{self, Change, Door, NewBooking};
 use crate::service::messaging;
 use crate::store::appointments::{self, AppointmentStatus, AppointmentView};
-use crate::store::audit::Actor;
+use crate::store::audit::Who;
 use crate::store::orgs::{self, Org};
 use crate::store::services::{self, Provider, Service};
 use crate::store::sessions::SessionInfo;
@@ -161,11 +161,7 @@ fn desk_change(info: &SessionInfo, org: Org, ip: SocketAddr, now: DateTime<Utc>)
         scope: info.scope,
         org,
         door: Door::Desk,
-        by: Actor::Staff {
-            id: info.staff.id,
-            email: info.staff.email.clone(),
-        },
-        ip: Some(ip.ip().to_string()),
+        who: Who::staff(&info.staff, "dashboard", ip),
         context: String::new(),
         now: now.timestamp(),
     }

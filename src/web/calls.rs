@@ -10,13 +10,14 @@ use crate::domain::format::{format_cents, format_duration_secs, short_datetime};
 use crate::domain::lead::{Sentiment, Tier};
 use crate::domain::sms::FOLLOW_UP_MAX_CHARS;
 use crate::error::{AppError, AppResult};
+use crate::service::call_actions::{self, ShareLink};
 use crate::store::appointments::{self, AppointmentView};
+use crate::store::audit::Who;
 use crate::store::call_list::{self, CallFilter, ListedCall};
 use crate::store::calls::{self as call_store, CallRow};
 use crate::store::leads::{self, Lead};
 use crate::store::orgs;
 use crate::store::sessions::SessionInfo;
-use crate::web::call_actions::{self, By, ShareLink};
 use crate::web::pages::{form_error, render_form, Chrome, Notice};
 use crate::web::session::CurrentStaff;
 use askama::Template;
@@ -379,16 +380,8 @@ pub async fn detail(
     call_page(&state, &info, id, notice, None, String::new(), None).await
 }
 
-fn by_staff(info: &SessionInfo, ip: SocketAddr) -> By {
-    By {
-        actor: crate::store::audit::Actor::Staff {
-            id: info.staff.id,
-            email: info.staff.email.clone(),
-        },
-        via: "dashboard".into(),
-        ip: Some(ip.ip().to_string()),
-        staff_id: Some(info.staff.id),
-    }
+fn by_staff(info: &SessionInfo, ip: SocketAddr) -> Who {
+    Who::staff(&info.staff, "dashboard", ip)
 }
 
 /// The base of links the appliance hands out: the public URL when configured, else the address

@@ -9,7 +9,6 @@ pub mod assets;
 pub mod auth;
 pub mod backups;
 pub mod calendar;
-pub mod call_actions;
 pub mod calls;
 pub mod device_cookie;
 pub mod diagnostics;

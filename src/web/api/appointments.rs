@@ -86,6 +86,7 @@ const METHOD: &str = "sms";
 
 pub async fn send_reminder(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(ip): axum::extract::ConnectInfo<std::net::SocketAddr>,
     caller: ApiCaller,
     Path(id): Path<i64>,
     body: Bytes,
@@ -105,7 +106,7 @@ pub async fn send_reminder(
             }
         }
     }
-    let (scope, actor, via) = (caller.scope, caller.actor(), caller.via());
+    let (scope, who, via) = (caller.scope, caller.who("api", ip), caller.via());
     let now = state.clock.now().timestamp();
     let recipient = state
         .db
@@ -114,8 +115,7 @@ pub async fn send_reminder(
                 scope,
                 org: orgs::get(tx, &scope)?,
                 door: Door::Desk,
-                by: actor,
-                ip: None,
+                who,
                 context: format!("appointment={id} via {via}"),
                 now,
             };

@@ -16,33 +16,49 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 
-pub enum Who {
+/// What authenticated an API request.
+pub enum Credential {
     Staff(SessionInfo),
     Token { id: i64, name: String },
 }
 
 pub struct ApiCaller {
     pub scope: OrgScope,
-    pub who: Who,
+    pub credential: Credential,
 }
 
 impl ApiCaller {
     /// The audit log's actor for changes made through the API.
     pub fn actor(&self) -> Actor {
-        match &self.who {
-            Who::Staff(info) => Actor::Staff {
+        match &self.credential {
+            Credential::Staff(info) => Actor::Staff {
                 id: info.staff.id,
                 email: info.staff.email.clone(),
             },
-            Who::Token { .. } => Actor::System("api-token"),
+            Credential::Token { .. } => Actor::System("api-token"),
+        }
+    }
+
+    /// Who acts, for the audit row of a change made through the API; `via` names the
+    /// session or token, after `prefix` when one is given.
+    pub fn who(&self, prefix: &str, ip: std::net::SocketAddr) -> crate::store::audit::Who {
+        let via = if prefix.is_empty() {
+            self.via()
+        } else {
+            format!("{prefix} {}", self.via())
+        };
+        crate::store::audit::Who {
+            actor: self.actor(),
+            via,
+            ip: Some(ip.ip().to_string()),
         }
     }
 
     /// Names the token behind a change, for the audit detail.
     pub fn via(&self) -> String {
-        match &self.who {
-            Who::Staff(_) => "session".into(),
-            Who::Token { id, name } => format!("token {id} ({name})"),
+        match &self.credential {
+            Credential::Staff(_) => "session".into(),
+            Credential::Token { id, name } => format!("token {id} ({name})"),
         }
     }
 }
@@ -58,7 +74,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             let CurrentStaff(info) = CurrentStaff::from_request_parts(parts, state).await?;
             return Ok(ApiCaller {
                 scope: info.scope,
-                who: Who::Staff(info),
+                credential: Credential::Staff(info),
             });
         };
         let token = value
@@ -99,7 +115,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         }
         Ok(ApiCaller {
             scope: found.scope,
-            who: Who::Token {
+            credential: Credential::Token {
                 id: found.id,
                 name: found.name,
             },

@@ -8,7 +8,8 @@
 use super::auth::ApiCaller;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::web::call_actions::{self, By};
+use crate::service::call_actions;
+use crate::store::audit::Who;
 use crate::web::calls::{base_url, transcript_download};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -38,16 +39,8 @@ fn bad_request(e: AppError) -> AppError {
     }
 }
 
-fn by(caller: &ApiCaller, ip: SocketAddr) -> By {
-    By {
-        actor: caller.actor(),
-        via: format!("api {}", caller.via()),
-        ip: Some(ip.ip().to_string()),
-        staff_id: match &caller.who {
-            super::auth::Who::Staff(info) => Some(info.staff.id),
-            super::auth::Who::Token { .. } => None,
-        },
-    }
+fn by(caller: &ApiCaller, ip: SocketAddr) -> Who {
+    caller.who("api", ip)
 }
 
 #[derive(Deserialize)]

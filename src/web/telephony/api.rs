@@ -6,14 +6,15 @@
 //! `x-csrf-token`) or an API token. Bodies are JSON with camelCase names; a body that cannot be
 //! read is a 400.
 
-use super::service::{self, Change, Initiated};
 use crate::app::AppState;
 use crate::domain::telephony::CallerIdStatus;
 use crate::error::{AppError, AppResult};
+use crate::service::telephony::{self as service, Initiated};
+use crate::store::audit::Who;
 use crate::store::caller_ids::{self, CallerId};
 use crate::store::forwarding_configs::{self, ForwardingConfig};
 use crate::store::staff::Role;
-use crate::web::api::auth::{ApiCaller, Who};
+use crate::web::api::auth::{ApiCaller, Credential};
 use crate::web::api::{iso, Params};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -26,17 +27,13 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 
 /// Telephony changes what the clinic's phone does: owners and API tokens only.
-fn owner_change(caller: &ApiCaller, ip: SocketAddr) -> AppResult<Change> {
-    if let Who::Staff(info) = &caller.who {
+fn owner_change(caller: &ApiCaller, ip: SocketAddr) -> AppResult<Who> {
+    if let Credential::Staff(info) = &caller.credential {
         if info.staff.role != Role::Owner {
             return Err(AppError::Forbidden);
         }
     }
-    Ok(Change {
-        actor: caller.actor(),
-        ip: Some(ip.ip().to_string()),
-        via: caller.via(),
-    })
+    Ok(caller.who("", ip))
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> AppResult<T> {

@@ -3,13 +3,13 @@
 //! dial, (5) the active set-up. Plain forms and redirects, so it works without JavaScript; the
 //! overview lists every number and set-up with disable and remove.
 
-use super::service::{self, Change, Initiated, Removed};
 use crate::app::AppState;
 use crate::crypto;
 use crate::domain::forwarding::{Carrier, ForwardingCodes, Mode, GSM_RING_SECONDS};
 use crate::domain::telephony::{self, CallerIdStatus, ConfigStatus, COUNTRIES};
 use crate::error::{AppError, AppResult};
-use crate::store::audit::Actor;
+use crate::service::telephony::{self as service, Initiated, Removed};
+use crate::store::audit::Who;
 use crate::store::caller_ids::{self, CallerId};
 use crate::store::forwarding_configs::{self, ForwardingConfig};
 use crate::store::orgs;
@@ -23,15 +23,8 @@ use axum::Form;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-fn change(info: &SessionInfo, ip: SocketAddr) -> Change {
-    Change {
-        actor: Actor::Staff {
-            id: info.staff.id,
-            email: info.staff.email.clone(),
-        },
-        ip: Some(ip.ip().to_string()),
-        via: "session".into(),
-    }
+fn change(info: &SessionInfo, ip: SocketAddr) -> Who {
+    Who::staff(&info.staff, "session", ip)
 }
 
 /// Errors a person can act on are shown on the form; the rest are error pages.

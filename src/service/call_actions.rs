@@ -11,7 +11,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::sms;
 use crate::error::{AppError, AppResult};
 use crate::service::messaging as sender;
-use crate::store::audit::{self, Actor, Event};
+use crate::store::audit::{self, Event, Who};
 use crate::store::calls::{self as call_store, CallRow};
 use crate::store::outbox::SmsStatus;
 use crate::store::outbox::{self, NewSms, Purpose};
@@ -26,20 +26,10 @@ pub const SHARE_FOR: Duration = Duration::hours(24);
 /// How long a follow-up's first attempt is waited for before answering "queued".
 const FIRST_ATTEMPT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Who acts, for the audit row.
-pub struct By {
-    pub actor: Actor,
-    /// "dashboard", "session", "token 3 (crm)".
-    pub via: String,
-    pub ip: Option<String>,
-    /// The staff member, when a person acts.
-    pub staff_id: Option<i64>,
-}
-
 fn record(
     tx: &Transaction<'_>,
     scope: &OrgScope,
-    by: &By,
+    by: &Who,
     action: &str,
     call_id: i64,
     detail: &str,
@@ -74,7 +64,7 @@ pub async fn export_transcript(
     state: &AppState,
     scope: OrgScope,
     call_id: i64,
-    by: By,
+    by: Who,
 ) -> AppResult<TranscriptFile> {
     let (org, call, name) = state
         .db
@@ -179,7 +169,7 @@ pub async fn share_recording(
     call_id: i64,
     email_to: Option<&str>,
     base_url: &str,
-    by: By,
+    by: Who,
 ) -> AppResult<ShareLink> {
     let email_to = email_to
         .map(str::trim)
@@ -211,7 +201,7 @@ pub async fn share_recording(
                 call_id,
                 token_hash: &hash,
                 email: email_to.as_deref(),
-                created_by: by.staff_id,
+                created_by: by.staff_id(),
                 expires_at: expires_at.timestamp(),
             };
             recording_shares::create(tx, &scope, &share, now.timestamp())?;
@@ -251,7 +241,7 @@ pub async fn send_follow_up(
     scope: OrgScope,
     call_id: i64,
     message: &str,
-    by: By,
+    by: Who,
 ) -> AppResult<FollowUp> {
     let body = sms::follow_up_text(message).map_err(AppError::Validation)?;
     let call = state

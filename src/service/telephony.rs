@@ -12,7 +12,7 @@ use crate::domain::telephony::{self, CallerIdStatus};
 use crate::error::{AppError, AppResult};
 use crate::integrations::twilio::{Credentials, TwilioError};
 use crate::integrations::twilio_caller_ids::{self, ValidationRequest, ALREADY_VERIFIED};
-use crate::store::audit::{self, Actor, Event};
+use crate::store::audit::{self, Event, Who};
 use crate::store::caller_ids::{self, CallerId, Started};
 use crate::store::forwarding_configs::{self, ForwardingConfig, NewConfig};
 use crate::store::{twilio_credentials, OrgScope};
@@ -20,19 +20,11 @@ use crate::store::{twilio_credentials, OrgScope};
 /// Seconds Twilio waits before calling, so the code is on screen before the phone rings.
 const CALL_DELAY_SECS: u32 = 5;
 
-/// Who makes a change, for the audit row.
-pub struct Change {
-    pub actor: Actor,
-    pub ip: Option<String>,
-    /// "session" or the API token's name.
-    pub via: String,
-}
-
 /// Runs `f` and writes its audit row in the same transaction.
 async fn audited<T, F>(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     action: &'static str,
     object: String,
     detail: String,
@@ -121,7 +113,7 @@ pub enum Initiated {
 pub async fn initiate(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     phone: String,
     friendly: Option<&str>,
 ) -> AppResult<Initiated> {
@@ -222,7 +214,7 @@ async fn release(state: &AppState, scope: OrgScope, start_id: i64) -> AppResult<
 async fn already_on_account(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     creds: &Credentials,
     phone: String,
     friendly_name: String,
@@ -260,7 +252,7 @@ async fn already_on_account(
 pub async fn confirm(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     id: i64,
 ) -> AppResult<CallerId> {
     let caller = state
@@ -316,7 +308,7 @@ pub struct Removed {
 pub async fn remove_number(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     id: i64,
 ) -> AppResult<Removed> {
     let (caller, configs) = state
@@ -366,7 +358,7 @@ pub async fn remove_number(
 pub async fn create_config(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     caller_id: i64,
     carrier: &str,
     mode: &str,
@@ -441,7 +433,7 @@ fn capitalised(s: &str) -> String {
 pub async fn confirm_config(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     id: i64,
 ) -> AppResult<ForwardingConfig> {
     let now = state.clock.now().timestamp();
@@ -461,7 +453,7 @@ pub async fn confirm_config(
 pub async fn disable_config(
     state: &AppState,
     scope: OrgScope,
-    change: &Change,
+    change: &Who,
     id: i64,
 ) -> AppResult<ForwardingConfig> {
     let now = state.clock.now().timestamp();
