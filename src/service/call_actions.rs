@@ -292,16 +292,12 @@ pub async fn send_follow_up(
             Ok(id)
         })
         .await?;
-    let status = sender::attempt_now(state, scope, outbox_id, FIRST_ATTEMPT_WAIT).await;
-    let provider_sid = state
-        .db
-        .read(move |c| outbox::provider_sid(c, &scope, outbox_id))
-        .await?;
+    let told = sender::attempt_now_told(state, scope, outbox_id, FIRST_ATTEMPT_WAIT).await;
     Ok(FollowUp {
         outbox_id,
         phone,
-        status,
-        provider_sid,
+        status: told.status,
+        provider_sid: told.provider_sid,
     })
 }
 

@@ -3,7 +3,10 @@
 //! account, and records the attempt in `messages` and on the outbox row in one transaction.
 //! Transient failures are retried with backoff; permanent ones stop; a 21610 answer puts the
 //! number on the opt-out list. The background job runs [`run_due`]; a request that must report
-//! on a text it just queued gives it its first attempt with [`attempt_now`].
+//! on a text it just queued gives it its first attempt with [`start_claimed`] or
+//! [`attempt_now`], and hears how it went as soon as Twilio has answered: the attempt's record
+//! is written after that, off the request's path. Until it is, the row stays `sending`, which
+//! the hourly cap counts, and which a crash leaves for [`super::outbox_reconcile`].
 
 use crate::app::AppState;
 use crate::domain::sms;
@@ -42,7 +45,7 @@ pub async fn run_due(state: &AppState) -> AppResult<usize> {
         }
         handled += claimed.len();
         for (scope, row) in claimed {
-            deliver(state, scope, row).await?;
+            deliver(state, scope, row, None).await?;
         }
     }
 }
@@ -50,26 +53,45 @@ pub async fn run_due(state: &AppState) -> AppResult<usize> {
 /// Makes the first attempt for a text just queued, waiting at most `wait` for its outcome;
 /// a slower attempt finishes in the background and is reported as `queued`.
 pub async fn attempt_now(state: &AppState, scope: OrgScope, id: i64, wait: Duration) -> SmsStatus {
+    attempt_now_told(state, scope, id, wait).await.status
+}
+
+/// How a first attempt went, as soon as Twilio answered: its status and, once Twilio took the
+/// text, Twilio's id for it.
+#[derive(Debug, Clone)]
+pub struct Told {
+    pub status: SmsStatus,
+    pub provider_sid: Option<String>,
+}
+
+/// [`attempt_now`], with Twilio's id for the text when it took it.
+pub async fn attempt_now_told(state: &AppState, scope: OrgScope, id: i64, wait: Duration) -> Told {
     let task_state = state.clone();
     let deadline = tokio::time::Instant::now() + wait;
-    let task = tokio::spawn(async move {
+    let (told, outcome) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
         let now = task_state.clock.now().timestamp();
         let claimed = task_state
             .db
             .write(move |tx| outbox::claim(tx, &scope, id, now))
-            .await?;
+            .await;
         match claimed {
-            Some(row) => deliver(&task_state, scope, row).await.map(Some),
-            None => Ok(None),
+            Ok(Some(row)) => deliver_logged(&task_state, scope, row, Some(told)).await,
+            // Someone else has it (dropping `told` says so), or the claim failed.
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "a text could not be claimed now; it stays queued")
+            }
         }
     });
-    wait_for(state, scope, FirstAttempt { id, task }, deadline).await
+    wait_for(state, scope, FirstAttempt { id, outcome }, deadline).await
 }
 
-/// A first attempt under way, started by [`start_claimed`].
+/// A first attempt under way, started by [`start_claimed`]: how it went arrives as soon as
+/// Twilio has answered.
 pub struct FirstAttempt {
     id: i64,
-    task: tokio::task::JoinHandle<AppResult<Option<SmsStatus>>>,
+    outcome: tokio::sync::oneshot::Receiver<Told>,
 }
 
 /// Starts the first attempt at a text its caller claimed ([`outbox::claim`]) in the write that
@@ -77,9 +99,20 @@ pub struct FirstAttempt {
 /// becomes of the caller.
 pub fn start_claimed(state: &AppState, scope: OrgScope, row: OutboxRow) -> FirstAttempt {
     let (state, id) = (state.clone(), row.id);
-    FirstAttempt {
-        id,
-        task: tokio::spawn(async move { deliver(&state, scope, row).await.map(Some) }),
+    let (told, outcome) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move { deliver_logged(&state, scope, row, Some(told)).await });
+    FirstAttempt { id, outcome }
+}
+
+async fn deliver_logged(
+    state: &AppState,
+    scope: OrgScope,
+    row: OutboxRow,
+    told: Option<tokio::sync::oneshot::Sender<Told>>,
+) {
+    let id = row.id;
+    if let Err(e) = deliver(state, scope, row, told).await {
+        tracing::warn!(error = %e, outbox = id, "a text's attempt could not be recorded; it is looked up on Twilio later");
     }
 }
 
@@ -91,7 +124,9 @@ pub async fn settle(
     attempt: FirstAttempt,
     wait: Duration,
 ) -> SmsStatus {
-    wait_for(state, scope, attempt, tokio::time::Instant::now() + wait).await
+    wait_for(state, scope, attempt, tokio::time::Instant::now() + wait)
+        .await
+        .status
 }
 
 async fn wait_for(
@@ -99,19 +134,28 @@ async fn wait_for(
     scope: OrgScope,
     attempt: FirstAttempt,
     deadline: tokio::time::Instant,
-) -> SmsStatus {
-    match tokio::time::timeout_at(deadline, attempt.task).await {
-        Ok(Ok(Ok(Some(settled)))) => settled,
+) -> Told {
+    let status = match tokio::time::timeout_at(deadline, attempt.outcome).await {
+        Ok(Ok(told)) => return told,
         // Someone else (the background sender) has it: watch the row until the deadline.
-        Ok(Ok(Ok(None))) => watch_row(state, scope, attempt.id, deadline).await,
-        Ok(Ok(Err(e))) => {
-            tracing::warn!(error = %e, "a text could not be attempted now; it stays queued");
-            SmsStatus::Queued
-        }
-        Ok(Err(_)) | Err(_) => SmsStatus::Queued,
+        Ok(Err(_)) => watch_row(state, scope, attempt.id, deadline).await,
+        Err(_) => SmsStatus::Queued,
+    };
+    let id = attempt.id;
+    let provider_sid = state
+        .db
+        .read(move |c| outbox::provider_sid(c, &scope, id))
+        .await
+        .ok()
+        .flatten();
+    Told {
+        status,
+        provider_sid,
     }
 }
 
+/// The state of text `id` once its attempt in progress is recorded, waiting at most until
+/// `deadline` (then `Queued`).
 async fn watch_row(
     state: &AppState,
     scope: OrgScope,
@@ -148,7 +192,8 @@ async fn verdict(
     now: i64,
 ) -> AppResult<Verdict> {
     let (vault, cap) = (state.vault.clone(), state.config.sms_hourly_cap);
-    let (recipient, purpose, appointment_id) = (
+    let (row_id, recipient, purpose, appointment_id) = (
+        row.id,
         row.recipient.clone(),
         row.purpose.clone(),
         row.appointment_id,
@@ -176,7 +221,8 @@ async fn verdict(
             let Some(creds) = twilio_credentials::get(c, &vault, &scope)? else {
                 return Ok(Verdict::Skip("Twilio is not set up for this clinic"));
             };
-            let recent = messages::accepted_since(c, &scope, &recipient, now - 3600)?;
+            let recent = messages::accepted_since(c, &scope, &recipient, now - 3600)?
+                + outbox::sending_to(c, &scope, &recipient, row_id)?;
             if recent >= cap {
                 return Ok(Verdict::Refuse(format!(
                     "{recent} texts already went to this number in the last hour (the cap is {cap})"
@@ -277,8 +323,13 @@ fn retry_delay(attempts_so_far: i64) -> Option<i64> {
         .and_then(|i| RETRY_DELAYS_SECS.get(i).copied())
 }
 
-/// Checks, sends and records one claimed row.
-async fn deliver(state: &AppState, scope: OrgScope, row: OutboxRow) -> AppResult<SmsStatus> {
+/// Checks, sends and records one claimed row; `told` hears the outcome before it is recorded.
+async fn deliver(
+    state: &AppState,
+    scope: OrgScope,
+    row: OutboxRow,
+    told: Option<tokio::sync::oneshot::Sender<Told>>,
+) -> AppResult<SmsStatus> {
     let a = match attempt(state, scope, &row, state.clock.now().timestamp()).await {
         Ok(a) => a,
         // Our side failed before Twilio was asked (a read, a seal that does not open): the row
@@ -308,6 +359,12 @@ async fn deliver(state: &AppState, scope: OrgScope, row: OutboxRow) -> AppResult
     let now = state.clock.now().timestamp();
     let segments = i64::try_from(sms::segments(&row.body).segments).ok();
     let status = a.status;
+    if let Some(told) = told {
+        let _ = told.send(Told {
+            status,
+            provider_sid: a.provider_sid.clone(),
+        });
+    }
     state
         .db
         .write(move |tx| {

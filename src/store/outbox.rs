@@ -224,6 +224,22 @@ pub fn claim_due_system(
         .collect())
 }
 
+/// Texts to `recipient` being sent right now (claimed, their attempt not yet recorded), other
+/// than `except`: they count towards the hourly cap before they reach `messages`.
+pub fn sending_to(
+    conn: &rusqlite::Connection,
+    scope: &OrgScope,
+    recipient: &str,
+    except: i64,
+) -> AppResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM outbox
+             WHERE status = 'sending' AND org_id = ?1 AND recipient = ?2 AND id != ?3",
+        )?
+        .query_row(params![scope.org_id(), recipient, except], |r| r.get(0))?)
+}
+
 /// Claims one row of the org if it is still waiting and due.
 pub fn claim(
     tx: &Transaction<'_>,

@@ -370,13 +370,7 @@ pub async fn run_once(
             let stored = match prefetched {
                 // Read before any other run of this id finished: still the truth.
                 Some((_, stamp, None)) if stamp == now_stamp => Ok(None),
-                _ => {
-                    let tid = id.to_string();
-                    ctx.state
-                        .db
-                        .read(move |c| tool_results::get(c, &scope, &tid))
-                        .await
-                }
+                _ => stored_once_settled(&ctx.state, scope, id).await,
             };
             if let Ok(Some(reply)) = stored {
                 return ToolOutcome::from_stored(reply);
@@ -399,6 +393,30 @@ pub async fn run_once(
             outcome
         })
         .await
+}
+
+/// The stored reply to `id`. One whose text's first attempt is still being recorded (the run
+/// that made it has answered already, see [`crate::service::messaging`]) is read again until
+/// it is, for up to [`FIRST_ATTEMPT_WAIT`], so every delivery answers the same.
+async fn stored_once_settled(
+    state: &AppState,
+    scope: OrgScope,
+    id: &str,
+) -> AppResult<Option<tool_results::StoredReply>> {
+    let deadline = tokio::time::Instant::now() + FIRST_ATTEMPT_WAIT;
+    loop {
+        let tid = id.to_string();
+        let read = state
+            .db
+            .read(move |c| tool_results::get_with_text(c, &scope, &tid))
+            .await?;
+        match read {
+            Some((_, true)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            other => return Ok(other.map(|(reply, _)| reply)),
+        }
+    }
 }
 
 async fn run_tool(ctx: &ToolCtx, name: &str, args: &Map<String, Value>) -> ToolOutcome {

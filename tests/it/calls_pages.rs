@@ -376,6 +376,7 @@ async fn follow_up_texts_go_through_the_outbox_to_twilio() {
             "Hi! Your facelift consultation quote is ready.".to_string()
         )
     );
+    app.texts_recorded().await;
     let (_, messages) = page(&staff, app.url("/messages?purpose=follow_up")).await;
     assert!(messages.contains("Your facelift consultation quote is ready."));
     assert_eq!(audits(&app, "call.follow_up_sent"), 1);

@@ -109,6 +109,7 @@ async fn reserve_send_code_verify_books_and_texts_the_confirmation() {
         texts[1].1,
         "Alpha Clinic: your Botox appointment is confirmed for Thursday, August 20 at 3:00 PM. Reply STOP to opt out."
     );
+    app.texts_recorded().await;
     assert_eq!(
         app.query_i64(
             "SELECT COUNT(*) FROM messages WHERE org_id = ?1 AND purpose = 'confirmation'
@@ -381,6 +382,7 @@ async fn the_hourly_cap_per_number_refuses_and_audits() {
     );
     assert_eq!(third["smsStatus"], "failed_but_booked");
     assert_eq!(app.texts().len(), 2);
+    app.texts_recorded().await;
     assert_eq!(
         app.query_i64(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'sms.refused'",
@@ -594,6 +596,7 @@ async fn credentials_and_messages_stay_with_their_clinic() {
     let again = data(&app.tool(&sb, "b2", "book_appointment", json!({"date": "2026-08-20", "time": "16:00", "service": "Botox", "patientName": "Bo", "patientPhone": "+447700900123"})).await.unwrap());
     assert_eq!(again["smsStatus"], "queued");
     assert_eq!(app.texts().len(), 1);
+    app.texts_recorded().await;
     assert_eq!(
         app.query_i64(
             "SELECT COUNT(*) FROM outbox WHERE org_id = ?1 AND status = 'sending'",

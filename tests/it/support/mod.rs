@@ -217,6 +217,18 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Waits (up to 5 s) until no text is mid-attempt: a reply about a text comes as soon as
+    /// Twilio has answered, and the attempt's record is written just after it.
+    pub async fn texts_recorded(&self) {
+        for _ in 0..500 {
+            if self.query_i64("SELECT COUNT(*) FROM outbox WHERE status = 'sending'", &[]) == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("a text stayed mid-attempt for 5 s");
+    }
+
     /// The dashboard listener's https side (with `VOXANNE_TLS` set).
     pub fn https_url(&self, path: &str) -> String {
         format!("https://{}{}", self.addr, path)
