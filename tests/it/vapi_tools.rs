@@ -1,7 +1,8 @@
 //! Tool registration with the fake Vapi: each tool registered once and updated only when its
-//! definition or server part changes (PATCH without `type`), linked to the assistant with its
-//! whole model sent back (the prompt is never lost), 429 retried with backoff, failures shown,
-//! native calendar tools reported; owners only, and each clinic's tools carry its own secret.
+//! definition or server part changes (PATCH with `type`, which Vapi's update union needs),
+//! linked to the assistant with its whole model sent back (the prompt is never lost), 429
+//! retried with backoff, failures shown, native calendar tools reported; owners only, and each
+//! clinic's tools carry its own secret.
 
 use crate::support;
 
@@ -182,7 +183,7 @@ async fn tools_are_registered_once_and_linked_without_losing_the_prompt() {
 }
 
 #[tokio::test]
-async fn a_changed_definition_or_a_rotated_secret_is_updated_without_type() {
+async fn a_changed_definition_or_a_rotated_secret_is_updated_with_its_type() {
     let app = spawn().await;
     assert_eq!(run_sync(&app, app.a.org_id).await.status, "synced");
     // As after a release that changed one tool's definition.
@@ -201,8 +202,13 @@ async fn a_changed_definition_or_a_rotated_secret_is_updated_without_type() {
     assert_eq!(patched.len(), 1);
     assert_eq!(patched[0].path, "/tool/tool-check_availability");
     let body = patched[0].json();
-    assert!(body.get("type").is_none(), "PATCH never carries type");
+    assert_eq!(
+        body["type"], "function",
+        "Vapi's update body names the tool type"
+    );
+    assert!(body.get("id").is_none() && body.get("orgId").is_none());
     assert_eq!(body["function"]["name"], "check_availability");
+    assert_eq!(status(&app, app.a.org_id).0, "synced");
     assert_eq!(by_method(&app, "/tool", "POST").len(), TOOLS);
 
     // Rotating the webhook secret re-syncs every tool in the background job.
@@ -215,6 +221,7 @@ async fn a_changed_definition_or_a_rotated_secret_is_updated_without_type() {
         .unwrap();
     let rotated = app.vapi_secret(app.a.org_id);
     assert_eq!(vapi_tools::run_due(&app.state).await.unwrap(), 1);
+    assert_eq!(status(&app, app.a.org_id).0, "synced");
     let patched = by_method(&app, "/tool/", "PATCH");
     assert_eq!(patched.len(), 1 + TOOLS);
     assert!(patched[1..]

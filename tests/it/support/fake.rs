@@ -307,6 +307,16 @@ fn vapi_management(rec: &Recorded) -> Option<(u16, String)> {
             }
             Some((201, v.to_string()))
         }
+        // Vapi's tool update body is a union told apart by `type`: without it, the update
+        // matches no member and is refused.
+        ("PATCH", false) if kind == "/tool" && rec.json()["type"] != "function" => Some((
+            400,
+            serde_json::json!({
+                "message": ["type must be one of the following values: function, apiRequest, ..."],
+                "error": "Bad Request", "statusCode": 400
+            })
+            .to_string(),
+        )),
         ("PATCH", false) => {
             let mut v = redacted();
             v["id"] = serde_json::json!(path.rsplit('/').next().unwrap_or_default());
