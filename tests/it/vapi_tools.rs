@@ -1,13 +1,13 @@
 //! Tool registration with the fake Vapi: each tool registered once and updated only when its
 //! definition or server part changes (PATCH with `type`, which Vapi's update union needs),
-//! linked to the assistant with its whole model sent back (the prompt is never lost), 429
-//! retried with backoff, failures shown, native calendar tools reported; owners only, and each
-//! clinic's tools carry its own secret.
+//! linked to the assistant with its whole model sent back (the prompt is never lost) and the
+//! server messages it had kept, 429 retried with backoff, failures shown, native calendar tools
+//! reported; owners only, and each clinic's tools carry its own secret.
 
 use crate::support;
 
 use serde_json::Value;
-use support::fake::{ASSISTANT_PROMPT, THEIR_CALENDAR_TOOL, THEIR_FAQ_TOOL};
+use support::fake::{ASSISTANT_PROMPT, DEFAULTS_ASSISTANT, THEIR_CALENDAR_TOOL, THEIR_FAQ_TOOL};
 use support::{Options, TestApp};
 use voxanne::jobs::vapi_tools::{self, Deps};
 use voxanne::store::scope::operator_scope;
@@ -143,9 +143,17 @@ async fn tools_are_registered_once_and_linked_without_losing_the_prompt() {
     assert!(ids.contains(&"tool-book_appointment"));
     assert_eq!(patch["server"]["url"], format!("{PUBLIC}/api/vapi/webhook"));
     assert_eq!(patch["server"]["headers"]["X-Vapi-Secret"], secret.as_str());
-    let messages = patch["serverMessages"].as_array().unwrap();
-    assert!(messages.contains(&Value::from("tool-calls")));
-    assert!(messages.contains(&Value::from("end-of-call-report")));
+    // The assistant's own list, with what the appliance answers or records added.
+    assert_eq!(
+        patch["serverMessages"],
+        serde_json::json!([
+            "end-of-call-report",
+            "tool-calls",
+            "status-update",
+            "transfer-destination-request",
+            "transfer-update"
+        ])
+    );
 
     // The calendar tool on the assistant is reported.
     let page = owner
@@ -300,6 +308,34 @@ async fn without_a_public_url_nothing_is_sent() {
     assert_eq!(state.status, "failed");
     assert!(state.detail.unwrap().contains("VOXANNE_PUBLIC_URL"));
     assert!(app.vapi.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_assistant_on_vapis_default_messages_keeps_them() {
+    let app = spawn().await;
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    save(&app, &owner, &csrf, DEFAULTS_ASSISTANT).await;
+    assert_eq!(settled(&app, app.a.org_id).await.0, "synced");
+    let patches = by_method(&app, &format!("/assistant/{DEFAULTS_ASSISTANT}"), "PATCH");
+    let messages = patches[0].json()["serverMessages"].clone();
+    // Sending a list replaces Vapi's defaults, so they are all sent, with transfer-update.
+    for kept in [
+        "function-call",
+        "conversation-update",
+        "speech-update",
+        "hang",
+        "handoff-destination-request",
+        "user-interrupted",
+        "assistant.started",
+        "tool-calls",
+        "end-of-call-report",
+        "transfer-update",
+    ] {
+        assert!(
+            messages.as_array().unwrap().contains(&Value::from(kept)),
+            "{kept}: {messages}"
+        );
+    }
 }
 
 #[tokio::test]

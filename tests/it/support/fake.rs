@@ -336,9 +336,12 @@ pub const ASSISTANT_PROMPT: &str = "You are the front desk of Alpha Clinic. Be w
 pub const THEIR_FAQ_TOOL: &str = "tool-their-faq";
 pub const THEIR_CALENDAR_TOOL: &str = "tool-their-calendar";
 
+/// An assistant on Vapi's default server messages: it has no `serverMessages` list.
+pub const DEFAULTS_ASSISTANT: &str = "asst-defaults";
+
 /// An assistant as `GET /assistant/:id` returns it (`docs/vapi.md` §4.2).
 pub fn fake_assistant(id: &str) -> serde_json::Value {
-    serde_json::json!({
+    let mut assistant = serde_json::json!({
         "id": id, "orgId": "org-fake", "name": "Front desk", "firstMessage": "Thanks for calling!",
         "model": {
             "provider": "openai", "model": "gpt-4o", "temperature": 0.4,
@@ -348,5 +351,9 @@ pub fn fake_assistant(id: &str) -> serde_json::Value {
         },
         "voice": {"provider": "11labs", "voiceId": "sarah"},
         "serverMessages": ["end-of-call-report"]
-    })
+    });
+    if let (DEFAULTS_ASSISTANT, Some(a)) = (id, assistant.as_object_mut()) {
+        a.remove("serverMessages");
+    }
+    assistant
 }
