@@ -437,6 +437,19 @@ async fn informational_messages_are_acknowledged_and_not_kept() {
     }
     assert_eq!(calls_count(&app), 0);
     assert_eq!(app.query_i64("SELECT COUNT(*) FROM call_events", &[]), 0);
+    // Requests the appliance has no answer for are declined in the shape Vapi requires.
+    for (kind, reply) in [
+        ("voice-request", json!({"data": ""})),
+        ("call.endpointing.request", json!({"timeoutSeconds": 0.5})),
+        (
+            "handoff-destination-request",
+            json!({"destination": {}, "error": voxanne::voice::events::NO_HANDOFF}),
+        ),
+    ] {
+        let body = json!({"message": {"type": kind, "call": {"id": REF_CALL}, "timestamp": 1}});
+        assert_eq!(app.webhook(&s, &body).await, (200, reply), "{kind}");
+    }
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM call_events", &[]), 0);
     // The tool calls still work on the webhook (E5, legacy function-call).
     let (status, reply) = app.webhook(&s, &fixture("e5_function_call")).await;
     assert_eq!(status, 200);
