@@ -44,6 +44,9 @@ struct Shared {
     default: Default,
     caller_ids: Arc<Mutex<super::caller_ids::CallerIdBook>>,
     messages: Arc<Mutex<MessageBook>>,
+    /// The test whose bodies are kept for the SDK check (`support::conformance`); the fake
+    /// Vapi's only.
+    conformance: Option<String>,
 }
 
 pub struct FakeServer {
@@ -60,14 +63,33 @@ impl FakeServer {
         Self::start_with(default, Arc::default()).await
     }
 
+    /// The fake Vapi: every body the appliance sends it is also kept for the SDK check.
+    pub async fn start_vapi() -> FakeServer {
+        Self::start_shared(
+            vapi_default,
+            Arc::default(),
+            Some(super::conformance::current_test()),
+        )
+        .await
+    }
+
     /// A fake that keeps (and lists) texts in `messages`, which may outlive it.
     pub async fn start_with(default: Default, messages: Arc<Mutex<MessageBook>>) -> FakeServer {
+        Self::start_shared(default, messages, None).await
+    }
+
+    async fn start_shared(
+        default: Default,
+        messages: Arc<Mutex<MessageBook>>,
+        conformance: Option<String>,
+    ) -> FakeServer {
         let shared = Shared {
             recorded: Arc::new(Mutex::new(Vec::new())),
             script: Arc::new(Mutex::new(Vec::new())),
             default,
             caller_ids: Arc::default(),
             messages,
+            conformance,
         };
         let app = axum::Router::new()
             .fallback(handle)
@@ -138,6 +160,9 @@ async fn handle(
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
+    if let Some(test) = &shared.conformance {
+        super::conformance::record_request(test, &rec.method, &rec.path, &rec.body);
+    }
     shared.recorded.lock().expect("recorded").push(rec.clone());
     let scripted = {
         let mut script = shared.script.lock().expect("script");

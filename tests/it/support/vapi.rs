@@ -24,10 +24,9 @@ impl TestApp {
             .expect("post");
         let status = res.status().as_u16();
         let text = res.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let reply = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        super::conformance::record_reply(&self.test, path, body, status, &reply);
+        (status, reply)
     }
 
     /// One tool call on `/api/vapi/tools`; returns the single result (or error) string.
