@@ -1,7 +1,7 @@
 //! Pure rules with no I/O: phone numbers, dates and times as people say them, schedules and
 //! free slots, the one formatter for every time a person reads or hears, the services
 //! catalogue matcher, transcript redaction, SMS text and segments, lead scoring, carrier
-//! call-forwarding codes and the telephony set-up's rules. Nothing here imports the rest of the crate.
+//! call-forwarding codes, the telephony set-up's rules and how a Vapi HMAC credential signs. Nothing here imports the rest of the crate.
 
 pub mod calls;
 pub mod catalog;
@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod format;
 pub mod forwarding;
+pub mod hmac_plan;
 pub mod ics;
 pub mod lead;
 pub mod overview;

@@ -248,12 +248,13 @@ pub async fn create_tool(config: &Config, body: &Value) -> Result<String, VapiEr
     id_of(&call_with_backoff(config, Method::POST, "/tool", Some(body)).await?)
 }
 
-/// `PATCH /tool/:id`. Vapi's update schema has no `type` (nor the server-managed fields), and
-/// unknown properties are refused, so they are left out.
+/// `PATCH /tool/:id` with the create body. Vapi's update schema is a union told apart by
+/// `type`, so `type` stays; the fields Vapi manages (`id`, `orgId`, `createdAt`,
+/// `updatedAt`) are not part of it, and unknown properties are refused, so they are left out.
 pub async fn update_tool(config: &Config, id: &str, body: &Value) -> Result<(), VapiError> {
     let mut body = body.clone();
     if let Some(b) = body.as_object_mut() {
-        for k in ["type", "id", "orgId", "createdAt", "updatedAt"] {
+        for k in ["id", "orgId", "createdAt", "updatedAt"] {
             b.remove(k);
         }
     }

@@ -1,19 +1,36 @@
 //! Linking the appliance's tools to a Vapi assistant without losing anything on it. Vapi's
 //! `PATCH /assistant` replaces each top-level field it is sent wholesale, so the patch carries
 //! the assistant's whole `model` as read (system prompt, provider, inline tools) with only
-//! `toolIds` merged, and the `server` and `serverMessages` it already had with ours added.
+//! `toolIds` merged, and the `server` and `serverMessages` it already had with ours added (an
+//! assistant with no `serverMessages` gets Vapi's defaults, which it was receiving, plus ours).
 //! Also spots calendar tools that book straight into a calendar, bypassing the appliance.
 //! Pure: no I/O.
 
 use serde_json::{json, Value};
 
-/// The server messages the appliance answers or records.
+/// The server messages the appliance answers or records (`docs/vapi.md` §1.2).
 pub const SERVER_MESSAGES: [&str; 5] = [
     "tool-calls",
     "status-update",
     "end-of-call-report",
     "transfer-destination-request",
+    "transfer-update",
+];
+
+/// What Vapi sends an assistant whose `serverMessages` is unset (the assistant schema's
+/// documented default). Sending a list replaces it, so linking starts from this one.
+pub const VAPI_DEFAULT_SERVER_MESSAGES: [&str; 11] = [
+    "conversation-update",
+    "end-of-call-report",
+    "function-call",
     "hang",
+    "speech-update",
+    "status-update",
+    "tool-calls",
+    "transfer-destination-request",
+    "handoff-destination-request",
+    "user-interrupted",
+    "assistant.started",
 ];
 
 /// The `PATCH /assistant/:id` body that links `ours` (dropping `retired`, ids of ours that
@@ -52,15 +69,14 @@ pub fn link_patch(
     }
     model["toolIds"] = json!(ids);
 
-    let mut messages: Vec<String> = assistant["serverMessages"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut messages: Vec<String> = match assistant["serverMessages"].as_array() {
+        Some(list) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        None => VAPI_DEFAULT_SERVER_MESSAGES.map(str::to_string).to_vec(),
+    };
     for m in SERVER_MESSAGES {
         if !messages.iter().any(|x| x == m) {
             messages.push(m.to_string());
@@ -163,9 +179,26 @@ mod tests {
         assert_eq!(messages[0], "end-of-call-report");
         assert_eq!(messages[1], "conversation-update");
         assert!(messages.contains(&json!("tool-calls")));
+        assert!(messages.contains(&json!("transfer-update")));
         assert_eq!(messages.len(), 6);
         // Nothing else is sent: other fields stay as they are in Vapi.
         assert_eq!(patch.as_object().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn an_assistant_on_vapis_default_messages_keeps_them() {
+        let mut unset = assistant();
+        unset.as_object_mut().unwrap().remove("serverMessages");
+        let patch = link_patch(&unset, &[], &[], "u", "s").unwrap();
+        let mut expected: Vec<&str> = VAPI_DEFAULT_SERVER_MESSAGES.to_vec();
+        expected.push("transfer-update");
+        assert_eq!(patch["serverMessages"], json!(expected));
+
+        // A list the clinic emptied on purpose stays theirs: only ours are added.
+        let mut empty = assistant();
+        empty["serverMessages"] = json!([]);
+        let patch = link_patch(&empty, &[], &[], "u", "s").unwrap();
+        assert_eq!(patch["serverMessages"], json!(SERVER_MESSAGES));
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0016_outbox_reconcile",
         include_str!("../../migrations/0016_outbox_reconcile.sql"),
     ),
+    (
+        "0017_vapi_hmac_plans",
+        include_str!("../../migrations/0017_vapi_hmac_plans.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -38,6 +38,7 @@ pub mod staff;
 pub mod states;
 pub mod tool_results;
 pub mod twilio_credentials;
+pub mod vapi_hmac_plans;
 pub mod vapi_secrets;
 pub mod vapi_tools;
 pub mod vapi_twilio_sync;

@@ -1,13 +1,24 @@
 //! Each org's Vapi webhook secret: the credential Vapi presents on every tool call and event.
 //! Stored encrypted (so Settings can show it) and as a SHA-256 lookup key (so a presented
 //! secret finds its org). Rotation keeps the previous secret working for a grace period.
+//! Authentication reads each secret with its org's HMAC plan (`store::vapi_hmac_plans`).
 
 use super::rekey::SealedColumn;
+use super::vapi_hmac_plans::{self, PLAN_COLUMNS};
 use super::OrgScope;
 use crate::crypto::token_hash as secret_lookup_key;
 use crate::crypto::{self, SecretSlot, Vault};
+use crate::domain::hmac_plan::HmacPlan;
 use crate::error::{AppError, AppResult};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+/// A live secret that may verify a request, with how its org's HMAC credential signs.
+#[derive(Debug)]
+pub struct Candidate {
+    pub scope: OrgScope,
+    pub secret: String,
+    pub plan: HmacPlan,
+}
 
 /// How long a rotated-out secret keeps working, so the assistant can be updated meanwhile.
 pub const ROTATION_GRACE_SECS: i64 = 24 * 3600;
@@ -78,6 +89,29 @@ pub fn rotate(
     create(tx, vault, scope, now)
 }
 
+/// A live secret row: its id, org, sealed secret and the org's HMAC plan.
+type LiveRow = (i64, i64, Vec<u8>, HmacPlan);
+
+fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        vapi_hmac_plans::from_row(r, 3)?,
+    ))
+}
+
+fn unseal(vault: &Vault, (id, org_id, sealed, plan): LiveRow) -> Option<Candidate> {
+    let secret = vault
+        .decrypt_str(&slot(org_id, &id.to_string()), &sealed)
+        .ok()?;
+    Some(Candidate {
+        scope: OrgScope::mint(org_id),
+        secret,
+        plan,
+    })
+}
+
 /// Authentication: the org whose live secret hashes to the presented one, with that secret.
 /// The caller still compares the secret itself in constant time.
 pub fn authenticate_presented(
@@ -85,47 +119,37 @@ pub fn authenticate_presented(
     vault: &Vault,
     presented: &str,
     now: i64,
-) -> AppResult<Option<(OrgScope, String)>> {
-    let row: Option<(i64, i64, Vec<u8>)> = conn
-        .prepare_cached(
-            "SELECT id, org_id, secret_enc FROM vapi_secrets
-             WHERE lookup = ?1 AND (retired_at IS NULL OR retired_at > ?2)",
-        )?
-        .query_row(params![secret_lookup_key(presented), now], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+) -> AppResult<Option<Candidate>> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT s.id, s.org_id, s.secret_enc, {PLAN_COLUMNS} FROM vapi_secrets s
+             LEFT JOIN vapi_hmac_plans p ON p.org_id = s.org_id
+             WHERE s.lookup = ?1 AND (s.retired_at IS NULL OR s.retired_at > ?2)"
+        ))?
+        .query_row(params![secret_lookup_key(presented), now], live_row)
         .optional()?;
-    Ok(row.and_then(|(id, org_id, sealed)| {
-        vault
-            .decrypt_str(&slot(org_id, &id.to_string()), &sealed)
-            .ok()
-            .map(|secret| (OrgScope::mint(org_id), secret))
-    }))
+    Ok(row.and_then(|row| unseal(vault, row)))
 }
 
 /// Authentication for HMAC-signed requests, which present no secret: every live secret of
-/// every org is a candidate (a handful on one appliance).
+/// every org whose plan `signed_for` accepts (the request carries that plan's signature
+/// header) is a candidate, a handful on one appliance. Other secrets are not decrypted.
 pub fn hmac_candidates_all_orgs(
     conn: &Connection,
     vault: &Vault,
     now: i64,
-) -> AppResult<Vec<(OrgScope, String)>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, org_id, secret_enc FROM vapi_secrets
-         WHERE retired_at IS NULL OR retired_at > ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([now], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, Vec<u8>>(2)?,
-        ))
-    })?;
+    signed_for: impl Fn(&HmacPlan) -> bool,
+) -> AppResult<Vec<Candidate>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT s.id, s.org_id, s.secret_enc, {PLAN_COLUMNS} FROM vapi_secrets s
+         LEFT JOIN vapi_hmac_plans p ON p.org_id = s.org_id
+         WHERE s.retired_at IS NULL OR s.retired_at > ?1 ORDER BY s.id"
+    ))?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, org_id, sealed) = row?;
-        if let Ok(secret) = vault.decrypt_str(&slot(org_id, &id.to_string()), &sealed) {
-            out.push((OrgScope::mint(org_id), secret));
+    for row in stmt.query_map([now], live_row)? {
+        let row = row?;
+        if signed_for(&row.3) {
+            out.extend(unseal(vault, row));
         }
     }
     Ok(out)

@@ -1,10 +1,11 @@
 //! Authenticating a Vapi request over HTTP: the secret that verifies (X-Vapi-Secret, a bearer
-//! token, or an HMAC signature over the raw body) names the org. Nothing else can.
+//! token, or an HMAC signature over the raw body, made as the org's HMAC plan says) names the
+//! org. Nothing else can.
 
 use crate::crypto::Vault;
 use crate::error::AppResult;
 use crate::store::{vapi_secrets, OrgScope};
-use crate::voice::verify;
+use crate::voice::verify::{self, Candidate};
 use axum::http::HeaderMap;
 use rusqlite::Connection;
 
@@ -31,20 +32,30 @@ pub fn authenticate_on(
     now: i64,
 ) -> AppResult<Option<OrgScope>> {
     if let Some(presented) = verify::presented_secret(pairs) {
-        if let Some((scope, secret)) =
-            vapi_secrets::authenticate_presented(conn, vault, presented, now)?
-        {
-            if verify::verify(pairs, body, &[secret.as_str()], now).is_ok() {
-                return Ok(Some(scope));
+        if let Some(found) = vapi_secrets::authenticate_presented(conn, vault, presented, now)? {
+            let candidate = Candidate {
+                secret: &found.secret,
+                plan: &found.plan,
+            };
+            if verify::verify(pairs, body, &[candidate], now).is_ok() {
+                return Ok(Some(found.scope));
             }
         }
     }
-    if verify::has_signature(pairs) {
-        let candidates = vapi_secrets::hmac_candidates_all_orgs(conn, vault, now)?;
-        let secrets: Vec<&str> = candidates.iter().map(|(_, s)| s.as_str()).collect();
-        if let Ok(i) = verify::verify(pairs, body, &secrets, now) {
-            return Ok(candidates.get(i).map(|(scope, _)| *scope));
-        }
+    let signed = vapi_secrets::hmac_candidates_all_orgs(conn, vault, now, |plan| {
+        verify::carries_signature(pairs, plan)
+    })?;
+    let candidates: Vec<Candidate<'_>> = signed
+        .iter()
+        .map(|c| Candidate {
+            secret: &c.secret,
+            plan: &c.plan,
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(None);
     }
-    Ok(None)
+    Ok(verify::verify(pairs, body, &candidates, now)
+        .ok()
+        .and_then(|i| signed.get(i).map(|c| c.scope)))
 }

@@ -8,6 +8,8 @@
 //! * `status-update`, `end-of-call-report`, `transfer-update` → kept and processed into the call
 //!   (see `voice::ingest`), then `200 {}`. The two requests above are kept too, with the
 //!   destination we gave in place of any the request carried.
+//! * `voice-request`, `call.endpointing.request`, `handoff-destination-request` → not kept, and
+//!   declined in the shape Vapi's schema requires of their replies (see [`unkept_reply`]).
 //! * everything else (`hang`, `conversation-update`, `speech-update`, `transcript`,
 //!   `user-interrupted`, `assistant.started`, unknown types) → `200 {}` at once.
 
@@ -69,10 +71,29 @@ pub async fn answer(
             }
         }
         Some(_) => json!({}),
-        None => return Ok(Json(json!({})).into_response()),
+        None => return Ok(Json(unkept_reply(kind)).into_response()),
     };
     keep(ctx, kind, message, raw).await?;
     Ok(Json(reply).into_response())
+}
+
+/// Said to the model when a handoff tool asks where to hand the call: the appliance has no
+/// other assistants.
+pub const NO_HANDOFF: &str = "This line has no other assistant to hand the call to.";
+
+/// The answer to a message the appliance neither keeps nor acts on. Most need nothing (`{}`);
+/// these few are requests whose reply has a required field in Vapi's schema
+/// (`ServerMessageResponse*`), so the appliance declines in that shape.
+pub fn unkept_reply(kind: &str) -> Value {
+    match kind {
+        // Speech for a custom voice pointed here: the appliance synthesizes none.
+        "voice-request" => json!({ "data": "" }),
+        // A custom endpointing model's pause before the caller's turn ends: the appliance has
+        // no model of its own, so it answers the value of Vapi's own example.
+        "call.endpointing.request" => json!({ "timeoutSeconds": 0.5 }),
+        "handoff-destination-request" => json!({ "destination": {}, "error": NO_HANDOFF }),
+        _ => json!({}),
+    }
 }
 
 /// What to answer `assistant-request` with (see the module doc).

@@ -157,6 +157,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/voice", get(voice_settings::show))
         .route("/settings/voice/reveal", post(voice_settings::reveal))
         .route("/settings/voice/rotate", post(voice_settings::rotate))
+        .route("/settings/voice/hmac", post(voice_settings::save_hmac))
         .route(
             "/settings/voice/booking",
             post(voice_settings::save_booking),

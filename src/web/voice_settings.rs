@@ -1,14 +1,15 @@
 //! Settings → Voice agent (owners only): the URLs to paste into Vapi, the webhook secret
-//! (masked, with reveal and rotate), how phone bookings behave, and the call settings (the
-//! assistants and phone number Vapi should use, transfer numbers, the hot-lead threshold).
-//! Every action is audited.
+//! (masked, with reveal and rotate), how a Vapi HMAC credential signs (its plan's options), how
+//! phone bookings behave, and the call settings (the assistants and phone number Vapi should
+//! use, transfer numbers, the hot-lead threshold). Every action is audited.
 
 use crate::app::AppState;
+use crate::domain::hmac_plan::{HmacAlgorithm, HmacPlan, HmacPlanInput, SignatureEncoding};
 use crate::domain::phone::PhoneNumber;
 use crate::error::{AppError, AppResult};
 use crate::store::sessions::SessionInfo;
 use crate::store::voice_agent::{self, AgentSettings};
-use crate::store::{orgs, vapi_secrets, vapi_twilio_sync};
+use crate::store::{orgs, vapi_hmac_plans, vapi_secrets, vapi_twilio_sync};
 use crate::web::pages::{form_error, render_form, Chrome, Notice};
 use crate::web::session::{audited_change, Owner};
 use askama::Template;
@@ -31,6 +32,9 @@ struct VoicePage {
     hold_minutes: u32,
     require_verification: bool,
     agent: AgentSettings,
+    hmac: HmacPlan,
+    algorithms: [HmacAlgorithm; 3],
+    encodings: [SignatureEncoding; 2],
     error: Option<String>,
 }
 
@@ -42,13 +46,14 @@ async fn page(
     notice: Option<&str>,
 ) -> AppResult<Response> {
     let (scope, vault) = (info.scope, state.vault.clone());
-    let (org, secret, agent) = state
+    let (org, secret, agent, hmac) = state
         .db
         .read(move |c| {
             Ok((
                 orgs::get(c, &scope)?,
                 vapi_secrets::current(c, &vault, &scope)?,
                 voice_agent::get(c, &scope)?,
+                vapi_hmac_plans::get(c, &scope)?,
             ))
         })
         .await?;
@@ -72,6 +77,9 @@ async fn page(
         hold_minutes: org.hold_minutes,
         require_verification: org.require_verification,
         agent,
+        hmac,
+        algorithms: HmacAlgorithm::ALL,
+        encodings: SignatureEncoding::ALL,
         error,
     };
     render_form(&page, &page.error)
@@ -128,6 +136,70 @@ pub async fn rotate(
     )
     .await?;
     Ok(Redirect::to("/settings/voice?saved=rotated").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct HmacForm {
+    #[serde(default)]
+    algorithm: String,
+    #[serde(default)]
+    include_timestamp: Option<String>,
+    #[serde(default)]
+    timestamp_header: String,
+    #[serde(default)]
+    signature_header: String,
+    #[serde(default)]
+    signature_encoding: String,
+    #[serde(default)]
+    signature_prefix: String,
+}
+
+/// The options of the clinic's Vapi HMAC credential, so its signatures verify.
+pub async fn save_hmac(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Form(form): Form<HmacForm>,
+) -> AppResult<Response> {
+    let parsed = HmacPlan::parse(&HmacPlanInput {
+        algorithm: &form.algorithm,
+        include_timestamp: form.include_timestamp.is_some(),
+        timestamp_header: &form.timestamp_header,
+        signature_header: &form.signature_header,
+        encoding: &form.signature_encoding,
+        prefix: &form.signature_prefix,
+    });
+    let plan = match parsed {
+        Ok(plan) => plan,
+        Err(e) => return page(&state, &info, false, Some(e), None).await,
+    };
+    let detail = format!(
+        "algorithm={} timestamp={} signature={} encoding={} prefix={}",
+        plan.algorithm.as_str(),
+        if plan.include_timestamp {
+            plan.timestamp_header.as_str()
+        } else {
+            "-"
+        },
+        plan.signature_header,
+        plan.encoding.as_str(),
+        if plan.prefix.is_empty() {
+            "-"
+        } else {
+            plan.prefix.as_str()
+        },
+    );
+    let now = state.clock.now().timestamp();
+    audited_change(
+        &state,
+        &info,
+        ip,
+        "settings.vapi_hmac",
+        detail,
+        move |tx, scope| vapi_hmac_plans::put(tx, scope, &plan, now),
+    )
+    .await?;
+    Ok(Redirect::to("/settings/voice?saved=hmac").into_response())
 }
 
 #[derive(Deserialize)]

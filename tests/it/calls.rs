@@ -5,7 +5,7 @@
 use crate::support;
 
 use serde_json::{json, Value};
-use support::calls::{fixture, report, with_call_id, REF_CALL};
+use support::calls::{fixture, legacy_fixture, report, with_call_id, REF_CALL};
 use support::vapi::data;
 use support::TestApp;
 
@@ -129,22 +129,12 @@ async fn reference_payloads_in_any_order_leave_one_correct_call() {
 async fn legacy_only_and_artifact_only_reports() {
     let app = TestApp::spawn().await;
     let s = app.vapi_secret(app.a.org_id);
-    let mut legacy = with_call_id(fixture("e4_end_of_call_report"), "legacy");
+    let mut legacy = with_call_id(legacy_fixture("e4_end_of_call_report"), "legacy");
     for k in ["artifact", "analysis", "startedAt", "endedAt", "cost"] {
         legacy["message"].as_object_mut().unwrap().remove(k);
     }
-    let mut current = with_call_id(fixture("e4_end_of_call_report"), "current");
-    for k in [
-        "transcript",
-        "summary",
-        "recordingUrl",
-        "stereoRecordingUrl",
-        "durationMs",
-        "durationSeconds",
-        "durationMinutes",
-    ] {
-        current["message"].as_object_mut().unwrap().remove(k);
-    }
+    // The SDK's shape has only the current fields.
+    let current = with_call_id(fixture("e4_end_of_call_report"), "current");
     post_all(&app, &s, &[legacy, current]).await;
     for id in ["legacy", "current"] {
         assert_eq!(
@@ -437,8 +427,21 @@ async fn informational_messages_are_acknowledged_and_not_kept() {
     }
     assert_eq!(calls_count(&app), 0);
     assert_eq!(app.query_i64("SELECT COUNT(*) FROM call_events", &[]), 0);
+    // Requests the appliance has no answer for are declined in the shape Vapi requires.
+    for (kind, reply) in [
+        ("voice-request", json!({"data": ""})),
+        ("call.endpointing.request", json!({"timeoutSeconds": 0.5})),
+        (
+            "handoff-destination-request",
+            json!({"destination": {}, "error": voxanne::voice::events::NO_HANDOFF}),
+        ),
+    ] {
+        let body = json!({"message": {"type": kind, "call": {"id": REF_CALL}, "timestamp": 1}});
+        assert_eq!(app.webhook(&s, &body).await, (200, reply), "{kind}");
+    }
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM call_events", &[]), 0);
     // The tool calls still work on the webhook (E5, legacy function-call).
-    let (status, reply) = app.webhook(&s, &fixture("e5_function_call")).await;
+    let (status, reply) = app.webhook(&s, &legacy_fixture("e5_function_call")).await;
     assert_eq!(status, 200);
     assert!(reply["result"].is_string(), "{reply}");
 }
@@ -535,6 +538,30 @@ async fn transfer_requests_follow_opening_hours() {
         .as_str()
         .unwrap()
         .contains("closed"));
+}
+
+#[tokio::test]
+async fn a_transfer_update_records_where_the_call_went() {
+    let app = TestApp::spawn().await;
+    let s = app.vapi_secret(app.a.org_id);
+    post_all(
+        &app,
+        &s,
+        &[
+            fixture("e3_status_in_progress"),
+            fixture("e7_transfer_update"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.call_text(app.a.org_id, REF_CALL, "transfer_to")
+            .as_deref(),
+        Some("+14155550199")
+    );
+    assert_eq!(
+        app.call_text(app.a.org_id, REF_CALL, "status").as_deref(),
+        Some("forwarding")
+    );
 }
 
 #[tokio::test]

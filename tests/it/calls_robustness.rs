@@ -5,7 +5,7 @@
 use crate::support;
 
 use serde_json::{json, Value};
-use support::calls::{fixture, report, with_call_id};
+use support::calls::{fixture, legacy_fixture, report, with_call_id};
 use support::TestApp;
 
 /// The database file and its WAL, as bytes.
@@ -170,6 +170,8 @@ async fn a_thousand_mutated_bodies_cause_no_server_error_and_no_half_rows() {
         fixture("e3_status_ended"),
         fixture("e4_end_of_call_report"),
         fixture("e6_transfer_destination_request"),
+        fixture("e7_transfer_update"),
+        legacy_fixture("e4_end_of_call_report"),
         json!({"message": {"type": "assistant-request", "call": {"id": "m-ar", "type": "inboundPhoneCall"},
                "customer": {"number": "+14155550123"}}}),
         json!({"message": {"type": "transfer-update", "call": {"id": "m-tu"},

@@ -38,6 +38,8 @@ mod telephony;
 mod telephony_browser;
 mod twilio_settings;
 mod twilio_webhooks;
+mod vapi_fixtures;
+mod vapi_hmac;
 mod vapi_tools;
 mod voice_settings;
 mod voice_tools;

@@ -1,12 +1,13 @@
 //! Tool registration with the fake Vapi: each tool registered once and updated only when its
-//! definition or server part changes (PATCH without `type`), linked to the assistant with its
-//! whole model sent back (the prompt is never lost), 429 retried with backoff, failures shown,
-//! native calendar tools reported; owners only, and each clinic's tools carry its own secret.
+//! definition or server part changes (PATCH with `type`, which Vapi's update union needs),
+//! linked to the assistant with its whole model sent back (the prompt is never lost) and the
+//! server messages it had kept, 429 retried with backoff, failures shown, native calendar tools
+//! reported; owners only, and each clinic's tools carry its own secret.
 
 use crate::support;
 
 use serde_json::Value;
-use support::fake::{ASSISTANT_PROMPT, THEIR_CALENDAR_TOOL, THEIR_FAQ_TOOL};
+use support::fake::{ASSISTANT_PROMPT, DEFAULTS_ASSISTANT, THEIR_CALENDAR_TOOL, THEIR_FAQ_TOOL};
 use support::{Options, TestApp};
 use voxanne::jobs::vapi_tools::{self, Deps};
 use voxanne::store::scope::operator_scope;
@@ -142,9 +143,17 @@ async fn tools_are_registered_once_and_linked_without_losing_the_prompt() {
     assert!(ids.contains(&"tool-book_appointment"));
     assert_eq!(patch["server"]["url"], format!("{PUBLIC}/api/vapi/webhook"));
     assert_eq!(patch["server"]["headers"]["X-Vapi-Secret"], secret.as_str());
-    let messages = patch["serverMessages"].as_array().unwrap();
-    assert!(messages.contains(&Value::from("tool-calls")));
-    assert!(messages.contains(&Value::from("end-of-call-report")));
+    // The assistant's own list, with what the appliance answers or records added.
+    assert_eq!(
+        patch["serverMessages"],
+        serde_json::json!([
+            "end-of-call-report",
+            "tool-calls",
+            "status-update",
+            "transfer-destination-request",
+            "transfer-update"
+        ])
+    );
 
     // The calendar tool on the assistant is reported.
     let page = owner
@@ -182,7 +191,7 @@ async fn tools_are_registered_once_and_linked_without_losing_the_prompt() {
 }
 
 #[tokio::test]
-async fn a_changed_definition_or_a_rotated_secret_is_updated_without_type() {
+async fn a_changed_definition_or_a_rotated_secret_is_updated_with_its_type() {
     let app = spawn().await;
     assert_eq!(run_sync(&app, app.a.org_id).await.status, "synced");
     // As after a release that changed one tool's definition.
@@ -201,8 +210,13 @@ async fn a_changed_definition_or_a_rotated_secret_is_updated_without_type() {
     assert_eq!(patched.len(), 1);
     assert_eq!(patched[0].path, "/tool/tool-check_availability");
     let body = patched[0].json();
-    assert!(body.get("type").is_none(), "PATCH never carries type");
+    assert_eq!(
+        body["type"], "function",
+        "Vapi's update body names the tool type"
+    );
+    assert!(body.get("id").is_none() && body.get("orgId").is_none());
     assert_eq!(body["function"]["name"], "check_availability");
+    assert_eq!(status(&app, app.a.org_id).0, "synced");
     assert_eq!(by_method(&app, "/tool", "POST").len(), TOOLS);
 
     // Rotating the webhook secret re-syncs every tool in the background job.
@@ -215,6 +229,7 @@ async fn a_changed_definition_or_a_rotated_secret_is_updated_without_type() {
         .unwrap();
     let rotated = app.vapi_secret(app.a.org_id);
     assert_eq!(vapi_tools::run_due(&app.state).await.unwrap(), 1);
+    assert_eq!(status(&app, app.a.org_id).0, "synced");
     let patched = by_method(&app, "/tool/", "PATCH");
     assert_eq!(patched.len(), 1 + TOOLS);
     assert!(patched[1..]
@@ -293,6 +308,34 @@ async fn without_a_public_url_nothing_is_sent() {
     assert_eq!(state.status, "failed");
     assert!(state.detail.unwrap().contains("VOXANNE_PUBLIC_URL"));
     assert!(app.vapi.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_assistant_on_vapis_default_messages_keeps_them() {
+    let app = spawn().await;
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    save(&app, &owner, &csrf, DEFAULTS_ASSISTANT).await;
+    assert_eq!(settled(&app, app.a.org_id).await.0, "synced");
+    let patches = by_method(&app, &format!("/assistant/{DEFAULTS_ASSISTANT}"), "PATCH");
+    let messages = patches[0].json()["serverMessages"].clone();
+    // Sending a list replaces Vapi's defaults, so they are all sent, with transfer-update.
+    for kept in [
+        "function-call",
+        "conversation-update",
+        "speech-update",
+        "hang",
+        "handoff-destination-request",
+        "user-interrupted",
+        "assistant.started",
+        "tool-calls",
+        "end-of-call-report",
+        "transfer-update",
+    ] {
+        assert!(
+            messages.as_array().unwrap().contains(&Value::from(kept)),
+            "{kept}: {messages}"
+        );
+    }
 }
 
 #[tokio::test]

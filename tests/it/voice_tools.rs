@@ -3,19 +3,39 @@
 use crate::support;
 
 use serde_json::{json, Value};
-use support::vapi::{data, tool_calls};
+use support::calls::fixture;
+use support::vapi::{data, legacy_tool_calls, tool_calls};
 use support::TestApp;
+
+#[tokio::test]
+async fn the_reference_tool_calls_get_one_reply_each_in_order() {
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    let (status, body) = app
+        .vapi_post("/api/vapi/tools", &secret, &fixture("e1_tool_calls"))
+        .await;
+    assert_eq!(status, 200);
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{body}");
+    assert_eq!(results[0]["toolCallId"], "call_Qm3x8TzL0aYb1Cc2Dd3Ee4Ff");
+    assert_eq!(results[0]["name"], "check_availability");
+    assert_eq!(results[1]["toolCallId"], "call_Rn4y9UaM1bZc2Dd3Ee4Ff5Gg");
+    assert!(results[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no tool called lookup_customer"));
+}
 
 #[tokio::test]
 async fn every_payload_shape_gets_one_reply_per_call_in_order() {
     let app = TestApp::spawn().await;
     let secret = app.vapi_secret(app.a.org_id);
-    // E1 shape: nested items, object arguments, parallel calls.
+    // Legacy E1 shape: nested items, object arguments, parallel calls.
     let (status, body) = app
         .vapi_post(
             "/api/vapi/tools",
             &secret,
-            &tool_calls(&[
+            &legacy_tool_calls(&[
                 (
                     "call_A1",
                     "check_availability",

@@ -4,7 +4,11 @@ use serde_json::json;
 
 const E3_LIVE: &str = include_str!("../../../tests/fixtures/vapi/e3_status_in_progress.json");
 const E3_ENDED: &str = include_str!("../../../tests/fixtures/vapi/e3_status_ended.json");
+/// The report as the SDK shapes it.
 const E4: &str = include_str!("../../../tests/fixtures/vapi/e4_end_of_call_report.json");
+/// The report with both the current fields and the legacy top-level copies.
+const E4_BOTH: &str =
+    include_str!("../../../tests/fixtures/vapi/legacy/e4_end_of_call_report.json");
 const E6: &str = include_str!("../../../tests/fixtures/vapi/e6_transfer_destination_request.json");
 const CALL: &str = "5b0e3c2a-7d1f-4c55-9a0e-2f6a1b9c4d11";
 
@@ -19,8 +23,53 @@ fn event(m: &Value) -> CallEvent {
 }
 
 #[test]
+fn the_sdk_report_reads_as_the_one_with_legacy_copies() {
+    let (sdk, both) = (event(&message(E4)), event(&message(E4_BOTH)));
+    let (f, b) = (&sdk.facts, &both.facts);
+    assert_eq!(
+        (sdk.kind, sdk.dedupe, sdk.authority),
+        (both.kind, both.dedupe, both.authority)
+    );
+    assert_eq!(
+        (f.status, f.call_type, &f.customer_number, &f.clinic_number),
+        (b.status, b.call_type, &b.customer_number, &b.clinic_number)
+    );
+    // Without durationMs the duration is endedAt − startedAt, to the millisecond.
+    assert_eq!(
+        (f.duration_ms, f.started_at, f.ended_at, f.cost_micros),
+        (b.duration_ms, b.started_at, b.ended_at, b.cost_micros)
+    );
+    assert_eq!(
+        (
+            &f.transcript,
+            &f.summary,
+            &f.recording_url,
+            &f.stereo_recording_url
+        ),
+        (
+            &b.transcript,
+            &b.summary,
+            &b.recording_url,
+            &b.stereo_recording_url
+        )
+    );
+    assert_eq!(f.success_evaluation, b.success_evaluation);
+    assert_eq!(f.structured_data_json, b.structured_data_json);
+    assert_eq!(
+        sdk.caller_text,
+        "I'd like to book a cleaning next Monday.\n11:30 please."
+    );
+    let messages: Value = serde_json::from_str(f.messages_json.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        messages.as_array().unwrap().len(),
+        6,
+        "system prompt dropped"
+    );
+}
+
+#[test]
 fn the_reference_report_reads_current_fields_first() {
-    let e = event(&message(E4));
+    let e = event(&message(E4_BOTH));
     assert_eq!(e.kind, EventKind::Report);
     assert_eq!(e.call_id, CALL);
     assert_eq!(e.dedupe, Dedupe::Once);
@@ -73,7 +122,7 @@ fn the_reference_report_reads_current_fields_first() {
 
 #[test]
 fn legacy_only_and_artifact_only_reports_read_the_same() {
-    let full = message(E4);
+    let full = message(E4_BOTH);
     let mut legacy = full.clone();
     let obj = legacy.as_object_mut().unwrap();
     obj.remove("artifact");
@@ -126,7 +175,7 @@ fn status_updates_use_their_own_status_and_timestamp() {
         ended.facts.ended_reason.as_deref(),
         Some("customer-ended-call")
     );
-    assert_eq!(ended.facts.customer_number, None);
+    assert_eq!(ended.facts.customer_number.as_deref(), Some("+14155550123"));
     // An unknown status is kept as sent but moves nothing.
     let odd = json!({"type": "status-update", "status": "not-found", "call": {"id": CALL}});
     let e = event(&odd);

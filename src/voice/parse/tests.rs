@@ -204,6 +204,18 @@ fn e1_nested_object_arguments_and_call_info() {
     assert_eq!(calls[1].args, Ok(obj(json!({"phone": "+14155550123"}))));
 }
 
+/// E1 as the SDK shapes it (`tests/fixtures/vapi/e1_tool_calls.json`): string arguments and a
+/// full call.
+const E1_SDK: &str = include_str!("../../../tests/fixtures/vapi/e1_tool_calls.json");
+
+#[test]
+fn e1_in_the_sdk_shape_reads_the_same() {
+    let (sdk_call, sdk_calls) = tool_calls(E1_SDK);
+    let (call, calls) = tool_calls(E1);
+    assert_eq!(sdk_call, call);
+    assert_eq!(sdk_calls, calls);
+}
+
 #[test]
 fn e1_expected_reply_is_reproduced() {
     let (_, calls) = tool_calls(E1);

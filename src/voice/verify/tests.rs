@@ -1,10 +1,15 @@
 use super::*;
+use crate::domain::hmac_plan::HmacPlanInput;
 
 const NOW: i64 = 1_763_676_000;
 const BODY: &str = r#"{"message":{"type":"tool-calls"}}"#;
-/// HMAC-SHA256("s3cr3t", "1763676000." + BODY), computed independently with `openssl dgst -hmac`.
+// MACs of "1763676000." + BODY (or of BODY alone) keyed with "s3cr3t", computed independently with
+// `openssl dgst -<algorithm> -hmac s3cr3t`.
 const SIG_HEX: &str = "b0213ed7f1cb3c2f6c0c7af4742c5d47469d88dbdc34f3bf298496fb7d17778e";
 const SIG_B64: &str = "sCE+1/HLPC9sDHr0dCxdR0adiNvcNPO/KYSW+30Xd44=";
+const SIG_SHA512: &str = "0f3414dd46aae82e187838cdb002003678b601e94a7acf497c1c75ddc621ec610153d22552919e4325aa12b82b53159d6eabef7b36b362f2eb53362587c9da18";
+const SIG_SHA1: &str = "1312a2905e7cb8866d2fe08ce8fb1934bbb2a504";
+const SIG_BODY_ONLY: &str = "7b81d2b42747d884e4b418e1cc443dfa986fb95888937283efdbc87e1c62e336";
 
 fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -14,11 +19,60 @@ fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    hex::encode(hmac_sha256(secret.as_bytes(), timestamp, body).expect("hmac accepts any key"))
+    let tag = mac(
+        HmacAlgorithm::Sha256,
+        secret.as_bytes(),
+        Some(timestamp),
+        body,
+    );
+    hex::encode(tag.expect("hmac accepts any key"))
 }
 
+fn plan(change: impl FnOnce(&mut HmacPlanInput<'static>)) -> HmacPlan {
+    let mut input = HmacPlanInput {
+        algorithm: "sha256",
+        include_timestamp: true,
+        timestamp_header: "",
+        signature_header: "",
+        encoding: "hex",
+        prefix: "",
+    };
+    change(&mut input);
+    HmacPlan::parse(&input).expect("a valid plan")
+}
+
+fn with_plan(
+    headers: &[(&str, &str)],
+    secrets: &[&str],
+    plan: &HmacPlan,
+) -> Result<usize, VerifyError> {
+    let candidates: Vec<Candidate<'_>> = secrets
+        .iter()
+        .map(|secret| Candidate { secret, plan })
+        .collect();
+    verify(&h(headers), BODY.as_bytes(), &candidates, NOW)
+}
+
+/// Verified with Vapi's default plan.
 fn check(headers: &[(&str, &str)], secrets: &[&str]) -> Result<usize, VerifyError> {
-    verify(&h(headers), BODY.as_bytes(), secrets, NOW)
+    with_plan(headers, secrets, &HmacPlan::default())
+}
+
+fn raw(
+    headers: &[(String, String)],
+    body: &[u8],
+    secrets: &[&str],
+    now: i64,
+) -> Result<usize, VerifyError> {
+    let plan = HmacPlan::default();
+    let candidates: Vec<Candidate<'_>> = secrets
+        .iter()
+        .map(|secret| Candidate {
+            secret,
+            plan: &plan,
+        })
+        .collect();
+    verify(headers, body, &candidates, now)
 }
 
 #[test]
@@ -125,38 +179,185 @@ fn empty_secrets_never_match() {
 }
 
 #[test]
-fn hmac_known_vector_in_every_encoding() {
+fn hmac_known_vector_in_the_planned_encoding() {
     assert_eq!(sign("s3cr3t", "1763676000", BODY.as_bytes()), SIG_HEX);
+    let ts = ("x-timestamp", "1763676000");
     let upper = SIG_HEX.to_ascii_uppercase();
-    let prefixed = format!("sha256={SIG_HEX}");
-    let prefixed_upper = format!("SHA256={SIG_B64}");
-    let url_safe = SIG_B64.replace('+', "-").replace('/', "_");
-    let unpadded = SIG_B64.trim_end_matches('=').to_string();
-    for signature in [
-        SIG_HEX,
-        SIG_B64,
-        &upper,
-        &prefixed,
-        &prefixed_upper,
-        &url_safe,
-        &unpadded,
-    ] {
+    for signature in [SIG_HEX, &upper] {
         assert_eq!(
-            check(
-                &[("x-signature", signature), ("x-timestamp", "1763676000")],
-                &["other", "s3cr3t"]
-            ),
+            check(&[("x-signature", signature), ts], &["other", "s3cr3t"]),
             Ok(1),
+            "{signature}"
+        );
+    }
+    // Hex is Vapi's default; base64 and prefixes are accepted only when the plan says so.
+    let prefixed = format!("sha256={SIG_HEX}");
+    for signature in [SIG_B64, &prefixed] {
+        assert_eq!(
+            check(&[("x-signature", signature), ts], &["s3cr3t"]),
+            Err(VerifyError::BadSignatureEncoding),
             "{signature}"
         );
     }
 }
 
 #[test]
+fn hmac_plan_base64_encoding() {
+    let base64 = plan(|p| p.encoding = "base64");
+    let url_safe = SIG_B64.replace('+', "-").replace('/', "_");
+    let unpadded = SIG_B64.trim_end_matches('=').to_string();
+    for signature in [SIG_B64, &url_safe, &unpadded] {
+        assert_eq!(
+            with_plan(
+                &[("x-signature", signature), ("x-timestamp", "1763676000")],
+                &["s3cr3t"],
+                &base64
+            ),
+            Ok(0),
+            "{signature}"
+        );
+    }
+    assert_eq!(
+        with_plan(
+            &[("x-signature", SIG_HEX), ("x-timestamp", "1763676000")],
+            &["s3cr3t"],
+            &base64
+        ),
+        Err(VerifyError::BadSignatureEncoding),
+        "64 hex digits are base64 of 48 bytes, not a SHA-256 MAC"
+    );
+}
+
+#[test]
+fn hmac_plan_signature_prefix() {
+    let prefixed = plan(|p| p.prefix = "sha256=");
+    let ts = ("x-timestamp", "1763676000");
+    for signature in [format!("sha256={SIG_HEX}"), format!("SHA256={SIG_HEX}")] {
+        assert_eq!(
+            with_plan(&[("x-signature", &signature), ts], &["s3cr3t"], &prefixed),
+            Ok(0),
+            "{signature}"
+        );
+    }
+    assert_eq!(
+        with_plan(&[("x-signature", SIG_HEX), ts], &["s3cr3t"], &prefixed),
+        Err(VerifyError::BadSignatureEncoding),
+        "the planned prefix is required"
+    );
+}
+
+#[test]
+fn hmac_plan_algorithms() {
+    let ts = ("x-timestamp", "1763676000");
+    let sha512 = plan(|p| p.algorithm = "sha512");
+    let sha1 = plan(|p| p.algorithm = "sha1");
+    assert_eq!(
+        with_plan(&[("x-signature", SIG_SHA512), ts], &["s3cr3t"], &sha512),
+        Ok(0)
+    );
+    assert_eq!(
+        with_plan(&[("x-signature", SIG_SHA1), ts], &["s3cr3t"], &sha1),
+        Ok(0)
+    );
+    // A MAC of another algorithm has the wrong length for the plan.
+    assert_eq!(
+        with_plan(&[("x-signature", SIG_HEX), ts], &["s3cr3t"], &sha512),
+        Err(VerifyError::BadSignatureEncoding)
+    );
+    assert_eq!(
+        check(&[("x-signature", SIG_SHA1), ts], &["s3cr3t"]),
+        Err(VerifyError::BadSignatureEncoding)
+    );
+    assert_eq!(
+        with_plan(&[("x-signature", SIG_SHA512), ts], &["wrong"], &sha512),
+        Err(VerifyError::Mismatch)
+    );
+}
+
+#[test]
+fn hmac_plan_without_a_timestamp_signs_the_body_alone() {
+    let untimed = plan(|p| p.include_timestamp = false);
+    assert_eq!(
+        with_plan(&[("x-signature", SIG_BODY_ONLY)], &["s3cr3t"], &untimed),
+        Ok(0)
+    );
+    // Any timestamp sent along is not part of what is signed, however old.
+    assert_eq!(
+        with_plan(
+            &[("x-signature", SIG_BODY_ONLY), ("x-timestamp", "1")],
+            &["s3cr3t"],
+            &untimed
+        ),
+        Ok(0)
+    );
+    assert_eq!(
+        with_plan(
+            &[("x-signature", SIG_HEX), ("x-timestamp", "1763676000")],
+            &["s3cr3t"],
+            &untimed
+        ),
+        Err(VerifyError::Mismatch)
+    );
+    // With Vapi's default plan, the body-only signature needs its timestamp.
+    assert_eq!(
+        check(&[("x-signature", SIG_BODY_ONLY)], &["s3cr3t"]),
+        Err(VerifyError::StaleTimestamp)
+    );
+}
+
+#[test]
+fn hmac_plan_header_names() {
+    let custom = plan(|p| {
+        p.signature_header = "X-Clinic-Signature";
+        p.timestamp_header = "X-Signed-At";
+    });
+    let headers = [
+        ("x-clinic-signature", SIG_HEX),
+        ("x-signed-at", "1763676000"),
+    ];
+    assert_eq!(with_plan(&headers, &["s3cr3t"], &custom), Ok(0));
+    assert_eq!(check(&headers, &["s3cr3t"]), Err(VerifyError::Missing));
+    // The default headers are not read when the plan names others.
+    let defaults = [("x-signature", SIG_HEX), ("x-timestamp", "1763676000")];
+    assert_eq!(
+        with_plan(&defaults, &["s3cr3t"], &custom),
+        Err(VerifyError::Missing)
+    );
+    let own_signature_default_timestamp = [
+        ("x-clinic-signature", SIG_HEX),
+        ("x-timestamp", "1763676000"),
+    ];
+    assert_eq!(
+        with_plan(&own_signature_default_timestamp, &["s3cr3t"], &custom),
+        Err(VerifyError::StaleTimestamp)
+    );
+    assert!(carries_signature(&h(&headers), &custom));
+    assert!(!carries_signature(&h(&headers), &HmacPlan::default()));
+}
+
+#[test]
+fn each_candidate_is_checked_by_its_own_plan() {
+    let sha1 = plan(|p| p.algorithm = "sha1");
+    let default = HmacPlan::default();
+    let candidates = [
+        Candidate {
+            secret: "s3cr3t",
+            plan: &default,
+        },
+        Candidate {
+            secret: "s3cr3t",
+            plan: &sha1,
+        },
+    ];
+    let headers = h(&[("x-signature", SIG_SHA1), ("x-timestamp", "1763676000")]);
+    assert_eq!(verify(&headers, BODY.as_bytes(), &candidates, NOW), Ok(1));
+}
+
+#[test]
 fn hmac_timestamp_units_and_window() {
     let body = BODY.as_bytes();
     let at = |ts: &str, now: i64| {
-        verify(
+        raw(
             &h(&[("x-signature", &sign("k", ts, body)), ("x-timestamp", ts)]),
             body,
             &["k"],
@@ -204,7 +405,7 @@ fn hmac_rejects_tampering_and_wrong_keys() {
     assert_eq!(check(&headers, &["wrong"]), Err(VerifyError::Mismatch));
     let tampered = BODY.replace("tool-calls", "tool-callz");
     assert_eq!(
-        verify(&h(&headers), tampered.as_bytes(), &["s3cr3t"], NOW),
+        raw(&h(&headers), tampered.as_bytes(), &["s3cr3t"], NOW),
         Err(VerifyError::Mismatch)
     );
     // The timestamp is part of what is signed.
@@ -221,7 +422,7 @@ fn hmac_over_raw_non_utf8_bytes() {
         ("x-signature", &sign("k", "1763676000", body)),
         ("x-timestamp", "1763676000"),
     ]);
-    assert_eq!(verify(&headers, body, &["k"], NOW), Ok(0));
+    assert_eq!(raw(&headers, body, &["k"], NOW), Ok(0));
 }
 
 #[test]
@@ -279,8 +480,9 @@ fn presented_secret_and_signature_presence() {
     );
     assert_eq!(presented_secret(&h(&[("authorization", "Basic b")])), None);
     assert_eq!(presented_secret(&h(&[("x-vapi-secret", "")])), None);
-    assert!(has_signature(&h(&[("X-Signature", "x")])));
-    assert!(!has_signature(&h(&[("x-signature", " ")])));
+    let default = HmacPlan::default();
+    assert!(carries_signature(&h(&[("X-Signature", "x")]), &default));
+    assert!(!carries_signature(&h(&[("x-signature", " ")]), &default));
 }
 
 #[test]
@@ -315,8 +517,24 @@ fn hostile_header_values_never_panic() {
                 ("authorization", a),
                 ("x-vapi-secret", b),
             ]);
-            let _ = verify(&headers, b"", &["k", ""], NOW);
-            let _ = verify(&headers, b"", &[], i64::MIN);
+            let _ = raw(&headers, b"", &["k", ""], NOW);
+            let _ = raw(&headers, b"", &[], i64::MIN);
+            for algorithm in ["sha512", "sha1"] {
+                let other = plan(|p| {
+                    p.algorithm = algorithm;
+                    p.encoding = "base64";
+                    p.prefix = "=";
+                });
+                let _ = verify(
+                    &headers,
+                    b"",
+                    &[Candidate {
+                        secret: "k",
+                        plan: &other,
+                    }],
+                    NOW,
+                );
+            }
         }
     }
 }

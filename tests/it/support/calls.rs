@@ -1,5 +1,6 @@
 //! Vapi call events for the call-intelligence tests: the reference payloads
-//! (`tests/fixtures/vapi/`, in the shapes of docs/vapi.md) and builders for their variants.
+//! (`tests/fixtures/vapi/`, in the shapes of Vapi's SDK and checked against it; older shapes
+//! still accepted in `legacy/`, see docs/vapi.md) and builders for their variants.
 
 use super::vapi::data;
 use super::TestApp;
@@ -8,14 +9,24 @@ use serde_json::{json, Value};
 /// The call id used by the reference payloads.
 pub const REF_CALL: &str = "5b0e3c2a-7d1f-4c55-9a0e-2f6a1b9c4d11";
 
-/// A reference payload by file name (without `.json`).
+/// The folder of the reference payloads.
+pub fn fixtures_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vapi")
+}
+
+fn read_fixture(path: std::path::PathBuf) -> Value {
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A reference payload in the SDK's shape, by file name (without `.json`).
 pub fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/vapi/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    read_fixture(fixtures_dir().join(format!("{name}.json")))
+}
+
+/// A payload in an older shape Vapi has sent and the appliance still reads (`legacy/`).
+pub fn legacy_fixture(name: &str) -> Value {
+    read_fixture(fixtures_dir().join(format!("legacy/{name}.json")))
 }
 
 /// `body` with `message.call.id` set to `id`.

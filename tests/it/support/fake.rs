@@ -44,6 +44,9 @@ struct Shared {
     default: Default,
     caller_ids: Arc<Mutex<super::caller_ids::CallerIdBook>>,
     messages: Arc<Mutex<MessageBook>>,
+    /// The test whose bodies are kept for the SDK check (`support::conformance`); the fake
+    /// Vapi's only.
+    conformance: Option<String>,
 }
 
 pub struct FakeServer {
@@ -60,14 +63,33 @@ impl FakeServer {
         Self::start_with(default, Arc::default()).await
     }
 
+    /// The fake Vapi: every body the appliance sends it is also kept for the SDK check.
+    pub async fn start_vapi() -> FakeServer {
+        Self::start_shared(
+            vapi_default,
+            Arc::default(),
+            Some(super::conformance::current_test()),
+        )
+        .await
+    }
+
     /// A fake that keeps (and lists) texts in `messages`, which may outlive it.
     pub async fn start_with(default: Default, messages: Arc<Mutex<MessageBook>>) -> FakeServer {
+        Self::start_shared(default, messages, None).await
+    }
+
+    async fn start_shared(
+        default: Default,
+        messages: Arc<Mutex<MessageBook>>,
+        conformance: Option<String>,
+    ) -> FakeServer {
         let shared = Shared {
             recorded: Arc::new(Mutex::new(Vec::new())),
             script: Arc::new(Mutex::new(Vec::new())),
             default,
             caller_ids: Arc::default(),
             messages,
+            conformance,
         };
         let app = axum::Router::new()
             .fallback(handle)
@@ -138,6 +160,9 @@ async fn handle(
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
+    if let Some(test) = &shared.conformance {
+        super::conformance::record_request(test, &rec.method, &rec.path, &rec.body);
+    }
     shared.recorded.lock().expect("recorded").push(rec.clone());
     let scripted = {
         let mut script = shared.script.lock().expect("script");
@@ -307,6 +332,16 @@ fn vapi_management(rec: &Recorded) -> Option<(u16, String)> {
             }
             Some((201, v.to_string()))
         }
+        // Vapi's tool update body is a union told apart by `type`: without it, the update
+        // matches no member and is refused.
+        ("PATCH", false) if kind == "/tool" && rec.json()["type"] != "function" => Some((
+            400,
+            serde_json::json!({
+                "message": ["type must be one of the following values: function, apiRequest, ..."],
+                "error": "Bad Request", "statusCode": 400
+            })
+            .to_string(),
+        )),
         ("PATCH", false) => {
             let mut v = redacted();
             v["id"] = serde_json::json!(path.rsplit('/').next().unwrap_or_default());
@@ -326,9 +361,12 @@ pub const ASSISTANT_PROMPT: &str = "You are the front desk of Alpha Clinic. Be w
 pub const THEIR_FAQ_TOOL: &str = "tool-their-faq";
 pub const THEIR_CALENDAR_TOOL: &str = "tool-their-calendar";
 
+/// An assistant on Vapi's default server messages: it has no `serverMessages` list.
+pub const DEFAULTS_ASSISTANT: &str = "asst-defaults";
+
 /// An assistant as `GET /assistant/:id` returns it (`docs/vapi.md` §4.2).
 pub fn fake_assistant(id: &str) -> serde_json::Value {
-    serde_json::json!({
+    let mut assistant = serde_json::json!({
         "id": id, "orgId": "org-fake", "name": "Front desk", "firstMessage": "Thanks for calling!",
         "model": {
             "provider": "openai", "model": "gpt-4o", "temperature": 0.4,
@@ -338,5 +376,9 @@ pub fn fake_assistant(id: &str) -> serde_json::Value {
         },
         "voice": {"provider": "11labs", "voiceId": "sarah"},
         "serverMessages": ["end-of-call-report"]
-    })
+    });
+    if let (DEFAULTS_ASSISTANT, Some(a)) = (id, assistant.as_object_mut()) {
+        a.remove("serverMessages");
+    }
+    assistant
 }

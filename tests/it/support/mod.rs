@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod caller_ids;
 pub mod calls;
+pub mod conformance;
 pub mod dashboard;
 pub mod fake;
 pub mod messaging;
@@ -45,6 +46,8 @@ pub struct TestApp {
     pub setup_url: Option<String>,
     pub twilio: fake::FakeServer,
     pub vapi: fake::FakeServer,
+    /// The test running this app, which names what it records for the SDK check.
+    pub test: String,
     extra: Vec<(&'static str, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -125,7 +128,7 @@ impl TestApp {
         texts: std::sync::Arc<std::sync::Mutex<twilio_messages::MessageBook>>,
     ) -> TestApp {
         let twilio = fake::FakeServer::start_with(fake::twilio_default, texts).await;
-        let vapi = fake::FakeServer::start(fake::vapi_default).await;
+        let vapi = fake::FakeServer::start_vapi().await;
         let mut values: BTreeMap<String, String> = [
             ("VOXANNE_DATA_DIR", dir.path().display().to_string()),
             ("VOXANNE_LISTEN", "127.0.0.1:0".to_string()),
@@ -207,6 +210,7 @@ impl TestApp {
             setup_url,
             twilio,
             vapi,
+            test: conformance::current_test(),
             extra: options.extra.clone(),
             shutdown: Some(tx),
             server: Some(server),

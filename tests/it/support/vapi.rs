@@ -24,10 +24,9 @@ impl TestApp {
             .expect("post");
         let status = res.status().as_u16();
         let text = res.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let reply = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        super::conformance::record_reply(&self.test, path, body, status, &reply);
+        (status, reply)
     }
 
     /// One tool call on `/api/vapi/tools`; returns the single result (or error) string.
@@ -52,19 +51,47 @@ impl TestApp {
     }
 }
 
-/// A `tool-calls` message with nested items and object arguments, from the caller [`CALLER`].
+/// A `tool-calls` message from the caller [`CALLER`] as Vapi's SDK shapes it: nested items
+/// whose `arguments` are a JSON string (an argument value that is not an object is sent as
+/// given, for tests of malformed arguments) and a full `call`.
 pub fn tool_calls(calls: &[(&str, &str, Value)]) -> Value {
-    let list: Vec<Value> = calls
+    let list = calls
+        .iter()
+        .map(|(id, name, args)| {
+            let arguments = match args {
+                Value::Object(_) => Value::String(args.to_string()),
+                other => other.clone(),
+            };
+            json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}})
+        })
+        .collect();
+    message_with(list)
+}
+
+/// The same message with object `arguments`, as older payloads carried them.
+pub fn legacy_tool_calls(calls: &[(&str, &str, Value)]) -> Value {
+    let list = calls
         .iter()
         .map(|(id, name, args)| json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}}))
         .collect();
+    message_with(list)
+}
+
+fn message_with(list: Vec<Value>) -> Value {
     json!({"message": {
         "type": "tool-calls",
         "timestamp": 1763676000123u64,
-        "call": {"id": "5b0e3c2a-7d1f-4c55-9a0e-2f6a1b9c4d11", "type": "inboundPhoneCall", "status": "in-progress",
-                 "customer": {"number": CALLER}},
+        "call": {
+            "id": "5b0e3c2a-7d1f-4c55-9a0e-2f6a1b9c4d11",
+            "orgId": "0f4b1d2e-aaaa-4bbb-8ccc-123456789abc",
+            "createdAt": "2026-06-15T13:59:40.511Z", "updatedAt": "2026-06-15T14:00:00.002Z",
+            "type": "inboundPhoneCall", "status": "in-progress",
+            "phoneNumberId": "8e2d4f60-1111-4222-8333-444455556666",
+            "customer": {"number": CALLER}
+        },
         "customer": {"number": CALLER},
-        "phoneNumber": {"provider": "twilio", "number": "+14155550100"},
+        "phoneNumber": {"provider": "twilio", "number": "+14155550100",
+                        "twilioAccountSid": "AC0123456789abcdef0123456789abcdef"},
         "toolCallList": list,
         "toolWithToolCallList": [],
         "artifact": {"messages": []}
