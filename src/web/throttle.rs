@@ -176,10 +176,15 @@ impl LoginThrottle {
 
     /// Locks in force on `account` itself (account-wide and per address), soonest-ending last.
     pub fn locks_on(&self, account: &str, now: DateTime<Utc>) -> Vec<Lock> {
+        self.locks_where(now, |key, _| key.account() == Some(account))
+    }
+
+    /// Locks in force whose key and entry pass `keep`, soonest-ending last.
+    fn locks_where(&self, now: DateTime<Utc>, keep: impl Fn(&Key, &Entry) -> bool) -> Vec<Lock> {
         let entries = self.lock();
         let mut locks: Vec<Lock> = entries
             .iter()
-            .filter(|(key, _)| key.account() == Some(account))
+            .filter(|(key, e)| keep(key, e))
             .filter_map(|(key, e)| {
                 let until = locked_until(key, e).filter(|u| *u > now)?;
                 Some(Lock {
@@ -202,20 +207,9 @@ impl LoginThrottle {
 
     /// Address locks in force whose failures include one of `accounts` (a clinic's staff).
     pub fn address_locks_touching(&self, accounts: &[String], now: DateTime<Utc>) -> Vec<Lock> {
-        let entries = self.lock();
-        let mut locks: Vec<Lock> = entries
-            .iter()
-            .filter(|(key, e)| matches!(key, Key::Address(_)) && touches(e, accounts))
-            .filter_map(|(key, e)| {
-                let until = locked_until(key, e).filter(|u| *u > now)?;
-                Some(Lock {
-                    key: key.clone(),
-                    until,
-                })
-            })
-            .collect();
-        locks.sort_by(|a, b| b.until.cmp(&a.until).then(a.key.cmp(&b.key)));
-        locks
+        self.locks_where(now, |key, e| {
+            matches!(key, Key::Address(_)) && touches(e, accounts)
+        })
     }
 
     /// Forgets the count on address `ip` if its failures include one of `accounts`; returns
