@@ -106,27 +106,18 @@ async fn open_connection(
     stop: watch::Receiver<bool>,
 ) {
     let activity = Activity::new();
-    let Some(tls) = tls else {
-        let io = Watched::new(stream, activity.clone());
-        return serve_connection(
-            io,
-            Encryption::Plain,
-            peer,
-            router,
-            limits,
-            activity,
-            slot,
-            stop,
-        )
-        .await;
-    };
-    let mut first = [0u8; 1];
-    let opens_tls = match tokio::time::timeout(limits.header_read, stream.peek(&mut first)).await {
-        Ok(Ok(1)) => first[0] == TLS_HANDSHAKE,
-        _ => return,
+    let acceptor = match tls {
+        None => None,
+        Some(tls) => {
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limits.header_read, stream.peek(&mut first)).await {
+                Ok(Ok(1)) => (first[0] == TLS_HANDSHAKE).then(|| tls.acceptor()),
+                _ => return,
+            }
+        }
     };
     let io = Watched::new(stream, activity.clone());
-    if !opens_tls {
+    let Some(acceptor) = acceptor else {
         return serve_connection(
             io,
             Encryption::Plain,
@@ -138,8 +129,8 @@ async fn open_connection(
             stop,
         )
         .await;
-    }
-    let handshake = tokio::time::timeout(limits.header_read, tls.acceptor().accept(io)).await;
+    };
+    let handshake = tokio::time::timeout(limits.header_read, acceptor.accept(io)).await;
     match handshake {
         Ok(Ok(io)) => {
             serve_connection(
