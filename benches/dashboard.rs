@@ -325,7 +325,12 @@ async fn main() {
             let mut rng = StdRng::seed_from_u64(6);
             let other =
                 voxanne::store::orgs::create(tx, "Other Clinic", chrono_tz::Europe::London, 0)?;
-            voxanne::store::services::seed_defaults(tx, &other, 0)?;
+            voxanne::store::services::seed_starting_catalogue(
+                tx,
+                &other,
+                voxanne::domain::clinic_type::ClinicType::PlasticSurgery,
+                0,
+            )?;
             seed(tx, 1, 1, ts, &mut rng)?;
             seed(tx, other.org_id(), 20, ts, &mut rng)?;
             Ok(())

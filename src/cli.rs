@@ -5,6 +5,7 @@ use crate::app::{open_store, StartupError};
 use crate::backup::{self, BackupSet};
 use crate::config::Config;
 use crate::crypto::{self, Vault};
+use crate::domain::clinic_type::ClinicType;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::scope::{operator_default_scope, operator_scope};
@@ -77,6 +78,8 @@ fn cli_event<'a>(action: &'a str, object: &'a str, detail: &'a str) -> Event<'a>
 pub struct NewClinic<'a> {
     pub clinic: &'a str,
     pub timezone: &'a str,
+    /// A [`ClinicType`] slug; it chooses the starting catalogue.
+    pub clinic_type: &'a str,
 }
 
 pub struct NewAccount<'a> {
@@ -87,9 +90,11 @@ pub struct NewAccount<'a> {
 }
 
 /// Validates everything before touching the data directory.
-fn validate_clinic(clinic: &NewClinic<'_>) -> AppResult<chrono_tz::Tz> {
+fn validate_clinic(clinic: &NewClinic<'_>) -> AppResult<(chrono_tz::Tz, ClinicType)> {
     orgs::validate_name(clinic.clinic)?;
-    orgs::parse_timezone(clinic.timezone)
+    let tz = orgs::parse_timezone(clinic.timezone)?;
+    let kind = ClinicType::parse(clinic.clinic_type).map_err(AppError::Validation)?;
+    Ok((tz, kind))
 }
 
 fn validate_account(account: &NewAccount<'_>) -> AppResult<()> {
@@ -133,12 +138,12 @@ fn create_account(db: &Db, scope: OrgScope, account: &NewAccount<'_>) -> AppResu
 fn create_org(
     db: &Db,
     vault: &Vault,
-    tz: chrono_tz::Tz,
+    (tz, kind): (chrono_tz::Tz, ClinicType),
     clinic: &NewClinic<'_>,
 ) -> AppResult<OrgScope> {
     let (vault, name) = (vault.clone(), clinic.clinic.to_string());
     db.write_blocking(move |tx| {
-        let scope = store::provision_org(tx, &vault, &name, tz, now())?;
+        let scope = store::provision_org(tx, &vault, &name, tz, kind, now())?;
         audit::record(
             tx,
             &scope,
@@ -150,7 +155,7 @@ fn create_org(
 
 /// `voxanne init`: the scripted first run — the clinic and its owner.
 pub fn init(config: &Config, clinic: &NewClinic<'_>, owner: &NewAccount<'_>) -> CliResult {
-    let tz = validate_clinic(clinic)?;
+    let kind = validate_clinic(clinic)?;
     validate_account(owner)?;
     let (db, vault) = open_store(config)?;
     if db.read_blocking(orgs::any_exists)? {
@@ -158,17 +163,29 @@ pub fn init(config: &Config, clinic: &NewClinic<'_>, owner: &NewAccount<'_>) -> 
             "this appliance is already set up; add another location with `voxanne org add`".into(),
         ));
     }
-    let scope = create_org(&db, &vault, tz, clinic)?;
+    let scope = create_org(&db, &vault, kind, clinic)?;
     let member = create_account(&db, scope, owner)?;
-    Ok(json!({ "org_id": scope.org_id(), "owner_id": member.id, "owner_email": member.email }))
+    Ok(json!({
+        "org_id": scope.org_id(),
+        "owner_id": member.id,
+        "owner_email": member.email,
+        "clinic_type": kind.1.slug(),
+        "starting_services": kind.1.starting_services().len(),
+    }))
 }
 
 /// `voxanne org add`: a further location, isolated from the others by row scoping.
 pub fn org_add(config: &Config, clinic: &NewClinic<'_>) -> CliResult {
-    let tz = validate_clinic(clinic)?;
+    let kind = validate_clinic(clinic)?;
     let (db, vault) = open_store(config)?;
-    let scope = create_org(&db, &vault, tz, clinic)?;
-    Ok(json!({ "org_id": scope.org_id(), "name": clinic.clinic.trim(), "timezone": tz.name() }))
+    let scope = create_org(&db, &vault, kind, clinic)?;
+    Ok(json!({
+        "org_id": scope.org_id(),
+        "name": clinic.clinic.trim(),
+        "timezone": kind.0.name(),
+        "clinic_type": kind.1.slug(),
+        "starting_services": kind.1.starting_services().len(),
+    }))
 }
 
 pub fn org_list(config: &Config) -> CliResult {

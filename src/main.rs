@@ -33,6 +33,10 @@ enum Command {
         clinic: String,
         #[arg(long)]
         timezone: String,
+        /// dental, aesthetics, plastic-surgery, dermatology, physiotherapy, general-practice or
+        /// other: chooses the services the clinic starts with (to review)
+        #[arg(long)]
+        clinic_type: String,
         #[arg(long)]
         owner_email: String,
         #[arg(long)]
@@ -181,6 +185,9 @@ enum OrgAction {
         clinic: String,
         #[arg(long)]
         timezone: String,
+        /// As for `init`: chooses the services the location starts with
+        #[arg(long)]
+        clinic_type: String,
         #[arg(long)]
         json: bool,
     },
@@ -255,6 +262,7 @@ fn main() -> ExitCode {
         Command::Init {
             clinic,
             timezone,
+            clinic_type,
             owner_email,
             owner_name,
             owner_password_file,
@@ -267,6 +275,7 @@ fn main() -> ExitCode {
                     &NewClinic {
                         clinic: &clinic,
                         timezone: &timezone,
+                        clinic_type: &clinic_type,
                     },
                     &NewAccount {
                         email: &owner_email,
@@ -282,6 +291,7 @@ fn main() -> ExitCode {
             OrgAction::Add {
                 clinic,
                 timezone,
+                clinic_type,
                 json,
             } => (
                 cli::org_add(
@@ -289,6 +299,7 @@ fn main() -> ExitCode {
                     &NewClinic {
                         clinic: &clinic,
                         timezone: &timezone,
+                        clinic_type: &clinic_type,
                     },
                 ),
                 json,

@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod catalog;
 pub mod charts;
+pub mod clinic_type;
 pub mod conversation;
 pub mod delivery;
 pub mod format;

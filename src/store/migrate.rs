@@ -74,6 +74,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0017_vapi_hmac_plans",
         include_str!("../../migrations/0017_vapi_hmac_plans.sql"),
     ),
+    (
+        "0018_clinic_type",
+        include_str!("../../migrations/0018_clinic_type.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

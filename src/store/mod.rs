@@ -63,10 +63,11 @@ pub fn provision_org(
     vault: &crate::crypto::Vault,
     name: &str,
     timezone: chrono_tz::Tz,
+    clinic_type: crate::domain::clinic_type::ClinicType,
     now: i64,
 ) -> AppResult<OrgScope> {
-    let scope = orgs::create(tx, name, timezone, now)?;
-    services::seed_defaults(tx, &scope, now)?;
+    let scope = orgs::create_of_type(tx, name, timezone, Some(clinic_type), now)?;
+    services::seed_starting_catalogue(tx, &scope, clinic_type, now)?;
     vapi_secrets::create(tx, vault, &scope, now)?;
     Ok(scope)
 }

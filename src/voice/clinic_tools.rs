@@ -35,10 +35,11 @@ pub async fn get_clinic_context(ctx: &ToolCtx) -> AppResult<ToolOutcome> {
             json!({"date": day.to_string(), "weekday": format::weekday_name(day.weekday()), "hours": hours, "closedDate": closed})
         })
         .collect();
+    let priced = ctx.org.quotes_prices();
     let services: Vec<_> = ctx
         .services
         .iter()
-        .map(|s| json!({"name": s.name, "price": format_cents(s.price_cents), "durationMinutes": s.duration_minutes}))
+        .map(|s| json!({"name": s.name, "price": priced.then(|| format_cents(s.price_cents)), "durationMinutes": s.duration_minutes}))
         .collect();
     let sentence = format!(
         "It is {} at {}. Opening hours: {}.",
@@ -205,6 +206,14 @@ pub async fn get_service_price(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutc
         ));
     };
     Ok(match ctx.service_named(&query) {
+        // A catalogue nobody has reviewed holds sample prices: none is quoted.
+        Ok(s) if !ctx.org.quotes_prices() => ToolOutcome::result(
+            format!(
+                "{} takes about {} minutes. I don't have a confirmed price for it; the team will confirm the price.",
+                s.name, s.duration_minutes
+            ),
+            json!({"ok": true, "service": s.name, "price": null, "priceCents": null, "priceConfirmed": false, "durationMinutes": s.duration_minutes}),
+        ),
         Ok(s) => ToolOutcome::result(
             format!(
                 "{} is {} and takes about {} minutes.",
@@ -212,7 +221,7 @@ pub async fn get_service_price(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutc
                 format_cents(s.price_cents),
                 s.duration_minutes
             ),
-            json!({"ok": true, "service": s.name, "price": format_cents(s.price_cents), "priceCents": s.price_cents, "durationMinutes": s.duration_minutes}),
+            json!({"ok": true, "service": s.name, "price": format_cents(s.price_cents), "priceCents": s.price_cents, "priceConfirmed": true, "durationMinutes": s.duration_minutes}),
         ),
         Err(o) => o,
     })

@@ -46,6 +46,12 @@ impl ToolCtx {
     /// The service a caller named; `Err` is the sentence to say when nothing matches.
     pub fn service_named(&self, query: &str) -> Result<&Service, ToolOutcome> {
         services::best_match(&self.services, query).ok_or_else(|| {
+            if self.services.is_empty() {
+                return ToolOutcome::result(
+                    "The clinic's services are not set up yet. Take the caller's name and number; the team will call back.",
+                    serde_json::json!({"ok": false, "reason": "no_services", "services": []}),
+                );
+            }
             ToolOutcome::result(
                 format!(
                     "We don't list “{}”. We offer {}.",

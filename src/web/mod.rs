@@ -125,6 +125,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/rules", post(settings::save_rules))
         .route("/settings/texts", post(settings::save_texts))
         .route("/services", get(services::show).post(services::create))
+        .route("/services/reviewed", post(services::reviewed))
         .route("/services/{id}", post(services::update))
         .route("/services/{id}/archive", post(services::archive))
         .route("/services/{id}/restore", post(services::restore))

@@ -35,6 +35,8 @@ fn init_org_and_users_print_json() {
         "Glow",
         "--timezone",
         "America/Denver",
+        "--clinic-type",
+        "dental",
         "--owner-email",
         "o@glow.test",
         "--owner-password-file",
@@ -44,6 +46,8 @@ fn init_org_and_users_print_json() {
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["org_id"], 1);
+    assert_eq!(v["clinic_type"], "dental");
+    assert_eq!(v["starting_services"], 9);
     let (ok, out, _) = run(voxanne(&data).args([
         "org",
         "add",
@@ -51,6 +55,8 @@ fn init_org_and_users_print_json() {
         "Glow Downtown",
         "--timezone",
         "America/Denver",
+        "--clinic-type",
+        "med spa",
         "--json",
     ]));
     assert!(ok);
@@ -98,6 +104,8 @@ fn init_org_and_users_print_json() {
         "X",
         "--timezone",
         "UTC",
+        "--clinic-type",
+        "other",
         "--owner-email",
         "x@x.test",
         "--owner-password-file",
@@ -129,8 +137,31 @@ fn bad_configuration_fails_with_one_line_and_creates_nothing() {
         ),
         (
             vec![],
-            vec!["org", "add", "--clinic", "X", "--timezone", "Mars/Base"],
+            vec![
+                "org",
+                "add",
+                "--clinic",
+                "X",
+                "--timezone",
+                "Mars/Base",
+                "--clinic-type",
+                "dental",
+            ],
             "time zone",
+        ),
+        (
+            vec![],
+            vec![
+                "org",
+                "add",
+                "--clinic",
+                "X",
+                "--timezone",
+                "UTC",
+                "--clinic-type",
+                "veterinary",
+            ],
+            "unknown clinic type “veterinary”; choose one of: dental, aesthetics",
         ),
     ];
     for (env, args, expect) in cases {

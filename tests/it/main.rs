@@ -18,6 +18,7 @@ mod calls_api;
 mod calls_pages;
 mod calls_robustness;
 mod cli;
+mod clinic_types;
 mod crash_safety;
 mod diagnostics;
 mod file_modes;
