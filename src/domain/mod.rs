@@ -16,6 +16,7 @@ pub mod ics;
 pub mod lead;
 pub mod overview;
 pub mod phone;
+pub mod practitioner;
 pub mod redact;
 pub mod schedule;
 pub mod search;

@@ -4,6 +4,7 @@
 //! its audit entry and its effects ([`effects::queue`]). The phone tools, the dashboard and
 //! the JSON API all come through here; what differs between them is a parameter, [`Door`].
 
+use crate::domain::practitioner::{refusal_sentence, Practitioner, Working};
 use crate::domain::schedule::{self, BookingRules, Calendar, SlotRefusal};
 use crate::error::{AppError, AppResult};
 use crate::service::effects::{self, BookingChange, Queued};
@@ -61,6 +62,49 @@ pub fn check_start(
         rules: &rules,
     };
     schedule::check_start(&cal, start, minutes, now)
+}
+
+/// Each practitioner's bookable calendar under the clinic's.
+pub fn working(org: &Org, practitioners: &[Practitioner]) -> Vec<Working> {
+    practitioners
+        .iter()
+        .map(|p| Working::of(p, &org.hours, &org.closures))
+        .collect()
+}
+
+/// Which of `candidates` can take `start`: by the clinic's rules through `door`, then by each
+/// one's own hours and days off. `Err` is the sentence saying why nobody can.
+pub fn who_can_take(
+    org: &Org,
+    door: Door,
+    working: &[Working],
+    candidates: &[i64],
+    start: DateTime<Utc>,
+    minutes: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, String> {
+    check_start(org, door, start, minutes, now).map_err(|r| r.to_string())?;
+    let rules = door.rules(org);
+    let mut refusals = Vec::new();
+    let able: Vec<i64> = candidates
+        .iter()
+        .filter_map(|id| working.iter().find(|w| w.id == *id))
+        .filter(|w| {
+            match schedule::check_start(&w.calendar(org.timezone, &rules), start, minutes, now) {
+                Ok(()) => true,
+                Err(r) => {
+                    refusals.push(refusal_sentence(&w.name, &r));
+                    false
+                }
+            }
+        })
+        .map(|w| w.id)
+        .collect();
+    match (able.is_empty(), refusals.as_slice()) {
+        (false, _) => Ok(able),
+        (true, [one]) => Err(one.clone()),
+        (true, _) => Err("None of the practitioners who do that is working at that time.".into()),
+    }
 }
 
 /// Who makes a change, through which door, and when: what every booking change carries.

@@ -78,6 +78,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0018_clinic_type",
         include_str!("../../migrations/0018_clinic_type.sql"),
     ),
+    (
+        "0020_practitioners",
+        include_str!("../../migrations/0020_practitioners.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -27,6 +27,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod outbox_reconcile;
 pub mod overview;
+pub mod practitioners;
 pub mod recording_shares;
 pub mod rekey;
 pub mod retention;
