@@ -372,17 +372,60 @@ pub fn named(query: &str, people: &[&Practitioner]) -> Named {
     }
 }
 
-/// Checks a practitioner's name and title as staff typed them.
-pub fn check_name(name: &str, title: &str) -> Result<(String, Option<String>), String> {
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err("A practitioner's name must be 1 to 80 characters".into());
+/// A practitioner as staff or the command line set them, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub name: String,
+    pub title: Option<String>,
+    /// `None`: the clinic's hours.
+    pub hours: Option<WeeklyHours>,
+    pub time_off: Vec<DayRange>,
+    /// Empty: every service.
+    pub service_ids: Vec<i64>,
+}
+
+impl Draft {
+    /// Reads the fields as typed: a name of 1–80 characters, a title of at most 60, hours in
+    /// the [`parse_hours`] form (blank: the clinic's) and days off in the [`parse_time_off`] form.
+    pub fn parse(
+        name: &str,
+        title: &str,
+        hours: &str,
+        time_off: &str,
+        service_ids: Vec<i64>,
+    ) -> Result<Draft, String> {
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err("A practitioner's name must be 1 to 80 characters".into());
+        }
+        let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        if title.chars().count() > 60 {
+            return Err("A title must be at most 60 characters".into());
+        }
+        let hours = match hours.trim() {
+            "" => None,
+            spec => Some(parse_hours(spec).map_err(|e| format!("Hours: {e}"))?),
+        };
+        let time_off = parse_time_off(time_off).map_err(|e| format!("Days off: {e}"))?;
+        Ok(Draft {
+            name,
+            title: (!title.is_empty()).then_some(title),
+            hours,
+            time_off,
+            service_ids,
+        })
     }
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
-    if title.chars().count() > 60 {
-        return Err("A title must be at most 60 characters".into());
+
+    /// The draft that leaves `p` as it is, to change one field of.
+    pub fn of(p: &Practitioner) -> Draft {
+        Draft {
+            name: p.name.clone(),
+            title: p.title.clone(),
+            hours: p.hours.clone(),
+            time_off: p.time_off.clone(),
+            service_ids: p.service_ids.clone(),
+        }
     }
-    Ok((name, (!title.is_empty()).then_some(title)))
 }
 
 #[cfg(test)]
@@ -519,6 +562,21 @@ mod tests {
         // The full name said exactly wins over someone who merely shares a word of it.
         let two = [&person("Lee", None), &kim];
         assert_eq!(named("Lee", &two), Named::One(0));
+    }
+
+    #[test]
+    fn drafts_are_checked_field_by_field() {
+        let d = Draft::parse("  Dr   Anita Patel ", "Dentist", "", "", vec![3]).unwrap();
+        assert_eq!(d.name, "Dr Anita Patel");
+        assert_eq!(
+            (d.title.as_deref(), d.hours.is_none()),
+            (Some("Dentist"), true)
+        );
+        let e = |r: Result<Draft, String>| r.unwrap_err();
+        assert!(e(Draft::parse(" ", "", "", "", vec![])).contains("name must be"));
+        assert!(e(Draft::parse("A", &"x".repeat(61), "", "", vec![])).contains("title"));
+        assert!(e(Draft::parse("A", "", "mon 9-5", "", vec![])).starts_with("Hours: "));
+        assert!(e(Draft::parse("A", "", "", "tomorrow", vec![])).starts_with("Days off: "));
     }
 
     #[test]

@@ -2,20 +2,10 @@
 //! days off and the services they perform.
 
 use super::OrgScope;
-use crate::domain::practitioner::{DayRange, Practitioner};
-use crate::domain::schedule::WeeklyHours;
+pub use crate::domain::practitioner::Draft;
+use crate::domain::practitioner::Practitioner;
 use crate::error::{AppError, AppResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
-
-/// A practitioner as staff or the command line set them, already checked.
-#[derive(Debug, Clone)]
-pub struct Draft {
-    pub name: String,
-    pub title: Option<String>,
-    pub hours: Option<WeeklyHours>,
-    pub time_off: Vec<DayRange>,
-    pub service_ids: Vec<i64>,
-}
 
 const COLUMNS: &str = "id, name, title, hours_json, time_off_json, active";
 

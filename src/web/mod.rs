@@ -19,6 +19,7 @@ pub mod messages;
 pub mod middleware;
 pub mod overview;
 pub mod pages;
+pub mod practitioners;
 pub mod services;
 pub mod services_api;
 pub mod session;
@@ -154,6 +155,19 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             get(services_api::get)
                 .patch(services_api::patch)
                 .delete(services_api::delete),
+        )
+        .route(
+            "/settings/practitioners",
+            get(practitioners::show).post(practitioners::add),
+        )
+        .route("/settings/practitioners/{id}", post(practitioners::update))
+        .route(
+            "/settings/practitioners/{id}/archive",
+            post(practitioners::archive),
+        )
+        .route(
+            "/settings/practitioners/{id}/restore",
+            post(practitioners::restore),
         )
         .route("/settings/voice", get(voice_settings::show))
         .route("/settings/voice/reveal", post(voice_settings::reveal))

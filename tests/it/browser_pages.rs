@@ -83,6 +83,17 @@ fn seed_hostile(app: &TestApp) -> (i64, i64) {
          VALUES (?1, ?2, 'end-of-call-report', 'ended', '', ?3, ?3)",
         &[&a, &text("Event"), &at("2026-06-15T13:02:00Z")],
     );
+    // A practitioner with a hostile name and title, a lunch break and days off.
+    app.exec(
+        "INSERT INTO providers (org_id, name, title, hours_json, time_off_json, created_at)
+         VALUES (?1, ?2, ?3, ?4, '[{\"first\":\"2026-12-24\",\"last\":\"2026-12-31\"}]', 0)",
+        &[
+            &a,
+            &text("Dr"),
+            &text("Hygienist"),
+            &r#"{"days":[[{"open":"09:00:00","close":"12:30:00"},{"open":"13:30:00","close":"17:00:00"}],[],[],[],[],[],[]]}"#,
+        ],
+    );
     // Telephony: a verified number with a hostile name and an active forwarding.
     app.exec(
         "INSERT INTO caller_ids (org_id, phone_number, friendly_name, status, created_at,
@@ -151,6 +162,7 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
         ("appointments", "/appointments".into()),
         ("calendar", "/appointments/calendar?week=2026-06-15".into()),
         ("services", "/services".into()),
+        ("practitioners", "/settings/practitioners".into()),
         ("messages", "/messages".into()),
         ("calls", "/calls".into()),
         ("call", format!("/calls/{call}")),

@@ -97,6 +97,68 @@ fn init_org_and_users_print_json() {
         "--json",
     ]));
     assert!(ok && out.contains("\"disabled\":true"));
+    // Practitioners: added, listed, edited by name and archived from the shell.
+    let (ok, out, err) = run(voxanne(&data).args([
+        "provider",
+        "add",
+        "--org",
+        "1",
+        "--name",
+        "Dr Anita Patel",
+        "--title",
+        "Dentist",
+        "--services",
+        "Cleaning,Whitening",
+        "--hours",
+        "mon-fri 09:00-12:30,13:30-17:00",
+        "--json",
+    ]));
+    assert!(ok, "{err}");
+    let added: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(added["hours"], "mon-fri 09:00-12:30,13:30-17:00");
+    assert_eq!(
+        added["services"],
+        serde_json::json!(["Cleaning", "Teeth Whitening"])
+    );
+    let (ok, _, err) = run(voxanne(&data).args([
+        "practitioner",
+        "edit",
+        "Dr Patel",
+        "--org",
+        "1",
+        "--time-off",
+        "2026-12-24..2026-12-31",
+    ]));
+    assert!(ok, "{err}");
+    let (ok, _, err) =
+        run(voxanne(&data).args(["provider", "archive", "Main calendar", "--org", "1"]));
+    assert!(ok, "{err}");
+    let (ok, out, _) = run(voxanne(&data).args(["provider", "list", "--org", "1", "--json"]));
+    let listed: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(ok);
+    assert_eq!(listed["practitioners"][0]["name"], "Dr Anita Patel");
+    assert_eq!(
+        listed["practitioners"][0]["time_off"],
+        "2026-12-24..2026-12-31"
+    );
+    assert_eq!(listed["practitioners"][1]["active"], false);
+    // Bad hours: one line saying why, and nothing changed.
+    let (ok, _, err) = run(voxanne(&data).args([
+        "provider",
+        "edit",
+        "Dr Patel",
+        "--org",
+        "1",
+        "--hours",
+        "mon 17:00-09:00",
+    ]));
+    assert!(!ok && err.trim().lines().count() == 1, "{err}");
+    assert!(
+        err.contains("Hours: 17:00-09:00: the end must come after the start"),
+        "{err}"
+    );
+    let (_, out, _) = run(voxanne(&data).args(["provider", "list", "--org", "1", "--json"]));
+    assert!(out.contains("mon-fri 09:00-12:30,13:30-17:00"));
     // init twice is refused.
     let (ok, _, err) = run(voxanne(&data).args([
         "init",

@@ -30,6 +30,7 @@ mod org_isolation;
 mod outbox_reconcile;
 mod overview;
 mod pages;
+mod practitioners;
 mod retention;
 mod services;
 mod setup;

@@ -1,6 +1,8 @@
 //! What the `voxanne` subcommands do (the argument parsing is in `main.rs`). Each returns a
 //! JSON object, printed as is with `--json` or as `key: value` lines otherwise.
 
+pub mod practitioners;
+
 use crate::app::{open_store, StartupError};
 use crate::backup::{self, BackupSet};
 use crate::config::Config;
