@@ -178,32 +178,48 @@ pub struct Done {
     pub queued: Queued,
 }
 
+/// Places the booking for the patient. A time that turns out taken leaves nothing behind: the
+/// patient's contact is written inside a savepoint that is rolled back with the attempt, so a
+/// refused caller is not made a contact (nor has their name changed) by asking.
 fn place(
     tx: &Transaction<'_>,
     c: &Change,
     req: &NewBooking,
     hold_minutes: Option<u32>,
 ) -> AppResult<Placed> {
-    let contact = contacts::upsert(
-        tx,
-        &c.scope,
-        &req.phone,
-        req.name.as_deref(),
-        req.email.as_deref(),
-        c.now,
-    )?;
-    let slot = SlotRequest {
-        provider_ids: &req.providers,
-        service_id: req.service.id,
-        duration_minutes: req.service.duration_minutes,
-        contact_id: contact.id,
-        start_at: req.start.timestamp(),
-        buffer_minutes: c.org.rules.buffer_minutes,
-        source: c.door.source(),
-        call_id: req.call_id.as_deref(),
-        notes: req.notes.as_deref(),
-    };
-    appointments::place(tx, &c.scope, &slot, hold_minutes, c.now)
+    tx.execute_batch("SAVEPOINT booking_place")?;
+    let attempt = (|| {
+        let contact = contacts::upsert(
+            tx,
+            &c.scope,
+            &req.phone,
+            req.name.as_deref(),
+            req.email.as_deref(),
+            c.now,
+        )?;
+        let slot = SlotRequest {
+            provider_ids: &req.providers,
+            service_id: req.service.id,
+            duration_minutes: req.service.duration_minutes,
+            contact_id: contact.id,
+            start_at: req.start.timestamp(),
+            buffer_minutes: c.org.rules.buffer_minutes,
+            source: c.door.source(),
+            call_id: req.call_id.as_deref(),
+            notes: req.notes.as_deref(),
+        };
+        appointments::place(tx, &c.scope, &slot, hold_minutes, c.now)
+    })();
+    match attempt {
+        Ok(placed @ Placed::Placed(_)) => {
+            tx.execute_batch("RELEASE booking_place")?;
+            Ok(placed)
+        }
+        other => {
+            tx.execute_batch("ROLLBACK TO booking_place; RELEASE booking_place")?;
+            other
+        }
+    }
 }
 
 /// Holds a slot for the clinic's hold time. `None`: the time was just taken.

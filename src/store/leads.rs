@@ -133,6 +133,9 @@ pub struct CallOutcome<'a> {
     /// This call's services of interest, added to the contact's.
     pub services: &'a [String],
     pub contacted_at: i64,
+    /// The call's Vapi id: the score and tier are those of the contact's latest call by call
+    /// time (its end, else its start), whatever order the reports arrive in.
+    pub vapi_call_id: &'a str,
 }
 
 pub fn record_call(
@@ -150,8 +153,17 @@ pub fn record_call(
     }
     let services = serde_json::to_string(&services).map_err(AppError::internal)?;
     tx.prepare_cached(
-        "UPDATE contacts SET lead_status = ?3, lead_score = ?4, lead_tier = ?5, services_json = ?6,
+        "UPDATE contacts SET lead_status = ?3,
+             lead_score = CASE WHEN NOT older THEN ?4 ELSE lead_score END,
+             lead_tier = CASE WHEN NOT older THEN ?5 ELSE lead_tier END,
+             services_json = ?6,
              last_contacted_at = MAX(COALESCE(last_contacted_at, 0), ?7), updated_at = ?8
+         FROM (SELECT COALESCE(
+                   (SELECT COALESCE(ended_at, started_at) FROM calls
+                    WHERE org_id = ?1 AND vapi_call_id = ?9)
+                   < (SELECT MAX(COALESCE(ended_at, started_at)) FROM calls
+                      WHERE org_id = ?1 AND contact_id = ?2 AND lead_score IS NOT NULL),
+                   0) AS older)
          WHERE org_id = ?1 AND id = ?2",
     )?
     .execute(params![
@@ -162,7 +174,8 @@ pub fn record_call(
         o.tier.as_str(),
         services,
         o.contacted_at,
-        now
+        now,
+        o.vapi_call_id
     ])?;
     Ok(())
 }

@@ -216,6 +216,7 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
                 tier: o.lead_tier.unwrap_or(Tier::Cold),
                 services: &o.services,
                 contacted_at: facts.ended_at.unwrap_or(now),
+                vapi_call_id: &e.call_id,
             },
             now,
         )?;

@@ -535,3 +535,59 @@ async fn the_last_practitioner_cannot_be_archived() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_caller_refused_because_the_time_was_taken_is_not_made_a_contact() {
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    let first = app
+        .tool(
+            &secret,
+            "first",
+            "book_appointment",
+            json!({"service": "botox", "date": TUESDAY, "time": "10:00", "patientName": "Ann First"}),
+        )
+        .await
+        .expect("booked");
+    assert!(
+        first.starts_with("You're booked for Botox on Tuesday, June 16"),
+        "{first}"
+    );
+    // Another caller, on another line, for the same time.
+    let mut body = tool_calls(&[(
+        "second",
+        "book_appointment",
+        json!({"service": "botox", "date": TUESDAY, "time": "10:00", "patientName": "Bo Second"}),
+    )]);
+    body["message"]["call"]["customer"]["number"] = json!("+14155550177");
+    body["message"]["customer"]["number"] = json!("+14155550177");
+    let (status, reply) = app.vapi_post("/api/vapi/tools", &secret, &body).await;
+    assert_eq!(status, 200);
+    let text = reply["results"][0]["result"].as_str().unwrap();
+    assert!(text.starts_with("That time was just taken."), "{text}");
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM contacts WHERE phone = '+14155550177'",
+            &[]
+        ),
+        0
+    );
+    // The first caller asking again under another name changes nothing either.
+    let again = app
+        .tool(
+            &secret,
+            "third",
+            "book_appointment",
+            json!({"service": "botox", "date": TUESDAY, "time": "10:00", "patientName": "Someone Else"}),
+        )
+        .await
+        .expect("reply");
+    assert!(again.starts_with("That time was just taken."), "{again}");
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM contacts WHERE name = 'Ann First'",
+            &[]
+        ),
+        1
+    );
+}
