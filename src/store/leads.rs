@@ -61,30 +61,61 @@ pub fn get(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Lead> {
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
     pub tier: Option<Tier>,
+    /// The contact with this E.164 number.
+    pub phone: Option<String>,
+    /// Contacts whose name holds these letters (any case).
+    pub name: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
 
 const FILTER: &str =
-    "org_id = ?1 AND (?2 IS NULL OR lead_status = ?2) AND (?3 IS NULL OR lead_tier = ?3)";
+    "org_id = ?1 AND (?2 IS NULL OR lead_status = ?2) AND (?3 IS NULL OR lead_tier = ?3)
+     AND (?4 IS NULL OR phone = ?4) AND (?5 IS NULL OR name LIKE ?5 ESCAPE '\\')";
+
+/// `%text%` for LIKE, the wildcards in `text` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .trim()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
 
 /// The org's contacts matching `f`, most recently contacted first; and how many match in all.
 pub fn list(conn: &Connection, scope: &OrgScope, f: &LeadFilter) -> AppResult<(Vec<Lead>, i64)> {
     let status = f.status.map(LeadStatus::as_str);
     let tier = f.tier.map(Tier::as_str);
+    let name = f
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(contains_pattern);
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM contacts WHERE {FILTER}
-         ORDER BY COALESCE(last_contacted_at, created_at) DESC, id DESC LIMIT ?4 OFFSET ?5"
+         ORDER BY COALESCE(last_contacted_at, created_at) DESC, id DESC LIMIT ?6 OFFSET ?7"
     ))?;
     let rows = stmt
         .query_map(
-            params![scope.org_id(), status, tier, f.limit, f.offset],
+            params![
+                scope.org_id(),
+                status,
+                tier,
+                f.phone,
+                name,
+                f.limit,
+                f.offset
+            ],
             from_row,
         )?
         .collect::<Result<Vec<_>, _>>()?;
     let total = conn.query_row(
         &format!("SELECT COUNT(*) FROM contacts WHERE {FILTER}"),
-        params![scope.org_id(), status, tier],
+        params![scope.org_id(), status, tier, f.phone, name],
         |r| r.get(0),
     )?;
     Ok((rows, total))

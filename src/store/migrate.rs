@@ -82,6 +82,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0020_practitioners",
         include_str!("../../migrations/0020_practitioners.sql"),
     ),
+    (
+        "0021_calls_by_number",
+        include_str!("../../migrations/0021_calls_by_number.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {
