@@ -268,8 +268,8 @@ pub fn parse_time_off(spec: &str) -> Result<Vec<DayRange>, String> {
         .filter(|p| !p.is_empty())
     {
         let (first, last) = match piece.split_once("..") {
-            Some((a, b)) => (date(a)?, date(b)?),
-            None => (date(piece)?, date(piece)?),
+            Some((a, b)) => (parse_day(a)?, parse_day(b)?),
+            None => (parse_day(piece)?, parse_day(piece)?),
         };
         if last < first {
             return Err(format!("{piece}: the last day comes before the first"));
@@ -288,7 +288,8 @@ pub fn parse_time_off(spec: &str) -> Result<Vec<DayRange>, String> {
     Ok(out)
 }
 
-fn date(raw: &str) -> Result<NaiveDate, String> {
+/// A whole day as staff type it: 2026-12-24 (what date pickers send) or US-style 12/24/2026.
+pub fn parse_day(raw: &str) -> Result<NaiveDate, String> {
     let raw = raw.trim();
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(raw, "%m/%d/%Y"))

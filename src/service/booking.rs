@@ -187,8 +187,7 @@ fn place(
     req: &NewBooking,
     hold_minutes: Option<u32>,
 ) -> AppResult<Placed> {
-    tx.execute_batch("SAVEPOINT booking_place")?;
-    let attempt = (|| {
+    let attempt = |tx: &Transaction<'_>| {
         let contact = contacts::upsert(
             tx,
             &c.scope,
@@ -209,17 +208,8 @@ fn place(
             notes: req.notes.as_deref(),
         };
         appointments::place(tx, &c.scope, &slot, hold_minutes, c.now)
-    })();
-    match attempt {
-        Ok(placed @ Placed::Placed(_)) => {
-            tx.execute_batch("RELEASE booking_place")?;
-            Ok(placed)
-        }
-        other => {
-            tx.execute_batch("ROLLBACK TO booking_place; RELEASE booking_place")?;
-            other
-        }
-    }
+    };
+    crate::store::in_savepoint_kept_if(tx, attempt, |placed| matches!(placed, Placed::Placed(_)))
 }
 
 /// Holds a slot for the clinic's hold time. `None`: the time was just taken.

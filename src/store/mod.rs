@@ -233,7 +233,6 @@ impl Db {
     }
 }
 
-/// Opens `path` read-only and runs `PRAGMA integrity_check`.
 /// Runs `f` in a savepoint of `tx`: kept when it succeeds, rolled back (and its error given
 /// back, the transaction still usable) when it fails.
 pub fn in_savepoint<T>(
@@ -251,6 +250,23 @@ pub fn in_savepoint<T>(
             Ok(Err(e))
         }
     }
+}
+
+/// Runs `f` in a savepoint of `tx`, keeping its writes only when `keep` says so of its result;
+/// an error never keeps them. The rest of the transaction is untouched either way.
+pub fn in_savepoint_kept_if<T>(
+    tx: &Transaction<'_>,
+    f: impl FnOnce(&Transaction<'_>) -> AppResult<T>,
+    keep: impl FnOnce(&T) -> bool,
+) -> AppResult<T> {
+    tx.execute_batch("SAVEPOINT work")?;
+    let result = f(tx);
+    if result.as_ref().is_ok_and(keep) {
+        tx.execute_batch("RELEASE work")?;
+    } else {
+        tx.execute_batch("ROLLBACK TO work; RELEASE work")?;
+    }
+    result
 }
 
 /// Whether the database file at `path` is one of ours (it has our migrations table).
@@ -271,6 +287,7 @@ pub fn fold_wal(path: &Path) -> AppResult<()> {
     Ok(())
 }
 
+/// Opens `path` read-only and runs `PRAGMA integrity_check`.
 pub fn check_integrity(path: &Path) -> AppResult<()> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
