@@ -5,7 +5,8 @@ use super::OrgScope;
 use crate::domain::calls::LeadStatus;
 use crate::domain::lead::Tier;
 use crate::error::{AppError, AppResult};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
 
 #[derive(Debug, Clone)]
 pub struct Lead {
@@ -69,10 +70,6 @@ pub struct LeadFilter {
     pub offset: i64,
 }
 
-const FILTER: &str =
-    "org_id = ?1 AND (?2 IS NULL OR lead_status = ?2) AND (?3 IS NULL OR lead_tier = ?3)
-     AND (?4 IS NULL OR phone = ?4) AND (?5 IS NULL OR name LIKE ?5 ESCAPE '\\')";
-
 /// `%text%` for LIKE, the wildcards in `text` taken literally.
 fn contains_pattern(text: &str) -> String {
     let escaped: String = text
@@ -86,38 +83,47 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The WHERE clause for `f` and its parameters, only the conditions asked for (so a number
+/// is found through the contacts' unique index on it).
+fn conditions(scope: &OrgScope, f: &LeadFilter) -> (String, Vec<Value>) {
+    let mut sql = vec!["org_id = ?"];
+    let mut params = vec![Value::Integer(scope.org_id())];
+    let mut add = |clause: &'static str, v: String| {
+        sql.push(clause);
+        params.push(Value::Text(v));
+    };
+    if let Some(s) = f.status {
+        add("lead_status = ?", s.as_str().to_string());
+    }
+    if let Some(t) = f.tier {
+        add("lead_tier = ?", t.as_str().to_string());
+    }
+    if let Some(p) = &f.phone {
+        add("phone = ?", p.clone());
+    }
+    if let Some(n) = f.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        add("name LIKE ? ESCAPE '\\'", contains_pattern(n));
+    }
+    (sql.join(" AND "), params)
+}
+
 /// The org's contacts matching `f`, most recently contacted first; and how many match in all.
 pub fn list(conn: &Connection, scope: &OrgScope, f: &LeadFilter) -> AppResult<(Vec<Lead>, i64)> {
-    let status = f.status.map(LeadStatus::as_str);
-    let tier = f.tier.map(Tier::as_str);
-    let name = f
-        .name
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-        .map(contains_pattern);
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM contacts WHERE {FILTER}
-         ORDER BY COALESCE(last_contacted_at, created_at) DESC, id DESC LIMIT ?6 OFFSET ?7"
-    ))?;
-    let rows = stmt
-        .query_map(
-            params![
-                scope.org_id(),
-                status,
-                tier,
-                f.phone,
-                name,
-                f.limit,
-                f.offset
-            ],
-            from_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (filter, mut params) = conditions(scope, f);
     let total = conn.query_row(
-        &format!("SELECT COUNT(*) FROM contacts WHERE {FILTER}"),
-        params![scope.org_id(), status, tier, f.phone, name],
+        &format!("SELECT COUNT(*) FROM contacts WHERE {filter}"),
+        params_from_iter(params.iter()),
         |r| r.get(0),
     )?;
+    params.push(Value::Integer(f.limit));
+    params.push(Value::Integer(f.offset));
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM contacts WHERE {filter}
+         ORDER BY COALESCE(last_contacted_at, created_at) DESC, id DESC LIMIT ? OFFSET ?"
+    ))?;
+    let rows = stmt
+        .query_map(params_from_iter(params.iter()), from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((rows, total))
 }
 
