@@ -3,6 +3,7 @@
 //! catalogue matcher, transcript redaction, SMS text and segments, lead scoring, carrier
 //! call-forwarding codes, the telephony set-up's rules and how a Vapi HMAC credential signs. Nothing here imports the rest of the crate.
 
+pub mod attention;
 pub mod calls;
 pub mod catalog;
 pub mod charts;
@@ -16,6 +17,7 @@ pub mod ics;
 pub mod lead;
 pub mod overview;
 pub mod phone;
+pub mod plain;
 pub mod practitioner;
 pub mod redact;
 pub mod schedule;

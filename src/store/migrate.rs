@@ -86,6 +86,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0021_calls_by_number",
         include_str!("../../migrations/0021_calls_by_number.sql"),
     ),
+    (
+        "0022_attention",
+        include_str!("../../migrations/0022_attention.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

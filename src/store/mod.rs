@@ -9,6 +9,7 @@
 pub mod api_tokens;
 pub mod appliance;
 pub mod appointments;
+pub mod attention;
 pub mod audit;
 pub mod booking_texts;
 pub mod calendar_feeds;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_tokens;
 pub mod appointments;
 pub mod assets;
+pub mod attention;
 pub mod auth;
 pub mod backups;
 pub mod calendar;
@@ -126,6 +127,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/rules", post(settings::save_rules))
         .route("/settings/texts", post(settings::save_texts))
         .route("/services", get(services::show).post(services::create))
+        .route("/attention/{id}/done", post(attention::done))
         .route("/services/reviewed", post(services::reviewed))
         .route("/services/{id}", post(services::update))
         .route("/services/{id}/archive", post(services::archive))

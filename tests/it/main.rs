@@ -23,6 +23,7 @@ mod crash_safety;
 mod diagnostics;
 mod file_modes;
 mod front_desk;
+mod front_desk_home;
 mod keys;
 mod logs;
 mod messaging;
