@@ -340,11 +340,55 @@ pub fn check(config: &Config, online: bool) -> CliResult {
         let mut diagnostics = serde_json::to_value(&report).map_err(AppError::internal)?;
         if let Some(map) = diagnostics.as_object_mut() {
             map.remove("problems");
+            map.remove("go_live");
         }
-        out["problems"] = json!(report.problems);
+        // Nothing is all clear while a clinic's go-live item is open.
+        let mut problems = report.problems.clone();
+        problems.extend(report.go_live.iter().flat_map(|c| c.open_items()));
+        out["problems"] = json!(problems);
+        out["checklist"] = checklist_lines(&report.go_live, true);
         out["diagnostics"] = diagnostics;
+    } else if config.db_path().exists() {
+        let (db, _) = open_store(config)?;
+        let clinics = db.read_blocking(|c| {
+            orgs::list_all_for_operator(c)?
+                .into_iter()
+                .map(|org| {
+                    let scope = operator_scope(c, org.id)?;
+                    Ok(crate::diagnostics::ClinicChecklist {
+                        org_id: org.id,
+                        clinic: org.name,
+                        items: crate::domain::go_live::checklist(&store::go_live::facts(
+                            c, &scope,
+                        )?),
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()
+        })?;
+        out["checklist"] = checklist_lines(&clinics, false);
     }
     Ok(out)
+}
+
+/// Each clinic's go-live items, one line each: `[x]` done, `[ ]` to do (with what to do),
+/// `[?]` the public address when it was not checked (only `--online` makes the request).
+fn checklist_lines(clinics: &[crate::diagnostics::ClinicChecklist], online: bool) -> Value {
+    let mut lines = Vec::new();
+    for c in clinics {
+        for i in &c.items {
+            lines.push(if i.done {
+                format!("[x] {}: {}", c.clinic, i.label)
+            } else if i.key == "public_url" && !online {
+                format!(
+                    "[?] {}: {} — checked by voxanne check --online",
+                    c.clinic, i.label
+                )
+            } else {
+                format!("[ ] {}: {} — to do: {}", c.clinic, i.label, i.fix)
+            });
+        }
+    }
+    json!(lines)
 }
 
 /// The dashboard certificate as `check` reports it: what is in use (or would be made at the
@@ -427,7 +471,19 @@ pub fn print(value: &Value, as_json: bool) {
             other => println!("{prefix}: {other}"),
         }
     }
-    walk("", value);
+    // The go-live checklist first, one item a line; then everything else.
+    let mut rest = value.clone();
+    if let Some(lines) = rest
+        .as_object_mut()
+        .and_then(|m| m.remove("checklist"))
+        .and_then(|v| v.as_array().cloned())
+    {
+        println!("Go-live checklist:");
+        for line in lines {
+            println!("  {}", line.as_str().unwrap_or_default());
+        }
+    }
+    walk("", &rest);
 }
 
 /// `voxanne vapi show`: what to paste into Vapi for an org.

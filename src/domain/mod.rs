@@ -12,6 +12,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod format;
 pub mod forwarding;
+pub mod go_live;
 pub mod hmac_plan;
 pub mod ics;
 pub mod lead;

@@ -20,6 +20,7 @@ pub mod calls;
 pub mod checkpointer;
 pub mod contacts;
 pub mod forwarding_configs;
+pub mod go_live;
 pub mod leads;
 pub mod messages;
 pub mod migrate;

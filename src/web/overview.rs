@@ -96,6 +96,9 @@ struct OverviewPage {
     attention: Vec<Attention>,
     attention_open: i64,
     recent: Vec<RecentCall>,
+    /// Owners, while anything is left to do: the go-live checklist.
+    checklist: Vec<crate::domain::go_live::Item>,
+    checklist_done: (usize, usize),
 }
 
 struct Figures {
@@ -108,6 +111,7 @@ struct Figures {
     attention: Vec<Item>,
     attention_open: i64,
     recent: Vec<ListedCall>,
+    go_live: crate::domain::go_live::Facts,
 }
 
 async fn figures(state: &AppState, info: &SessionInfo) -> AppResult<Figures> {
@@ -144,6 +148,7 @@ async fn figures(state: &AppState, info: &SessionInfo) -> AppResult<Figures> {
                 )?,
                 attention: attention::open(c, &scope, ATTENTION_SHOWN)?,
                 attention_open: attention::open_count(c, &scope)?,
+                go_live: crate::store::go_live::facts(c, &scope)?,
                 recent: call_list::list_with_names(
                     c,
                     &scope,
@@ -289,6 +294,12 @@ pub async fn show(state: &AppState, info: &SessionInfo) -> AppResult<Response> {
     let tz = f.org.timezone;
     let now = state.clock.now();
     let country = state.config.default_country.as_str();
+    // Here the public address counts as answering once it is set and Vapi has reached the
+    // appliance; Diagnostics asks it live.
+    let checklist = crate::domain::go_live::checklist(&crate::domain::go_live::Facts {
+        public_url_answers: Some(state.config.public_url.is_some() && f.go_live.vapi_heard),
+        ..f.go_live
+    });
     let labels: Vec<String> = f.days.iter().map(|d| short_date(d.date)).collect();
     let call_counts: Vec<i64> = f.days.iter().map(|d| d.calls).collect();
     let booked_counts: Vec<i64> = f.days.iter().map(|d| d.booked).collect();
@@ -366,6 +377,14 @@ pub async fn show(state: &AppState, info: &SessionInfo) -> AppResult<Response> {
             .map(|i| attention_line(i, tz, country))
             .collect(),
         attention_open: f.attention_open,
+        checklist_done: crate::domain::go_live::progress(&checklist),
+        checklist: if info.staff.role == crate::store::staff::Role::Owner
+            && checklist.iter().any(|i| !i.done)
+        {
+            checklist
+        } else {
+            Vec::new()
+        },
         recent: f
             .recent
             .iter()

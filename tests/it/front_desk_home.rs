@@ -207,3 +207,29 @@ async fn todays_appointments_show_by_practitioner_with_the_next_one_marked() {
     let next = page.split(r#"class="visit next""#).nth(1).unwrap();
     assert!(next.contains("3:30 PM"), "the next is now Bo's");
 }
+
+#[tokio::test]
+async fn owners_see_the_go_live_checklist_until_it_is_done_and_staff_never() {
+    let app = TestApp::spawn().await;
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let page = overview(&owner, &app).await;
+    // The test clinic's catalogue is reviewed; the rest is to do.
+    assert!(page.contains("Go-live checklist: 1 of 8 done"), "{page}");
+    assert!(page.contains(r#"<a href="/settings/practitioners">rename &#34;Main calendar&#34; or add the clinic&#39;s practitioners</a>"#), "{page}");
+    let (staff, _) = app.signed_in(app.a.staff_email).await;
+    assert!(!overview(&staff, &app).await.contains("Go-live checklist"));
+    // Saving the opening hours ticks its item at once.
+    let mut form = vec![("csrf_token".to_string(), csrf.clone())];
+    form.push(("mon_open".into(), "09:00".into()));
+    form.push(("mon_close".into(), "17:00".into()));
+    let res = owner
+        .post(app.url("/settings/hours"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(overview(&owner, &app)
+        .await
+        .contains("Go-live checklist: 2 of 8 done"));
+}
