@@ -233,3 +233,49 @@ async fn owners_see_the_go_live_checklist_until_it_is_done_and_staff_never() {
         .await
         .contains("Go-live checklist: 2 of 8 done"));
 }
+
+#[tokio::test]
+async fn staff_see_no_owner_only_areas_and_a_refused_page_says_why() {
+    let app = TestApp::spawn().await;
+    let (staff, _) = app.signed_in(app.a.staff_email).await;
+    let home = overview(&staff, &app).await;
+    assert!(home.contains(r#"<a href="/calls""#));
+    assert!(!home.contains(r#"<a href="/settings""#) && !home.contains(r#"<a href="/telephony""#));
+    for path in ["/settings", "/settings/practitioners", "/telephony"] {
+        let res = staff.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("This page is for the clinic&#39;s owners."),
+            "{path}: {page}"
+        );
+        assert!(
+            page.contains(r#"<a href="/calls""#),
+            "{path}: the navigation stays"
+        );
+    }
+    // Beta's owner is an owner, but backups cover every clinic: refused with the reason.
+    let (beta, _) = app.signed_in(app.b.owner_email).await;
+    let res = beta.get(app.url("/settings/backups")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("only the owners of the clinic that set it up"));
+    // Owners see everything, and the time zone is a searchable list.
+    let (owner, _) = app.signed_in(app.a.owner_email).await;
+    let settings = owner
+        .get(app.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        settings.contains(r#"list="zones""#)
+            && settings.contains(r#"<option value="America/New_York">"#)
+    );
+    assert!(!settings.contains("IANA"));
+}
