@@ -90,6 +90,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0022_attention",
         include_str!("../../migrations/0022_attention.sql"),
     ),
+    (
+        "0023_password_resets",
+        include_str!("../../migrations/0023_password_resets.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -29,6 +29,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod outbox_reconcile;
 pub mod overview;
+pub mod password_resets;
 pub mod practitioners;
 pub mod recording_shares;
 pub mod rekey;

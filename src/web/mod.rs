@@ -20,6 +20,7 @@ pub mod messages;
 pub mod middleware;
 pub mod overview;
 pub mod pages;
+pub mod password_reset;
 pub mod practitioners;
 pub mod services;
 pub mod services_api;
@@ -117,6 +118,10 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/", get(root))
         .route("/static/{*file}", get(assets::serve))
         .route("/login", get(auth::login_form).post(auth::login))
+        .route(
+            "/password/{token}",
+            get(password_reset::form).post(password_reset::set),
+        )
         .route("/logout", post(auth::logout))
         .route("/setup", get(setup::setup_form).post(setup::setup))
         .route("/account", get(account::show))
@@ -190,6 +195,9 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/twilio/sync", post(twilio_settings::retry_sync))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
+        .route("/settings/staff/{id}/reset", post(staff::reset))
+        .route("/settings/staff/{id}/role", post(staff::set_role))
+        .route("/settings/staff/{id}/remove", post(staff::remove))
         .route("/settings/staff/{id}/enable", post(staff::enable))
         .route("/settings/staff/{id}/unlock", post(staff_locks::unlock))
         .route(

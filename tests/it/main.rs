@@ -37,6 +37,7 @@ mod services;
 mod setup;
 mod sign_in_throttle;
 mod slow_clients;
+mod staff_admin;
 mod telephony;
 mod telephony_browser;
 mod twilio_settings;
