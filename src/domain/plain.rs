@@ -28,6 +28,24 @@ pub fn call_outcome(ended_reason: Option<&str>, booked: bool) -> &'static str {
     }
 }
 
+/// What a tool call did, as the call's page lists it.
+pub fn tool_action(name: &str) -> &'static str {
+    match name {
+        "get_clinic_context" => "Looked up the clinic's hours and services",
+        "check_availability" => "Checked free times",
+        "reserve_slot" => "Held a time",
+        "book_appointment" => "Booked",
+        "find_appointment" => "Looked up the caller's appointment",
+        "reschedule_appointment" => "Moved an appointment",
+        "cancel_appointment" => "Cancelled an appointment",
+        "get_service_price" => "Gave a price",
+        "send_verification_code" => "Texted a code",
+        "verify_code" => "Checked the code",
+        "send_confirmation_sms" => "Texted the confirmation",
+        _ => "Used a tool",
+    }
+}
+
 /// Where an appointment came from.
 pub fn booking_source(source: &str) -> &'static str {
     match source {
@@ -70,6 +88,9 @@ mod tests {
             assert_eq!(call_outcome(reason, booked), words, "{reason:?}");
         }
         assert_eq!(booking_source("phone_ai"), "Phone (AI)");
+        for tool in crate::voice::tools::Tool::ALL {
+            assert_ne!(tool_action(tool.name()), "Used a tool", "{}", tool.name());
+        }
         assert_eq!(booking_source("staff"), "Front desk");
     }
 }

@@ -94,6 +94,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0023_password_resets",
         include_str!("../../migrations/0023_password_resets.sql"),
     ),
+    (
+        "0024_tool_results_call",
+        include_str!("../../migrations/0024_tool_results_call.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -92,35 +92,68 @@ pub fn get_with_text(
     )))
 }
 
+/// Which tool call a reply answers: its id, the tool's name and the Vapi call it was made in.
+#[derive(Debug, Clone, Copy)]
+pub struct Key<'a> {
+    pub tool_call_id: &'a str,
+    pub name: &'a str,
+    pub vapi_call_id: Option<&'a str>,
+}
+
 pub fn put(
     tx: &Transaction<'_>,
     scope: &OrgScope,
-    tool_call_id: &str,
-    name: &str,
+    key: &Key<'_>,
     reply: &StoredReply,
     now: i64,
 ) -> AppResult<()> {
-    insert(tx, scope, tool_call_id, name, reply, None, now)
+    insert(tx, scope, key, reply, None, now)
 }
 
 /// Stores a reply that depends on a text: the `Queued` wording as the plain reply, and all.
 pub fn put_on_text(
     tx: &Transaction<'_>,
     scope: &OrgScope,
-    tool_call_id: &str,
-    name: &str,
+    key: &Key<'_>,
     reply: &OnText,
     now: i64,
 ) -> AppResult<()> {
     let plain = reply.pick(SmsStatus::Queued);
-    insert(tx, scope, tool_call_id, name, &plain, Some(reply), now)
+    insert(tx, scope, key, &plain, Some(reply), now)
+}
+
+/// One thing the assistant did during a call, as its reply was stored.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub name: String,
+    pub is_error: bool,
+    pub sentence: String,
+    pub data_json: String,
+    pub at: i64,
+}
+
+/// What the assistant did during the call `vapi_call_id`, in order.
+pub fn for_call(conn: &Connection, scope: &OrgScope, vapi_call_id: &str) -> AppResult<Vec<Action>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, is_error, sentence, data_json, created_at FROM tool_results
+         WHERE org_id = ?1 AND vapi_call_id = ?2 ORDER BY created_at, rowid",
+    )?;
+    let rows = stmt.query_map(params![scope.org_id(), vapi_call_id], |r| {
+        Ok(Action {
+            name: r.get(0)?,
+            is_error: r.get(1)?,
+            sentence: r.get(2)?,
+            data_json: r.get(3)?,
+            at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn insert(
     tx: &Transaction<'_>,
     scope: &OrgScope,
-    tool_call_id: &str,
-    name: &str,
+    key: &Key<'_>,
     reply: &StoredReply,
     on_text: Option<&OnText>,
     now: i64,
@@ -138,19 +171,20 @@ fn insert(
     };
     tx.prepare_cached(
         "INSERT OR IGNORE INTO tool_results (org_id, tool_call_id, name, is_error, sentence, data_json,
-             created_at, text_outbox_id, wordings_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             created_at, text_outbox_id, wordings_json, vapi_call_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         scope.org_id(),
-        tool_call_id,
-        name,
+        key.tool_call_id,
+        key.name,
         reply.0,
         reply.1,
         reply.2,
         now,
         outbox_id,
-        wordings
+        wordings,
+        key.vapi_call_id
     ])?;
     Ok(())
 }

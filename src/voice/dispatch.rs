@@ -259,6 +259,7 @@ impl ToolCtx {
         let (scope, now) = (self.scope, self.now.timestamp());
         let key = (!self.tool_call_id.is_empty())
             .then(|| (self.tool_call_id.clone(), self.tool_name.clone()));
+        let vapi_call = self.call.call_id.clone();
         let stores = key.is_some();
         // The write and the start of its text's first attempt run in a task of their own, so
         // a caller that hangs up mid-request cancels neither.
@@ -275,12 +276,15 @@ impl ToolCtx {
                     Err(rest) => return Ok(Err(rest)),
                 };
                 if let Some((id, name)) = key {
+                    let key = tool_results::Key {
+                        tool_call_id: &id,
+                        name: &name,
+                        vapi_call_id: vapi_call.as_deref(),
+                    };
                     match &reply {
-                        Reply::Now(o) => {
-                            tool_results::put(tx, &scope, &id, &name, &o.to_stored(), now)?
-                        }
+                        Reply::Now(o) => tool_results::put(tx, &scope, &key, &o.to_stored(), now)?,
                         Reply::OnText(t) => {
-                            tool_results::put_on_text(tx, &scope, &id, &name, &t.stored(), now)?
+                            tool_results::put_on_text(tx, &scope, &key, &t.stored(), now)?
                         }
                     }
                 }
@@ -387,10 +391,18 @@ pub async fn run_once(
             }
             let reply = outcome.to_stored();
             let (tid, name, now) = (id.to_string(), name.to_string(), ctx.now.timestamp());
+            let vapi_call = ctx.call.call_id.clone();
             let saved = ctx
                 .state
                 .db
-                .write(move |tx| tool_results::put(tx, &scope, &tid, &name, &reply, now))
+                .write(move |tx| {
+                    let key = tool_results::Key {
+                        tool_call_id: &tid,
+                        name: &name,
+                        vapi_call_id: vapi_call.as_deref(),
+                    };
+                    tool_results::put(tx, &scope, &key, &reply, now)
+                })
                 .await;
             if let Err(e) = saved {
                 tracing::error!(error = %e, "could not store a tool reply");

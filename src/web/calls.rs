@@ -238,7 +238,6 @@ struct CallPage {
     chrome: Chrome,
     call: CallLine,
     vapi_call_id: String,
-    status: String,
     ended_reason: String,
     summary: String,
     recording_url: Option<String>,
@@ -248,6 +247,10 @@ struct CallPage {
     factors: Vec<FactorView>,
     lead: Option<Lead>,
     appointment: Option<(AppointmentView, String)>,
+    /// What the assistant did during the call, in order.
+    actions: Vec<ActionLine>,
+    /// How the call ended, in plain words.
+    outcome: &'static str,
     shared: Option<(String, String)>,
     max_chars: usize,
     message: String,
@@ -281,6 +284,43 @@ struct Loaded {
     call: CallRow,
     lead: Option<Lead>,
     appointment: Option<AppointmentView>,
+    actions: Vec<crate::store::tool_results::Action>,
+}
+
+/// One thing the assistant did during the call, for its page.
+pub struct ActionLine {
+    pub at: String,
+    pub what: &'static str,
+    pub failed: bool,
+    pub said: String,
+    /// Where what it made is shown: the day's appointments, the texts.
+    pub links: Vec<(&'static str, String)>,
+}
+
+fn action_line(a: &crate::store::tool_results::Action, tz: Tz) -> ActionLine {
+    let data: serde_json::Value = serde_json::from_str(&a.data_json).unwrap_or_default();
+    let mut links = Vec::new();
+    if let Some(day) = data
+        .get("start")
+        .and_then(|s| s.as_str())
+        .and_then(|s| s.get(..10))
+        .filter(|_| data.get("appointmentId").is_some() || data.get("holdId").is_some())
+    {
+        links.push((
+            "the appointment",
+            format!("/appointments?from={day}&days=1"),
+        ));
+    }
+    if data.get("smsStatus").is_some() {
+        links.push(("the text", "/messages".to_string()));
+    }
+    ActionLine {
+        at: when(a.at, tz),
+        what: crate::domain::plain::tool_action(&a.name),
+        failed: a.is_error || data.get("ok") == Some(&serde_json::Value::Bool(false)),
+        said: a.sentence.clone(),
+        links,
+    }
 }
 
 async fn load(state: &AppState, info: &SessionInfo, id: i64) -> AppResult<Loaded> {
@@ -298,11 +338,16 @@ async fn load(state: &AppState, info: &SessionInfo, id: i64) -> AppResult<Loaded
                 .appointment_id
                 .map(|aid| appointments::view(c, &scope, aid))
                 .transpose()?;
+            let actions = match call.vapi_call_id.as_deref() {
+                Some(v) => crate::store::tool_results::for_call(c, &scope, v)?,
+                None => Vec::new(),
+            };
             Ok(Loaded {
                 org: orgs::get(c, &scope)?,
                 call,
                 lead,
                 appointment,
+                actions,
             })
         })
         .await
@@ -325,7 +370,6 @@ async fn call_page(
         chrome: Chrome::new(info, &l.org.name, "Calls").with_notice(notice.as_deref()),
         call: line(&l.call, l.lead.as_ref().and_then(|x| x.name.as_deref()), tz),
         vapi_call_id: l.call.vapi_call_id.clone().unwrap_or_default(),
-        status: f.status.map(|s| s.as_str()).unwrap_or("").to_string(),
         ended_reason: f.ended_reason.clone().unwrap_or_default(),
         summary: f.summary.clone().unwrap_or_default(),
         recording_url: f
@@ -354,6 +398,11 @@ async fn call_page(
             })
             .collect(),
         factors: factors(l.call.outcome.score_json.as_deref()),
+        actions: l.actions.iter().map(|a| action_line(a, tz)).collect(),
+        outcome: crate::domain::plain::call_outcome(
+            f.ended_reason.as_deref(),
+            l.call.outcome.booked,
+        ),
         appointment: l.appointment.map(|a| {
             let at = when(a.appointment.start_at, tz);
             (a, at)

@@ -790,3 +790,65 @@ async fn hostile_names_and_transcripts_render_as_text() {
         }
     }
 }
+
+/// A call's page lists what the assistant did during it, in order, in plain words, with
+/// links to what it made; and says how the call ended in plain words.
+#[tokio::test]
+async fn a_call_page_shows_each_tool_action_of_the_call() {
+    let app = TestApp::spawn().await;
+    let secret = app.vapi_secret(app.a.org_id);
+    let call = "5b0e3c2a-7d1f-4c55-9a0e-2f6a1b9c4d11"; // the id the tool-call payloads carry
+    app.tool(
+        &secret,
+        "a1",
+        "check_availability",
+        json!({"service": "botox", "date": "2026-06-16"}),
+    )
+    .await
+    .unwrap();
+    app.tool(&secret, "a2", "book_appointment", json!({"service": "botox", "date": "2026-06-16", "time": "10:00", "patientName": "Dana Lee"}))
+        .await
+        .unwrap();
+    app.tool(&secret, "a3", "book_appointment", json!({"service": "botox", "date": "2026-06-16", "time": "10:00", "patientName": "Dana Lee"}))
+        .await
+        .unwrap();
+    let body = report(
+        call,
+        support::vapi::CALLER,
+        &[("User", "I'd like botox on Tuesday")],
+        95.0,
+    );
+    let (status, _) = app.webhook(&secret, &body).await;
+    assert_eq!(status, 200);
+    let id = call_id(&app, call);
+    let (staff, _) = app.signed_in(app.a.staff_email).await;
+    let (status, html) = page(&staff, app.url(&format!("/calls/{id}"))).await;
+    assert_eq!(status, 200);
+    let did = html
+        .split(r#"id="did-h""#)
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    let checked = did
+        .find("Checked free times")
+        .expect("the availability check");
+    let booked = did.find("<strong>Booked</strong>").expect("the booking");
+    assert!(checked < booked, "in order: {did}");
+    assert!(
+        did.contains(
+            r#"<a href="/appointments?from=2026-06-16&#38;days=1">See the appointment</a>"#
+        ),
+        "{did}"
+    );
+    assert_eq!(
+        did.matches("not done").count(),
+        1,
+        "the second booking found the time taken: {did}"
+    );
+    assert!(html.contains("How it ended</dt><dd>Booked"), "{html}");
+    // Another clinic's call page is not found.
+    let (beta, _) = app.signed_in(app.b.staff_email).await;
+    assert_eq!(page(&beta, app.url(&format!("/calls/{id}"))).await.0, 404);
+}
