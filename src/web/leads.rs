@@ -145,6 +145,8 @@ pub struct AppointmentLine {
     pub service: String,
     pub provider: String,
     pub status: String,
+    /// What the caller or the desk noted when booking.
+    pub notes: String,
 }
 
 pub struct MessageLine {
@@ -207,6 +209,7 @@ async fn lead_page(
                 service: a.service_name,
                 provider: a.provider_name,
                 status: a.appointment.status.to_string(),
+                notes: a.appointment.notes.clone().unwrap_or_default(),
             })
             .collect(),
         messages: texts

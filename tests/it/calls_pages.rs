@@ -806,7 +806,7 @@ async fn a_call_page_shows_each_tool_action_of_the_call() {
     )
     .await
     .unwrap();
-    app.tool(&secret, "a2", "book_appointment", json!({"service": "botox", "date": "2026-06-16", "time": "10:00", "patientName": "Dana Lee"}))
+    app.tool(&secret, "a2", "book_appointment", json!({"service": "botox", "date": "2026-06-16", "time": "10:00", "patientName": "Dana Lee", "notes": "Nervous about needles"}))
         .await
         .unwrap();
     app.tool(&secret, "a3", "book_appointment", json!({"service": "botox", "date": "2026-06-16", "time": "10:00", "patientName": "Dana Lee"}))
@@ -848,6 +848,17 @@ async fn a_call_page_shows_each_tool_action_of_the_call() {
         "the second booking found the time taken: {did}"
     );
     assert!(html.contains("How it ended</dt><dd>Booked"), "{html}");
+    // What the assistant noted is on the call's page and the lead's.
+    assert!(
+        html.contains("Noted by the assistant: Nervous about needles"),
+        "{html}"
+    );
+    let lead = contact_id(&app, support::vapi::CALLER);
+    let (_, lead_page) = page(&staff, app.url(&format!("/leads/{lead}"))).await;
+    assert!(
+        lead_page.contains("Noted: Nervous about needles"),
+        "{lead_page}"
+    );
     // Another clinic's call page is not found.
     let (beta, _) = app.signed_in(app.b.staff_email).await;
     assert_eq!(page(&beta, app.url(&format!("/calls/{id}"))).await.0, 404);
