@@ -1,7 +1,7 @@
 //! Contacts: the people who call, one per phone number per org.
 
 use super::OrgScope;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
@@ -49,6 +49,35 @@ pub fn upsert(
 }
 
 /// A contact's phone number.
+/// Removes a contact that nothing refers to (no call, appointment, text or e-mail). One with
+/// records is refused with a Conflict and kept: those records are the clinic's history.
+pub fn remove_unused(tx: &Transaction<'_>, scope: &OrgScope, id: i64) -> AppResult<String> {
+    let (name, phone): (Option<String>, String) = tx
+        .query_row(
+            "SELECT name, phone FROM contacts WHERE org_id = ?1 AND id = ?2",
+            params![scope.org_id(), id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    let shown = name.unwrap_or(phone);
+    // Every table that points at a contact refuses the delete (foreign keys are on).
+    match tx.execute(
+        "DELETE FROM contacts WHERE org_id = ?1 AND id = ?2",
+        params![scope.org_id(), id],
+    ) {
+        Ok(_) => Ok(shown),
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(AppError::Conflict(format!(
+                "{shown} has calls, appointments or texts, so the record stays"
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn phone_of(conn: &Connection, scope: &OrgScope, contact_id: i64) -> AppResult<String> {
     Ok(conn
         .prepare_cached("SELECT phone FROM contacts WHERE org_id = ?1 AND id = ?2")?

@@ -167,6 +167,13 @@ struct LeadPage {
     error: Option<String>,
 }
 
+impl LeadPage {
+    /// Nothing refers to the contact: it may be removed.
+    fn removable(&self) -> bool {
+        self.calls.is_empty() && self.appointments.is_empty() && self.messages.is_empty()
+    }
+}
+
 async fn lead_page(
     state: &AppState,
     info: &SessionInfo,
@@ -339,5 +346,30 @@ pub async fn call_back(
             lead_page(&state, &info, id, None, Some(m)).await
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Removes a contact with no call, appointment or text (say, a wrong number typed at the
+/// desk); one with records stays, and the page says why.
+pub async fn remove(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    CurrentStaff(info): CurrentStaff,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let detail = format!("contact={id}");
+    match audited_change(
+        &state,
+        &info,
+        ip,
+        "contact.removed",
+        detail,
+        move |tx, scope| crate::store::contacts::remove_unused(tx, scope, id).map(|_| ()),
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to("/leads").into_response()),
+        Err(AppError::NotFound) => Err(AppError::NotFound),
+        Err(e) => lead_page(&state, &info, id, None, Some(form_error(e)?)).await,
     }
 }

@@ -298,6 +298,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/leads/{id}/notes", post(leads::save_notes))
         .route("/leads/{id}/status", post(leads::set_status))
         .route("/leads/{id}/call-back", post(leads::call_back))
+        .route("/leads/{id}/remove", post(leads::remove))
         .route(
             "/api/calls-dashboard/{id}/followup",
             post(api::calls_dashboard::follow_up),

@@ -863,3 +863,57 @@ async fn a_call_page_shows_each_tool_action_of_the_call() {
     let (beta, _) = app.signed_in(app.b.staff_email).await;
     assert_eq!(page(&beta, app.url(&format!("/calls/{id}"))).await.0, 404);
 }
+
+/// A contact nothing refers to can be removed; one with a call stays, and says why.
+#[tokio::test]
+async fn a_contact_with_no_records_can_be_removed_and_one_with_records_cannot() {
+    let app = TestApp::spawn().await;
+    seed(&app).await;
+    let (staff, csrf) = app.signed_in(app.a.staff_email).await;
+    let stray = app.insert_contact(app.a.org_id, "+14155550999", "Wrong Number", None);
+    let (_, stray_page) = page(&staff, app.url(&format!("/leads/{stray}"))).await;
+    assert!(stray_page.contains("Remove contact"));
+    let dana = contact_id(&app, "+14155550123");
+    let (_, dana_page) = page(&staff, app.url(&format!("/leads/{dana}"))).await;
+    assert!(!dana_page.contains("Remove contact"), "Dana has calls");
+    // Forced anyway: refused with the reason, nothing removed.
+    let res = post_form(
+        &staff,
+        app.url(&format!("/leads/{dana}/remove")),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("has calls, appointments or texts, so the record stays"));
+    // Another clinic's staff cannot reach it; without the token nobody can.
+    let (beta, beta_csrf) = app.signed_in(app.b.staff_email).await;
+    let res = post_form(
+        &beta,
+        app.url(&format!("/leads/{stray}/remove")),
+        &[("csrf_token", &beta_csrf)],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    let res = post_form(&staff, app.url(&format!("/leads/{stray}/remove")), &[]).await;
+    assert_eq!(res.status(), 400);
+    let res = post_form(
+        &staff,
+        app.url(&format!("/leads/{stray}/remove")),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.query_i64("SELECT COUNT(*) FROM contacts WHERE id = ?1", &[&stray]),
+        0
+    );
+    assert_eq!(
+        app.query_i64("SELECT COUNT(*) FROM contacts WHERE id = ?1", &[&dana]),
+        1
+    );
+    assert_eq!(audits(&app, "contact.removed"), 1);
+}
