@@ -11,6 +11,7 @@
 //! - `call_actions`: export a transcript, share a recording, text the caller a follow-up
 //! - `telephony`: verify the clinic's number as a caller ID and set up call forwarding
 
+pub mod availability;
 pub mod booking;
 pub mod call_actions;
 pub mod effects;

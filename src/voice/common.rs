@@ -3,16 +3,16 @@
 
 use crate::domain::format;
 use crate::domain::phone::PhoneNumber;
-use crate::domain::practitioner::{self, Named, Practitioner, Working};
-use crate::domain::schedule::{self, Busy};
+use crate::domain::practitioner::{self, Named, Practitioner};
+use crate::domain::schedule::Busy;
 use crate::error::AppResult;
-use crate::store::appointments;
+use crate::service::availability::{self, Calendars};
 use crate::store::services::{self, Service};
 use crate::voice::dispatch::{ToolCtx, ToolOutcome};
 use crate::voice::tools::arg_str;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Where a tool's arguments name a practitioner.
 pub const PRACTITIONER_KEYS: &[&str] = &["practitioner", "provider", "providerName", "doctor"];
@@ -164,10 +164,6 @@ impl ToolCtx {
         }
     }
 
-    fn working_of(&self, id: i64) -> Option<&Working> {
-        self.working.iter().find(|w| w.id == id)
-    }
-
     /// The caller's number: the phone line the call came from, else what they told us.
     pub fn caller_phone(&self, args: &Args) -> Result<PhoneNumber, ToolOutcome> {
         let country = &self.state.config.default_country;
@@ -212,12 +208,17 @@ impl ToolCtx {
         let (from, to) = (from.timestamp(), to.timestamp());
         self.state
             .db
-            .read(move |c| {
-                ids.iter()
-                    .map(|&p| Ok((p, appointments::busy_between(c, &scope, p, from, to, now)?)))
-                    .collect()
-            })
+            .read(move |c| availability::busy(c, &scope, &ids, from, to, now))
             .await
+    }
+
+    /// The practitioners' calendars as the phone sees them.
+    fn calendars(&self) -> Calendars<'_> {
+        Calendars {
+            tz: self.org.timezone,
+            rules: &self.org.rules,
+            working: &self.working,
+        }
     }
 
     /// Free starts on `day`, each with the practitioners free then (in `busy`'s order).
@@ -227,17 +228,7 @@ impl ToolCtx {
         duration: u32,
         busy: &[(i64, Vec<Busy>)],
     ) -> BTreeMap<DateTime<Utc>, Vec<i64>> {
-        let mut all: BTreeMap<DateTime<Utc>, Vec<i64>> = BTreeMap::new();
-        for (id, b) in busy {
-            let Some(w) = self.working_of(*id) else {
-                continue;
-            };
-            let cal = w.calendar(self.org.timezone, &self.org.rules);
-            for t in schedule::free_starts(&cal, day, duration, b, self.now) {
-                all.entry(t).or_default().push(*id);
-            }
-        }
-        all
+        self.calendars().free_on(busy, day, duration, self.now)
     }
 
     /// The free starts nearest to `around` on any calendar.
@@ -255,21 +246,9 @@ impl ToolCtx {
                 around + Duration::days(16),
             )
             .await?;
-        let mut all = BTreeSet::new();
-        for (id, b) in &busy {
-            let Some(w) = self.working_of(*id) else {
-                continue;
-            };
-            let cal = w.calendar(self.org.timezone, &self.org.rules);
-            all.extend(schedule::nearest_free(
-                &cal, around, duration, b, self.now, max,
-            ));
-        }
-        let mut v: Vec<DateTime<Utc>> = all.into_iter().collect();
-        v.sort_by_key(|t| ((*t - around).num_seconds().abs(), *t));
-        v.truncate(max);
-        v.sort();
-        Ok(v)
+        Ok(self
+            .calendars()
+            .nearest(&busy, around, duration, self.now, max))
     }
 
     /// "Monday, June 15 at 10:00 AM, Monday, June 15 at 10:30 AM or Tuesday, June 16 at 9:00 AM"
