@@ -8,6 +8,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::practitioner::Practitioner;
 use crate::domain::{ics, when};
 use crate::error::{AppError, AppResult};
+use crate::service::availability;
 use crate::service::booking::{self, Change, Door, NewBooking};
 use crate::service::messaging;
 use crate::store::appointments::{self, AppointmentStatus, AppointmentView};
@@ -46,7 +47,39 @@ struct AppointmentsPage {
     next: String,
     services: Vec<Service>,
     providers: Vec<Practitioner>,
+    /// The booking form as typed, with the free times to pick from.
+    desk: Desk,
     error: Option<String>,
+}
+
+/// The desk's booking form as shown: what was typed, and free times as buttons.
+#[derive(Debug, Clone, Default)]
+pub struct Desk {
+    pub name: String,
+    pub phone: String,
+    pub service_id: i64,
+    /// 0: any practitioner who performs the service.
+    pub provider_id: i64,
+    pub date: String,
+    pub time: String,
+    /// What the free times are ("Free on Tuesday, June 16", "Nearest free times").
+    pub heading: String,
+    /// (button value `practitioner@HH:MM` with the date, label)
+    pub free: Vec<(String, String)>,
+}
+
+impl Desk {
+    fn typed(f: &BookForm) -> Desk {
+        Desk {
+            name: f.name.clone(),
+            phone: f.phone.clone(),
+            service_id: f.service_id,
+            provider_id: f.provider_id,
+            date: f.date.clone(),
+            time: f.time.clone(),
+            ..Desk::default()
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -63,29 +96,29 @@ struct Loaded {
 }
 
 impl Loaded {
-    /// The start typed at the desk, if `candidate` can take it by the clinic's rules and their
-    /// own hours.
+    /// The start typed at the desk, and which of `candidates` can take it by the clinic's
+    /// rules and their own hours.
     fn desk_start(
         &self,
-        candidate: i64,
+        candidates: &[i64],
         date: &str,
         time: &str,
         minutes: u32,
         now: DateTime<Utc>,
-    ) -> AppResult<DateTime<Utc>> {
+    ) -> AppResult<(DateTime<Utc>, Vec<i64>)> {
         let start = start_from(&self.org, date, time, now)?;
         let working = booking::working(&self.org, &self.providers);
-        booking::who_can_take(
+        let able = booking::who_can_take(
             &self.org,
             Door::Desk,
             &working,
-            &[candidate],
+            candidates,
             start,
             minutes,
             now,
         )
         .map_err(AppError::Validation)?;
-        Ok(start)
+        Ok((start, able))
     }
 }
 
@@ -108,6 +141,16 @@ async fn page(
     info: &SessionInfo,
     q: &RangeQuery,
     error: Option<String>,
+) -> AppResult<Response> {
+    page_with(state, info, q, error, Desk::default()).await
+}
+
+async fn page_with(
+    state: &AppState,
+    info: &SessionInfo,
+    q: &RangeQuery,
+    error: Option<String>,
+    desk: Desk,
 ) -> AppResult<Response> {
     let loaded = load(state, info).await?;
     let tz = loaded.org.timezone;
@@ -155,6 +198,7 @@ async fn page(
             .to_string(),
         services: loaded.services,
         providers: loaded.providers,
+        desk,
         error,
     };
     render_form(&page, &page.error)
@@ -230,6 +274,143 @@ pub struct BookForm {
     date: String,
     #[serde(default)]
     time: String,
+    /// A free-time button: `practitioner@YYYY-MM-DD@HH:MM`.
+    #[serde(default)]
+    pick: String,
+    /// `times`: show the free times instead of booking.
+    #[serde(default)]
+    action: String,
+}
+
+impl BookForm {
+    /// A picked free time fills in the practitioner, day and time.
+    fn with_pick(mut self) -> BookForm {
+        let mut parts = self.pick.splitn(3, '@');
+        if let (Some(p), Some(d), Some(t)) = (parts.next(), parts.next(), parts.next()) {
+            if let Ok(p) = p.parse() {
+                self.provider_id = p;
+                self.date = d.to_string();
+                self.time = t.to_string();
+            }
+        }
+        self
+    }
+}
+
+/// How many free times the desk is shown at once.
+const FREE_SHOWN: usize = 24;
+
+/// The free times for the typed service, practitioner (or any) and day, as buttons; or, when
+/// `around` is given (a refused time), the nearest ones to it.
+async fn free_times(
+    state: &AppState,
+    info: &SessionInfo,
+    loaded: &Loaded,
+    desk: &mut Desk,
+    around: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let Some(service) = loaded.services.iter().find(|s| s.id == desk.service_id) else {
+        return Err(AppError::Validation("Choose a service".into()));
+    };
+    let org = &loaded.org;
+    let tz = org.timezone;
+    let now = state.clock.now();
+    let day = match NaiveDate::parse_from_str(desk.date.trim(), "%Y-%m-%d") {
+        Ok(d) => d,
+        Err(_) if around.is_none() => {
+            return Err(AppError::Validation(
+                "Choose a day to see its free times".into(),
+            ))
+        }
+        Err(_) => local_datetime(now, tz).date(),
+    };
+    let candidates: Vec<i64> = loaded
+        .providers
+        .iter()
+        .filter(|p| p.performs(service.id) && (desk.provider_id == 0 || p.id == desk.provider_id))
+        .map(|p| p.id)
+        .collect();
+    let working = booking::working(org, &loaded.providers);
+    let rules = Door::Desk.rules(org);
+    let cal = availability::Calendars {
+        tz,
+        rules: &rules,
+        working: &working,
+    };
+    let from = day_start(tz, day)? - Duration::days(16);
+    let to = day_start(tz, day)? + Duration::days(17);
+    let (scope, ids) = (info.scope, candidates.clone());
+    let busy = state
+        .db
+        .read(move |c| {
+            availability::busy(
+                c,
+                &scope,
+                &ids,
+                from.timestamp(),
+                to.timestamp(),
+                now.timestamp(),
+            )
+        })
+        .await?;
+    let name = |id: i64| {
+        loaded
+            .providers
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    let button = |t: DateTime<Utc>, id: i64, with_day: bool| {
+        let local = local_datetime(t, tz);
+        let when = if with_day {
+            short_datetime(t, tz)
+        } else {
+            crate::domain::format::spoken_time(local.time())
+        };
+        (
+            format!(
+                "{id}@{}@{}",
+                local.format("%Y-%m-%d"),
+                local.format("%H:%M")
+            ),
+            format!("{when} · {}", name(id)),
+        )
+    };
+    desk.free = match around {
+        None => {
+            desk.heading = format!("Free on {}", crate::domain::format::spoken_date(day));
+            cal.free_on(&busy, day, service.duration_minutes, now)
+                .into_iter()
+                .flat_map(|(t, ids)| ids.into_iter().map(move |id| (t, id)))
+                .take(FREE_SHOWN)
+                .map(|(t, id)| button(t, id, false))
+                .collect()
+        }
+        Some(at) => {
+            desk.heading = "The nearest free times".into();
+            let mut out = Vec::new();
+            for t in cal.nearest(&busy, at, service.duration_minutes, now, 6) {
+                let day = local_datetime(t, tz).date();
+                if let Some(id) = cal
+                    .free_on(&busy, day, service.duration_minutes, now)
+                    .get(&t)
+                    .and_then(|ids| ids.first())
+                {
+                    out.push(button(t, *id, true));
+                }
+            }
+            out
+        }
+    };
+    if desk.free.is_empty() && around.is_none() {
+        desk.heading = format!(
+            "No free times on {} for {}",
+            crate::domain::format::spoken_date(day),
+            service.name
+        );
+    }
+    Ok(())
 }
 
 pub async fn create(
@@ -238,8 +419,26 @@ pub async fn create(
     CurrentStaff(info): CurrentStaff,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
+    let form = form.with_pick();
     let loaded = load(&state, &info).await?;
     let now = state.clock.now();
+    let mut desk = Desk::typed(&form);
+    // "Show free times": the same engine the phone uses, the form kept as typed.
+    if form.action == "times" || (form.pick.is_empty() && form.time.trim().is_empty()) {
+        return match free_times(&state, &info, &loaded, &mut desk, None).await {
+            Ok(()) => page_with(&state, &info, &RangeQuery::default(), None, desk).await,
+            Err(e) => {
+                page_with(
+                    &state,
+                    &info,
+                    &RangeQuery::default(),
+                    Some(form_error(e)?),
+                    desk,
+                )
+                .await
+            }
+        };
+    }
     let prepared = (|| {
         let name = form.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 120 {
@@ -255,19 +454,30 @@ pub async fn create(
             .find(|s| s.id == form.service_id)
             .ok_or_else(|| AppError::Validation("Choose a service".into()))?
             .clone();
-        let practitioner = loaded
-            .providers
-            .iter()
-            .find(|p| p.id == form.provider_id)
-            .ok_or_else(|| AppError::Validation("Choose a practitioner".into()))?;
-        if !practitioner.performs(service.id) {
-            return Err(AppError::Validation(format!(
-                "{} doesn't do {}",
-                practitioner.name, service.name
-            )));
-        }
-        let start = loaded.desk_start(
-            form.provider_id,
+        let candidates: Vec<i64> = match form.provider_id {
+            0 => loaded
+                .providers
+                .iter()
+                .filter(|p| p.performs(service.id))
+                .map(|p| p.id)
+                .collect(),
+            id => {
+                let practitioner = loaded
+                    .providers
+                    .iter()
+                    .find(|p| p.id == id)
+                    .ok_or_else(|| AppError::Validation("Choose a practitioner".into()))?;
+                if !practitioner.performs(service.id) {
+                    return Err(AppError::Validation(format!(
+                        "{} doesn't do {}",
+                        practitioner.name, service.name
+                    )));
+                }
+                vec![id]
+            }
+        };
+        let (start, able) = loaded.desk_start(
+            &candidates,
             &form.date,
             &form.time,
             service.duration_minutes,
@@ -275,7 +485,7 @@ pub async fn create(
         )?;
         Ok(NewBooking {
             service,
-            providers: vec![form.provider_id],
+            providers: able,
             start,
             phone: phone.as_str().to_string(),
             name: Some(name),
@@ -284,17 +494,39 @@ pub async fn create(
             call_id: None,
         })
     })();
+    let refused = |e: AppError, around: Option<DateTime<Utc>>| {
+        let (state, info, loaded, mut desk) = (&state, &info, &loaded, desk.clone());
+        async move {
+            let message = form_error(e)?;
+            // The nearest free times to what was asked for, the form kept as typed.
+            let _ = free_times(state, info, loaded, &mut desk, Some(around.unwrap_or(now))).await;
+            page_with(state, info, &RangeQuery::default(), Some(message), desk).await
+        }
+    };
     let req = match prepared {
         Ok(p) => p,
-        Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
+        Err(e) => {
+            let around = start_from(&loaded.org, &form.date, &form.time, now).ok();
+            return refused(e, around).await;
+        }
     };
-    let change = desk_change(&info, loaded.org, ip, now);
-    apply(&state, &info, "booked", move |tx| {
-        booking::book(tx, &change, &req)?
-            .ok_or_else(taken)
-            .map(|_| ())
-    })
-    .await
+    let (start, change) = (req.start, desk_change(&info, loaded.org.clone(), ip, now));
+    match state
+        .db
+        .write(move |tx| {
+            booking::book(tx, &change, &req)?
+                .ok_or_else(taken)
+                .map(|_| ())
+        })
+        .await
+    {
+        Ok(()) => {
+            messaging::wake(&state);
+            Ok(Redirect::to("/appointments?saved=booked").into_response())
+        }
+        Err(AppError::NotFound) => Err(AppError::NotFound),
+        Err(e) => refused(e, Some(start)).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -320,8 +552,8 @@ pub async fn reschedule(
         .await?;
     let now = state.clock.now();
     let minutes = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
-    let start = match loaded.desk_start(appt.provider_id, &form.date, &form.time, minutes, now) {
-        Ok(s) => s,
+    let start = match loaded.desk_start(&[appt.provider_id], &form.date, &form.time, minutes, now) {
+        Ok((s, _)) => s,
         Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
     };
     let change = desk_change(&info, loaded.org, ip, now);

@@ -591,3 +591,104 @@ async fn a_caller_refused_because_the_time_was_taken_is_not_made_a_contact() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_desk_books_by_clicking_a_free_time_and_a_conflict_keeps_the_form() {
+    let app = TestApp::spawn().await;
+    let org = dental_clinic(&app);
+    let (desk, csrf) = app.signed_in("desk@patel.test").await;
+    let cleaning = app
+        .query_i64(
+            "SELECT id FROM services WHERE org_id = ?1 AND name = 'Cleaning'",
+            &[&org],
+        )
+        .to_string();
+    let kim = app
+        .query_i64(
+            "SELECT id FROM providers WHERE org_id = ?1 AND name = 'Kim Lee'",
+            &[&org],
+        )
+        .to_string();
+    let typed = |extra: &[(&'static str, String)]| {
+        let mut f: Vec<(&'static str, String)> = vec![
+            ("csrf_token", csrf.clone()),
+            ("name", "Dana Lee".into()),
+            ("phone", "(415) 555-0142".into()),
+            ("service_id", cleaning.clone()),
+            ("provider_id", kim.clone()),
+            ("date", TUESDAY.into()),
+        ];
+        for (k, v) in extra {
+            f.retain(|(key, _)| key != k);
+            f.push((k, v.clone()));
+        }
+        f
+    };
+    // The free times, from the phone's engine: the hygienist's mornings.
+    let res = desk
+        .post(app.url("/appointments"))
+        .form(&typed(&[("action", "times".into())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Free on Tuesday, June 16"), "{page}");
+    let first = format!(r#"name="pick" value="{kim}@2026-06-16@09:00""#);
+    assert!(page.contains(&first), "{page}");
+    assert!(
+        !page.contains(&format!("{kim}@2026-06-16@13:30")),
+        "not after her hours"
+    );
+    assert!(page.contains(r#"value="Dana Lee""#), "the form is kept");
+    // Clicking a free time books it.
+    let res = desk
+        .post(app.url("/appointments"))
+        .form(&typed(&[("pick", format!("{kim}@2026-06-16@09:00"))]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM appointments a JOIN providers p ON p.id = a.provider_id
+             WHERE a.org_id = ?1 AND p.name = 'Kim Lee' AND a.status = 'confirmed'",
+            &[&org]
+        ),
+        1
+    );
+    // The same time again: refused, the form as typed, the nearest free times offered.
+    let res = desk
+        .post(app.url("/appointments"))
+        .form(&typed(&[
+            ("time", "09:00".into()),
+            ("name", "Eve Second".into()),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("already taken"), "{page}");
+    assert!(page.contains("The nearest free times"), "{page}");
+    assert!(
+        page.contains(&format!(r#"name="pick" value="{kim}@2026-06-16@10:00""#)),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="(415) 555-0142""#) && page.contains(r#"value="09:00""#));
+    // Any practitioner: whoever performs the service and is free.
+    let res = desk
+        .post(app.url("/appointments"))
+        .form(&typed(&[
+            ("provider_id", "0".into()),
+            ("action", "times".into()),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("· Dr Maria Ortiz") && page.contains("· Dr Anita Patel"),
+        "{page}"
+    );
+}
