@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod catalog;
+pub mod channel;
 pub mod charts;
 pub mod conversation;
 pub mod delivery;
@@ -13,6 +14,8 @@ pub mod forwarding;
 pub mod hmac_plan;
 pub mod ics;
 pub mod lead;
+pub mod mail;
+pub mod mail_failure;
 pub mod overview;
 pub mod phone;
 pub mod redact;

@@ -71,6 +71,14 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
     every(
         state,
         stop.clone(),
+        "mail",
+        Duration::from_secs(5),
+        Some(state.mail_wake.clone()),
+        |s| async move { crate::service::mailing::run_due(&s).await.map(|_| ()) },
+    );
+    every(
+        state,
+        stop.clone(),
         "telephony",
         Duration::from_secs(60),
         None,

@@ -60,6 +60,59 @@ pub fn record_attempt(
     Ok(tx.last_insert_rowid())
 }
 
+/// One attempt at an e-mail, as `messages` keeps it (method `email`): the body recorded is
+/// the subject, the provider id the server's queue id.
+pub struct EmailAttempt<'a> {
+    pub email_outbox_id: i64,
+    pub contact_id: Option<i64>,
+    pub appointment_id: Option<i64>,
+    pub call_id: Option<&'a str>,
+    pub purpose: &'a str,
+    pub recipient: &'a str,
+    pub sender: Option<&'a str>,
+    pub subject: &'a str,
+    /// `sent`, `retrying`, `failed` or `skipped`.
+    pub status: &'a str,
+    pub queue_id: Option<&'a str>,
+    pub error_code: Option<i64>,
+    pub error_message: Option<&'a str>,
+    pub attempt: i64,
+}
+
+pub fn record_email_attempt(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    a: &EmailAttempt<'_>,
+    now: i64,
+) -> AppResult<i64> {
+    tx.prepare_cached(
+        "INSERT INTO messages (org_id, email_outbox_id, contact_id, appointment_id, call_id,
+                               direction, method, purpose, recipient, sender, body, status,
+                               provider_sid, error_code, error_message, attempt, created_at,
+                               updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'outbound', 'email', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                 ?14, ?15, ?15)",
+    )?
+    .execute(params![
+        scope.org_id(),
+        a.email_outbox_id,
+        a.contact_id,
+        a.appointment_id,
+        a.call_id,
+        a.purpose,
+        a.recipient,
+        a.sender,
+        a.subject,
+        a.status,
+        a.queue_id,
+        a.error_code,
+        a.error_message,
+        a.attempt,
+        now
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
 /// Whether one of the org's outbound texts is already recorded under Twilio's `provider_sid`.
 pub fn outbound_sid_known(
     conn: &Connection,

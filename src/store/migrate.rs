@@ -74,6 +74,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0017_vapi_hmac_plans",
         include_str!("../../migrations/0017_vapi_hmac_plans.sql"),
     ),
+    (
+        "0019_email",
+        include_str!("../../migrations/0019_email.sql"),
+    ),
 ];
 
 pub fn apply(conn: &Connection) -> AppResult<usize> {

@@ -374,7 +374,7 @@ impl CalendarEntry {
         let a = &view.appointment;
         let patient = view.contact_name.as_deref();
         CalendarEntry {
-            uid: format!("appointment-{org_id}-{}@voxanne", a.id),
+            uid: ics::appointment_uid(org_id, a.id),
             start: a.start(),
             end: DateTime::from_timestamp(a.end_at, 0).unwrap_or(a.start() + Duration::minutes(30)),
             summary: format!(

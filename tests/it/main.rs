@@ -20,6 +20,7 @@ mod calls_robustness;
 mod cli;
 mod crash_safety;
 mod diagnostics;
+mod email;
 mod file_modes;
 mod front_desk;
 mod keys;

@@ -1,0 +1,491 @@
+//! E-mail through the clinic's own mailbox, against a real SMTP server (aiosmtpd) with
+//! STARTTLS required, AUTH only after TLS and a test CA: invitations that calendars act on,
+//! failures in plain words with the right retry rule, implicit TLS, no password in clear on
+//! the wire or at rest, and one clinic's mail invisible to another.
+
+use crate::support;
+
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+use support::smtp::{self, calendar_part, header, Replies, SmtpServer, FROM_A, FROM_B};
+use support::vapi::data;
+use support::TestApp;
+use voxanne::cli::{self, CliError};
+
+const PATIENT: &str = "dana.lee@example.com";
+
+/// A calendar parsed with the `ical` crate, and one property of its only event.
+struct Parsed {
+    method: String,
+    event: ical::parser::ical::component::IcalEvent,
+}
+
+impl Parsed {
+    fn of(ics: &str) -> Parsed {
+        let cal = ical::IcalParser::new(ics.as_bytes())
+            .next()
+            .expect("one calendar")
+            .expect("valid iCalendar");
+        let method = cal
+            .properties
+            .iter()
+            .find(|p| p.name == "METHOD")
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default();
+        assert_eq!(cal.events.len(), 1);
+        Parsed {
+            method,
+            event: cal.events.into_iter().next().expect("event"),
+        }
+    }
+
+    fn prop(&self, name: &str) -> String {
+        self.event
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+}
+
+/// The invitation in a raw message: its Content-Type line and the parsed calendar.
+fn invitation(raw: &str) -> (String, Parsed) {
+    let (content_type, ics) =
+        calendar_part(raw).unwrap_or_else(|| panic!("no text/calendar part in\n{raw}"));
+    (content_type, Parsed::of(&ics))
+}
+
+/// Books 2026-06-16 12:00 New York by phone for Dana with an e-mail address.
+async fn book_by_phone(app: &TestApp, org_id: i64) -> i64 {
+    let s = app.vapi_secret(org_id);
+    let hold = data(
+        &app.tool(
+            &s,
+            "m1",
+            "reserve_slot",
+            json!({"date": "2026-06-16", "time": "12:00", "service": "botox",
+                   "patientName": "Dana Lee", "patientEmail": PATIENT}),
+        )
+        .await
+        .expect("held"),
+    );
+    let booked = app
+        .tool(
+            &s,
+            "m2",
+            "book_appointment",
+            json!({"holdId": hold["holdId"]}),
+        )
+        .await
+        .expect("booked");
+    assert!(booked.starts_with("You're booked"), "{booked}");
+    data(&booked)["appointmentId"]
+        .as_i64()
+        .unwrap_or_else(|| hold["holdId"].as_i64().expect("id"))
+}
+
+/// `voxanne email test`, which blocks on its own runtime.
+async fn email_test(app: &TestApp, org_id: i64, to: &str) -> Result<serde_json::Value, String> {
+    let (config, to) = (app.config.clone(), to.to_string());
+    tokio::task::spawn_blocking(move || cli::email_test(&config, Some(org_id), &to))
+        .await
+        .expect("join")
+        .map_err(|e| match e {
+            CliError::Message(m) => m,
+            other => other.to_string(),
+        })
+}
+
+#[tokio::test]
+async fn a_phone_booking_sends_an_invitation_that_moves_and_cancels_with_the_same_uid() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    let appt = book_by_phone(&app, app.a.org_id).await;
+    app.drain_mail().await;
+
+    let sent = server.messages();
+    assert_eq!(sent.len(), 1, "one confirmation");
+    let first = &sent[0];
+    assert!(header(first, "From").unwrap().contains(FROM_A));
+    assert!(header(first, "To").unwrap().contains(PATIENT));
+    assert!(
+        header(first, "Subject").unwrap().contains("Alpha Clinic"),
+        "{first}"
+    );
+    assert!(header(first, "Message-ID")
+        .unwrap()
+        .ends_with("@alpha.test>"));
+    assert!(header(first, "Date").is_some());
+    assert!(first.contains("Content-Type: text/plain"), "{first}");
+    assert!(first.contains("Content-Type: text/html"), "{first}");
+    let (content_type, ics) = invitation(first);
+    assert!(content_type.contains("method=REQUEST"), "{content_type}");
+    assert_eq!(ics.method, "REQUEST");
+    let start = app.query_i64("SELECT start_at FROM appointments WHERE id = ?1", &[&appt]);
+    let expected = Utc.timestamp_opt(start, 0).unwrap();
+    assert_eq!(
+        expected,
+        Utc.with_ymd_and_hms(2026, 6, 16, 16, 0, 0).unwrap()
+    );
+    assert_eq!(ics.prop("DTSTART"), "20260616T160000Z");
+    assert_eq!(ics.prop("ORGANIZER"), format!("mailto:{FROM_A}"));
+    assert_eq!(ics.prop("ATTENDEE"), format!("mailto:{PATIENT}"));
+    assert_eq!(ics.prop("SEQUENCE"), "0");
+    let uid = ics.prop("UID");
+    // The clinic's zone labels the time people read.
+    let text = smtp::text_part(first).expect("a plain-text part");
+    assert!(
+        text.contains("Your Botox at Alpha Clinic is booked for Tuesday, June 16 at 12:00 PM EDT."),
+        "{text}"
+    );
+
+    let s = app.vapi_secret(app.a.org_id);
+    app.tool(
+        &s,
+        "m3",
+        "reschedule_appointment",
+        json!({"newDate": "2026-06-17", "newTime": "2:30 pm"}),
+    )
+    .await
+    .expect("moved");
+    app.drain_mail().await;
+    let sent = server.messages();
+    assert_eq!(sent.len(), 2);
+    let (content_type, moved) = invitation(&sent[1]);
+    assert!(content_type.contains("method=REQUEST"));
+    assert_eq!(moved.method, "REQUEST");
+    assert_eq!(moved.prop("UID"), uid);
+    assert_eq!(moved.prop("SEQUENCE"), "1");
+    assert_eq!(moved.prop("DTSTART"), "20260617T183000Z");
+
+    app.tool(&s, "m4", "cancel_appointment", json!({}))
+        .await
+        .expect("cancelled");
+    app.drain_mail().await;
+    let sent = server.messages();
+    assert_eq!(sent.len(), 3);
+    let (content_type, cancelled) = invitation(&sent[2]);
+    assert!(content_type.contains("method=CANCEL"), "{content_type}");
+    assert_eq!(cancelled.method, "CANCEL");
+    assert_eq!(cancelled.prop("UID"), uid);
+    assert_eq!(cancelled.prop("SEQUENCE"), "2");
+    assert_eq!(cancelled.prop("STATUS"), "CANCELLED");
+
+    // Every attempt is in `messages` with the server's queue id; the reminder was withdrawn.
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM messages WHERE method = 'email' AND status = 'sent'
+             AND provider_sid LIKE 'Q%' AND recipient = ?1 AND org_id = ?2",
+            &[&PATIENT, &app.a.org_id]
+        ),
+        3
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM email_outbox WHERE purpose = 'reminder' AND status = 'pending'",
+            &[]
+        ),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_refused_login_is_shown_in_plain_words_and_not_retried() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    let port = server.starttls_port.to_string();
+    cli::email_set(
+        &app.config,
+        Some(app.a.org_id),
+        &voxanne::store::email_settings::Input {
+            password: "not-the-app-password",
+            ..server.input(&port, "starttls", FROM_A)
+        },
+    )
+    .expect("set");
+    let why = email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect_err("refused");
+    assert!(
+        why.starts_with("The mail server refused the login (535)"),
+        "{why}"
+    );
+    assert!(why.contains("app password"), "{why}");
+
+    book_by_phone(&app, app.a.org_id).await;
+    app.drain_mail().await;
+    let row = |sql: &str| app.query_i64(sql, &[]);
+    assert_eq!(
+        row("SELECT COUNT(*) FROM email_outbox WHERE purpose = 'confirmation' AND status = 'failed' AND attempts = 1 AND error_code = 535"),
+        1
+    );
+    app.clock.advance(chrono::Duration::hours(1));
+    app.drain_mail().await;
+    assert_eq!(
+        row("SELECT attempts FROM email_outbox WHERE purpose = 'confirmation'"),
+        1
+    );
+    assert_eq!(
+        row("SELECT COUNT(*) FROM messages WHERE method = 'email' AND status = 'failed' AND error_message LIKE 'The mail server refused the login (535)%'"),
+        1
+    );
+    assert!(server.messages().is_empty());
+}
+
+#[tokio::test]
+async fn microsoft_s_550_5_7_30_is_named_and_not_retried() {
+    let server = SmtpServer::start_with(Replies {
+        mail: Some("550 5.7.30 Basic authentication is not supported for Client Submission."),
+        ..Replies::default()
+    });
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    let why = email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect_err("refused");
+    assert!(why.contains("Microsoft 365"), "{why}");
+    assert!(why.contains("550 5.7.30"), "{why}");
+
+    book_by_phone(&app, app.a.org_id).await;
+    app.drain_mail().await;
+    app.clock.advance(chrono::Duration::hours(1));
+    app.drain_mail().await;
+    assert_eq!(
+        app.query_i64(
+            "SELECT attempts FROM email_outbox WHERE purpose = 'confirmation' AND status = 'failed' AND error_code = 550",
+            &[]
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_temporary_failure_is_retried_and_the_message_arrives_once() {
+    let server = SmtpServer::start_with(Replies {
+        data: Some(("421 4.3.2 Service not available, try again later", 1)),
+        ..Replies::default()
+    });
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    book_by_phone(&app, app.a.org_id).await;
+    app.drain_mail().await;
+    let status = || {
+        let conn = rusqlite::Connection::open(app.config.db_path()).unwrap();
+        conn.query_row(
+            "SELECT status, attempts FROM email_outbox WHERE purpose = 'confirmation'",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(status(), ("pending".to_string(), 1));
+    assert!(server.messages().is_empty());
+    // Not before its backoff.
+    app.clock.advance(chrono::Duration::seconds(10));
+    app.drain_mail().await;
+    assert_eq!(status(), ("pending".to_string(), 1));
+    app.clock.advance(chrono::Duration::seconds(25));
+    app.drain_mail().await;
+    assert_eq!(status(), ("sent".to_string(), 2));
+    // Later passes (before the reminder is due) send nothing more.
+    app.clock.advance(chrono::Duration::minutes(30));
+    app.drain_mail().await;
+    assert_eq!(server.messages().len(), 1, "sent exactly once");
+    assert_eq!(server.events_of("refused").len(), 1);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM messages WHERE method = 'email' AND purpose = 'confirmation'
+             AND ((status = 'retrying' AND error_code = 421) OR status = 'sent')",
+            &[]
+        ),
+        2
+    );
+}
+
+#[tokio::test]
+async fn implicit_tls_on_a_second_port_works() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    let port = server.tls_port.to_string();
+    cli::email_set(
+        &app.config,
+        Some(app.a.org_id),
+        &server.input(&port, "tls", FROM_A),
+    )
+    .expect("set");
+    let sent = email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect("sent");
+    assert_eq!(sent["queue_id"], "Q0001");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(header(&messages[0], "Subject")
+        .unwrap()
+        .contains("Test e-mail from Alpha Clinic"));
+    // Implicit TLS against the STARTTLS port fails in plain words, naming the TLS mode.
+    let starttls_port = server.starttls_port.to_string();
+    cli::email_set(
+        &app.config,
+        Some(app.a.org_id),
+        &server.input(&starttls_port, "tls", FROM_A),
+    )
+    .expect("set");
+    let why = email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect_err("wrong mode");
+    assert!(why.contains("Check the TLS mode"), "{why}");
+}
+
+#[tokio::test]
+async fn the_password_is_never_sent_before_tls() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect("sent");
+    let carrying: Vec<_> = server
+        .events_of("bytes")
+        .into_iter()
+        .filter(|e| e["has_password"] == true)
+        .collect();
+    assert!(!carrying.is_empty(), "the login was seen");
+    assert!(carrying.iter().all(|e| e["tls"] == true), "{carrying:?}");
+    let logins = server.events_of("auth");
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0]["tls"], true);
+    assert_eq!(logins[0]["ok"], true);
+
+    // A server that offers a login but no STARTTLS gets nothing.
+    let plain = SmtpServer::start();
+    let port = plain.plain_port.to_string();
+    cli::email_set(
+        &app.config,
+        Some(app.a.org_id),
+        &plain.input(&port, "starttls", FROM_A),
+    )
+    .expect("set");
+    let why = email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect_err("no STARTTLS");
+    assert!(why.contains("does not offer STARTTLS"), "{why}");
+    assert!(why.contains("password was not sent"), "{why}");
+    assert!(plain
+        .events_of("bytes")
+        .iter()
+        .all(|e| e["has_password"] == false));
+    assert!(plain.events_of("auth").is_empty());
+    assert!(plain.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_unknown_authority_is_refused_in_plain_words() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    let port = server.starttls_port.to_string();
+    cli::email_set(
+        &app.config,
+        Some(app.a.org_id),
+        &voxanne::store::email_settings::Input {
+            ca_pem: None,
+            ..server.input(&port, "starttls", FROM_A)
+        },
+    )
+    .expect("set");
+    let why = email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect_err("untrusted");
+    assert!(
+        why.starts_with("The mail server's certificate is not trusted"),
+        "{why}"
+    );
+    assert!(server.events_of("auth").is_empty());
+}
+
+#[tokio::test]
+async fn settings_that_cannot_work_are_refused_before_anything_is_stored() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    let port = server.starttls_port.to_string();
+    for (field, input) in [
+        ("TLS mode", server.input(&port, "none", FROM_A)),
+        ("port", server.input("0", "starttls", FROM_A)),
+        ("sending address", server.input(&port, "starttls", "front")),
+        (
+            "CA",
+            voxanne::store::email_settings::Input {
+                ca_pem: Some("not a certificate"),
+                ..server.input(&port, "starttls", FROM_A)
+            },
+        ),
+    ] {
+        let err = cli::email_set(&app.config, Some(app.a.org_id), &input)
+            .expect_err(field)
+            .to_string();
+        assert!(
+            err.to_lowercase().contains(&field.to_lowercase()),
+            "{field}: {err}"
+        );
+    }
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM email_settings", &[]), 0);
+}
+
+#[tokio::test]
+async fn the_mailbox_password_is_sealed_at_rest_and_never_shown() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    email_test(&app, app.a.org_id, "owner@alpha.test")
+        .await
+        .expect("sent");
+    book_by_phone(&app, app.a.org_id).await;
+    app.drain_mail().await;
+    assert_eq!(server.messages().len(), 2);
+    assert!(!app.db_files_contain(smtp::PASSWORD.as_bytes()));
+    let shown = cli::email_show(&app.config, Some(app.a.org_id)).expect("show");
+    assert_eq!(shown["password"], "***");
+    assert_eq!(shown["tls"], "starttls");
+    assert!(!shown.to_string().contains(smtp::PASSWORD));
+}
+
+#[tokio::test]
+async fn one_clinic_s_mailbox_and_mail_are_invisible_to_another() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    let shown_b = cli::email_show(&app.config, Some(app.b.org_id)).expect("show");
+    assert_eq!(shown_b["configured"], false);
+    // Clinic B has no mailbox: its booking sends nothing, and never through A's.
+    book_by_phone(&app, app.b.org_id).await;
+    app.drain_mail().await;
+    assert!(server.messages().is_empty());
+    // With its own, its invitations come from its own address.
+    app.set_email(app.b.org_id, &server);
+    let s = app.vapi_secret(app.b.org_id);
+    app.tool(
+        &s,
+        "b3",
+        "reschedule_appointment",
+        json!({"newDate": "2026-06-17", "newTime": "11:00"}),
+    )
+    .await
+    .expect("moved");
+    app.drain_mail().await;
+    let sent = server.messages();
+    assert_eq!(sent.len(), 1);
+    let (_, ics) = invitation(&sent[0]);
+    assert_eq!(ics.prop("ORGANIZER"), format!("mailto:{FROM_B}"));
+    assert!(header(&sent[0], "From").unwrap().contains(FROM_B));
+    let count = |org: i64| {
+        app.query_i64(
+            "SELECT COUNT(*) FROM messages WHERE method = 'email' AND org_id = ?1",
+            &[&org],
+        )
+    };
+    assert_eq!((count(app.a.org_id), count(app.b.org_id)), (0, 1));
+    // A's view of its settings is its own.
+    let shown_a = cli::email_show(&app.config, Some(app.a.org_id)).expect("show");
+    assert_eq!(shown_a["from_address"], FROM_A);
+}
