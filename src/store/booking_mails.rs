@@ -14,7 +14,7 @@ use crate::domain::format::zoned_datetime;
 use crate::domain::ics::{self, Invitation, Method, Party};
 use crate::domain::mail::{self, BookingMail, BookingMailKind};
 use crate::domain::when;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -31,6 +31,7 @@ fn addressed(
     scope: &OrgScope,
     org: &Org,
     contact_id: i64,
+    whatever_preference: bool,
 ) -> AppResult<Option<Addressed>> {
     let Some((from_address, from_name)) = email_settings::sender(tx, scope)? else {
         return Ok(None);
@@ -44,7 +45,7 @@ fn addressed(
     let Some((Some(to), patient, channel)) = contact else {
         return Ok(None);
     };
-    if !Channel::parse(&channel).unwrap_or(Channel::Both).emails() {
+    if !whatever_preference && !Channel::parse(&channel).unwrap_or(Channel::Both).emails() {
         return Ok(None);
     }
     Ok(Some(Addressed {
@@ -91,6 +92,8 @@ struct About<'a> {
     changed: bool,
     /// A reminder's dedupe key and moment; everything else goes now.
     scheduled: Option<(&'a str, i64)>,
+    /// Staff asked for this one by name: the patient's channel preference does not apply.
+    asked_by_staff: bool,
 }
 
 fn queue(
@@ -105,7 +108,7 @@ fn queue(
     // The SEQUENCE follows every change, e-mailed or not, so a later invitation outranks
     // whatever copy a calendar holds.
     let seq = sequence(tx, scope, appt.id, about.changed)?;
-    let Some(who) = addressed(tx, scope, org, appt.contact_id)? else {
+    let Some(who) = addressed(tx, scope, org, appt.contact_id, about.asked_by_staff)? else {
         return Ok(None);
     };
     let practitioner = practitioner(tx, scope, appt.provider_id)?;
@@ -197,6 +200,7 @@ fn schedule_reminder(
             method: None,
             changed: false,
             scheduled: Some((&key, at)),
+            asked_by_staff: false,
         },
         service,
         now,
@@ -237,6 +241,7 @@ pub fn send_confirmation(
             method: Some(Method::Request),
             changed: false,
             scheduled: None,
+            asked_by_staff: false,
         },
         service,
         now,
@@ -275,6 +280,7 @@ pub fn on_rescheduled(
             method: Some(Method::Request),
             changed: true,
             scheduled: None,
+            asked_by_staff: false,
         },
         service,
         now,
@@ -318,14 +324,17 @@ pub fn on_cancelled(
             method: Some(Method::Cancel),
             changed: true,
             scheduled: None,
+            asked_by_staff: false,
         },
         service,
         now,
     )
 }
 
-/// Staff asked for a reminder e-mail now: queues it and returns the address it goes to, or
-/// None when the patient has no address, does not take e-mail, or there is no mailbox.
+/// Staff asked for a reminder e-mail now: queues it for an upcoming confirmed appointment and
+/// returns the address it goes to (whatever the patient's preference: staff asked for it by
+/// name). An appointment not upcoming, a patient without an address or a clinic without a
+/// mailbox is a Conflict, and nothing is queued.
 pub fn send_reminder_now(
     tx: &Transaction<'_>,
     scope: &OrgScope,
@@ -333,7 +342,14 @@ pub fn send_reminder_now(
     appt: &Appointment,
     service: &str,
     now: i64,
-) -> AppResult<Option<String>> {
+) -> AppResult<String> {
+    let conflict = |why: &str| Err(AppError::Conflict(why.into()));
+    if !appt.status.is_live() || appt.start_at <= now {
+        return conflict("Only an upcoming confirmed appointment gets a reminder");
+    }
+    if email_settings::sender(tx, scope)?.is_none() {
+        return conflict("E-mail is not set up for this clinic yet (Settings → E-mail)");
+    }
     let id = queue(
         tx,
         scope,
@@ -345,15 +361,15 @@ pub fn send_reminder_now(
             method: None,
             changed: false,
             scheduled: None,
+            asked_by_staff: true,
         },
         service,
         now,
     )?;
-    Ok(match id {
-        Some(id) => Some(
-            tx.prepare_cached("SELECT recipient FROM email_outbox WHERE org_id = ?1 AND id = ?2")?
-                .query_row(params![scope.org_id(), id], |r| r.get(0))?,
-        ),
-        None => None,
-    })
+    match id {
+        Some(id) => Ok(tx
+            .prepare_cached("SELECT recipient FROM email_outbox WHERE org_id = ?1 AND id = ?2")?
+            .query_row(params![scope.org_id(), id], |r| r.get(0))?),
+        None => conflict("This patient has no e-mail address on file"),
+    }
 }

@@ -202,13 +202,22 @@ fn wanted(
     } else {
         ctx.caller_phone(args)?
     };
+    // A misheard address would send the patient's confirmation to a stranger: ask again.
+    let email = match arg_str(args, &["patientEmail", "email"]) {
+        Some(said) => Some(crate::domain::mail::check_address(&said).map_err(|why| {
+            ToolOutcome::error(format!(
+                "{why}. Please ask the caller to spell the e-mail address again, letter by letter, and read it back."
+            ))
+        })?),
+        None => None,
+    };
     Ok(NewBooking {
         service,
         providers,
         start,
         phone: phone.as_str().to_string(),
         name,
-        email: arg_str(args, &["patientEmail", "email"]),
+        email,
         notes: arg_str(args, &["notes"]),
         call_id: ctx.call.call_id.clone(),
     })

@@ -353,7 +353,7 @@ pub async fn remind(
     let loaded = load(&state, &info).await?;
     let change = desk_change(&info, loaded.org, ip, state.clock.now());
     apply(&state, &info, "reminder queued", move |tx| {
-        booking::remind_now(tx, &change, id).map(|_| ())
+        booking::remind_now(tx, &change, id, booking::ReminderMethod::Sms).map(|_| ())
     })
     .await
 }

@@ -489,3 +489,113 @@ async fn one_clinic_s_mailbox_and_mail_are_invisible_to_another() {
     let shown_a = cli::email_show(&app.config, Some(app.a.org_id)).expect("show");
     assert_eq!(shown_a["from_address"], FROM_A);
 }
+
+#[tokio::test]
+async fn staff_can_send_a_reminder_by_email_through_the_api() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    let appt = book_by_phone(&app, app.a.org_id).await;
+    app.drain_mail().await;
+    let (staff, csrf) = app.signed_in(app.a.staff_email).await;
+    let res = staff
+        .post(app.url(&format!("/api/appointments/{appt}/send-reminder")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"method": "email"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"success": true, "recipient": PATIENT, "method": "email"})
+    );
+    app.drain_mail().await;
+    let sent = server.messages();
+    assert_eq!(sent.len(), 2);
+    assert!(header(&sent[1], "Subject")
+        .unwrap()
+        .starts_with("Reminder: your appointment at Alpha Clinic"));
+    assert!(
+        calendar_part(&sent[1]).is_none(),
+        "a reminder carries no invitation"
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'appointment.reminder_sent' AND detail LIKE '%method=email%'",
+            &[]
+        ),
+        1
+    );
+    // Another clinic's appointment is not found.
+    let (staff_b, csrf_b) = app.signed_in(app.b.staff_email).await;
+    let res = staff_b
+        .post(app.url(&format!("/api/appointments/{appt}/send-reminder")))
+        .header("x-csrf-token", &csrf_b)
+        .json(&json!({"method": "email"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn a_misheard_email_address_is_asked_for_again_and_nothing_is_held() {
+    let app = TestApp::spawn().await;
+    let s = app.vapi_secret(app.a.org_id);
+    let said = app
+        .tool(
+            &s,
+            "e1",
+            "reserve_slot",
+            json!({"date": "2026-06-16", "time": "12:00", "service": "botox",
+                   "patientName": "Dana Lee", "patientEmail": "dana at example dot com"}),
+        )
+        .await;
+    let why = said.expect_err("refused");
+    assert!(why.contains("spell the e-mail address again"), "{why}");
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM appointments", &[]), 0);
+}
+
+#[tokio::test]
+async fn a_patient_who_asked_for_email_only_gets_no_booking_texts() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    book_by_phone(&app, app.a.org_id).await;
+    let texts = || {
+        app.query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE purpose IN ('confirmation', 'reschedule', 'reminder')",
+            &[],
+        )
+    };
+    // By default a patient with an address hears both ways.
+    assert_eq!(texts(), 2, "confirmation and reminder texts");
+    rusqlite::Connection::open(app.config.db_path())
+        .unwrap()
+        .execute("UPDATE contacts SET channel = 'email'", [])
+        .unwrap();
+    let s = app.vapi_secret(app.a.org_id);
+    app.tool(
+        &s,
+        "m3",
+        "reschedule_appointment",
+        json!({"newDate": "2026-06-17", "newTime": "2:30 pm"}),
+    )
+    .await
+    .expect("moved");
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'reschedule'",
+            &[]
+        ),
+        0
+    );
+    app.drain_mail().await;
+    assert_eq!(
+        server.messages().len(),
+        2,
+        "confirmation and move by e-mail"
+    );
+}
