@@ -137,6 +137,20 @@ pub fn test_mail(clinic: &str) -> Composed {
     )
 }
 
+/// The e-mail that hands someone a shared call recording: the link and until when it works.
+/// The link is a secret; the e-mail says nothing about the call itself.
+pub fn recording_share_mail(clinic: &str, url: &str, until: &str) -> Composed {
+    paragraphs(
+        &format!("A call recording from {clinic}"),
+        clinic,
+        &[
+            format!("{clinic} has shared a call recording with you."),
+            format!("Listen here: {url}"),
+            format!("The link works until {until}. Please do not forward it."),
+        ],
+    )
+}
+
 /// The summary line of an appointment in a calendar: the service and the clinic, nothing more.
 pub fn calendar_summary(service: &str, clinic: &str) -> String {
     format!("{service} at {clinic}")

@@ -204,7 +204,7 @@ async fn record(
                 tx,
                 &scope,
                 &EmailAttempt {
-                    email_outbox_id: row.id,
+                    email_outbox_id: Some(row.id),
                     contact_id: row.contact_id,
                     appointment_id: row.appointment_id,
                     call_id: row.call_id.as_deref(),
@@ -259,4 +259,90 @@ pub async fn send_test(
     .await
     .map(|accepted| accepted.queue_id)
     .map_err(|f| f.explain())
+}
+
+/// What became of an e-mail sent while someone waits for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Emailed {
+    Sent,
+    /// The clinic has no mailbox: nothing was tried.
+    NotSetUp,
+    /// The server did not take it; why, in plain words.
+    Failed(String),
+}
+
+/// E-mails a shared recording's link to `to` now, from the org's mailbox, and records the
+/// attempt in `messages` with the subject only. The link is a bearer secret (its share keeps
+/// only a hash), so it is never written down, not even in an outbox row: the e-mail goes
+/// during the request and a failure is shown to the person who asked, who still has the link.
+pub async fn send_share(
+    state: &AppState,
+    scope: OrgScope,
+    to: &str,
+    url: &str,
+    until: &str,
+) -> AppResult<Emailed> {
+    let vault = state.vault.clone();
+    let (clinic, mailbox) = state
+        .db
+        .read(move |c| {
+            Ok((
+                orgs::get(c, &scope)?.name,
+                email_settings::get(c, &vault, &scope)?,
+            ))
+        })
+        .await?;
+    let Some(mailbox) = mailbox else {
+        return Ok(Emailed::NotSetUp);
+    };
+    let words = mail::recording_share_mail(&clinic, url, until);
+    let sent = smtp::send(
+        &mailbox,
+        &Outgoing {
+            to,
+            subject: &words.subject,
+            text: &words.text,
+            html: &words.html,
+            calendar: None,
+            unsubscribe_url: None,
+        },
+    )
+    .await;
+    let (status, queue_id, code, error) = match &sent {
+        Ok(a) => ("sent", Some(a.queue_id.clone()), None, None),
+        Err(f) => ("failed", None, f.code().map(i64::from), Some(f.explain())),
+    };
+    let (to, subject, from) = (to.to_string(), words.subject, mailbox.from_address);
+    let now = state.clock.now().timestamp();
+    let recorded = error.clone();
+    state
+        .db
+        .write(move |tx| {
+            messages::record_email_attempt(
+                tx,
+                &scope,
+                &EmailAttempt {
+                    email_outbox_id: None,
+                    contact_id: None,
+                    appointment_id: None,
+                    call_id: None,
+                    purpose: "recording_share",
+                    recipient: &to,
+                    sender: Some(&from),
+                    subject: &subject,
+                    status,
+                    queue_id: queue_id.as_deref(),
+                    error_code: code,
+                    error_message: recorded.as_deref(),
+                    attempt: 1,
+                },
+                now,
+            )
+            .map(|_| ())
+        })
+        .await?;
+    Ok(match error {
+        None => Emailed::Sent,
+        Some(why) => Emailed::Failed(why),
+    })
 }

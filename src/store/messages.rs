@@ -63,7 +63,8 @@ pub fn record_attempt(
 /// One attempt at an e-mail, as `messages` keeps it (method `email`): the body recorded is
 /// the subject, the provider id the server's queue id.
 pub struct EmailAttempt<'a> {
-    pub email_outbox_id: i64,
+    /// None for an e-mail sent during the request that asked for it (a shared recording).
+    pub email_outbox_id: Option<i64>,
     pub contact_id: Option<i64>,
     pub appointment_id: Option<i64>,
     pub call_id: Option<&'a str>,

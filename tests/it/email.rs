@@ -599,3 +599,81 @@ async fn a_patient_who_asked_for_email_only_gets_no_booking_texts() {
         "confirmation and move by e-mail"
     );
 }
+
+#[tokio::test]
+async fn sharing_a_recording_emails_the_link_which_is_never_stored() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    support::calls::seed(&app).await;
+    let id = support::calls::call_id(&app, support::calls::REF_CALL);
+    let (staff, csrf) = app.signed_in(app.a.staff_email).await;
+    let share = |to: &'static str| {
+        staff
+            .post(app.url(&format!("/api/calls-dashboard/{id}/share")))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"email": to}))
+            .send()
+    };
+    // Without a mailbox the link is made and the caller is told nothing was e-mailed.
+    let shared: serde_json::Value = share("dr.lee@example.com")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shared["emailed"], "not_set_up");
+
+    app.set_email(app.a.org_id, &server);
+    let res = share("dr.lee@example.com").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let shared: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(shared["emailed"], "sent", "{shared}");
+    let url = shared["url"].as_str().unwrap().to_string();
+    let sent = server.messages();
+    assert_eq!(sent.len(), 1);
+    assert!(header(&sent[0], "To")
+        .unwrap()
+        .contains("dr.lee@example.com"));
+    let text = smtp::text_part(&sent[0]).expect("text part");
+    assert!(text.replace("=\r\n", "").contains(&url), "{text}");
+    assert!(
+        text.contains("EDT"),
+        "the expiry in the clinic's zone: {text}"
+    );
+    // The link opens the recording.
+    let token = url.rsplit('/').next().unwrap().to_string();
+    let res = app
+        .client()
+        .get(app.url(&format!("/shared/recordings/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 307);
+    // Recorded as an e-mail, without the link.
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM messages WHERE method = 'email' AND purpose = 'recording_share'
+             AND status = 'sent' AND recipient = 'dr.lee@example.com' AND org_id = ?1",
+            &[&app.a.org_id]
+        ),
+        1
+    );
+    assert!(!app.db_files_contain(token.as_bytes()));
+
+    // The page's form says where the link went.
+    let res = staff
+        .post(app.url(&format!("/calls/{id}/share")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "dr.lee@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("was e-mailed to dr.lee@example.com"),
+        "{html}"
+    );
+    assert_eq!(server.messages().len(), 2);
+}
