@@ -4,6 +4,7 @@
 //! its audit entry and its effects ([`effects::queue`]). The phone tools, the dashboard and
 //! the JSON API all come through here; what differs between them is a parameter, [`Door`].
 
+use crate::domain::channel::Channel;
 use crate::domain::schedule::{self, BookingRules, Calendar, SlotRefusal};
 use crate::error::{AppError, AppResult};
 use crate::service::effects::{self, BookingChange, Queued};
@@ -123,6 +124,8 @@ pub struct NewBooking {
     pub phone: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// How the patient wants to hear from the clinic, when they said (kept on the contact).
+    pub channel: Option<Channel>,
     pub notes: Option<String>,
     pub call_id: Option<String>,
 }
@@ -148,6 +151,9 @@ fn place(
         req.email.as_deref(),
         c.now,
     )?;
+    if let Some(channel) = req.channel {
+        contacts::set_channel(tx, &c.scope, contact.id, channel, c.now)?;
+    }
     let slot = SlotRequest {
         provider_ids: &req.providers,
         service_id: req.service.id,

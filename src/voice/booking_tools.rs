@@ -218,6 +218,7 @@ fn wanted(
         phone: phone.as_str().to_string(),
         name,
         email,
+        channel: None,
         notes: arg_str(args, &["notes"]),
         call_id: ctx.call.call_id.clone(),
     })

@@ -3,6 +3,7 @@
 //! locking and texts as the phone. Each appointment downloads as an `.ics` file.
 
 use crate::app::AppState;
+use crate::domain::channel::Channel;
 use crate::domain::format::{local_datetime, short_datetime};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{ics, when};
@@ -194,6 +195,11 @@ pub struct BookForm {
     #[serde(default)]
     phone: String,
     #[serde(default)]
+    email: String,
+    /// "text", "email" or "both"; empty means both.
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
     service_id: i64,
     #[serde(default)]
     provider_id: i64,
@@ -233,6 +239,22 @@ pub async fn create(
         }
         let phone = PhoneNumber::parse(&form.phone, &state.config.default_country)
             .map_err(|e| AppError::Validation(format!("The phone number: {e}")))?;
+        let email = match form.email.trim() {
+            "" => None,
+            typed => Some(
+                crate::domain::mail::check_address(typed)
+                    .map_err(|e| AppError::Validation(format!("The e-mail address: {e}")))?,
+            ),
+        };
+        let channel = match (Channel::parse(&form.channel), &email) {
+            (Some(Channel::Email), None) => {
+                return Err(AppError::Validation(
+                    "Give the patient's e-mail address to send them e-mail".into(),
+                ))
+            }
+            (Some(c), _) => c,
+            (None, _) => Channel::Both,
+        };
         let service = loaded
             .services
             .iter()
@@ -255,7 +277,8 @@ pub async fn create(
             start,
             phone: phone.as_str().to_string(),
             name: Some(name),
-            email: None,
+            email,
+            channel: Some(channel),
             notes: None,
             call_id: None,
         })

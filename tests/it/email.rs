@@ -677,3 +677,81 @@ async fn sharing_a_recording_emails_the_link_which_is_never_stored() {
     );
     assert_eq!(server.messages().len(), 2);
 }
+
+#[tokio::test]
+async fn a_desk_booking_takes_an_address_and_a_preference() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    let (provider, service) = app.first_provider_and_service(app.a.org_id);
+    let (staff, csrf) = app.signed_in(app.a.staff_email).await;
+    let book = |phone: &'static str, email: &'static str, channel: &'static str| {
+        let (provider, service) = (provider.to_string(), service.to_string());
+        let csrf = csrf.clone();
+        let staff = staff.clone();
+        let url = app.url("/appointments");
+        async move {
+            staff
+                .post(url)
+                .form(&[
+                    ("csrf_token", csrf.as_str()),
+                    ("name", "Robin Desk"),
+                    ("phone", phone),
+                    ("email", email),
+                    ("channel", channel),
+                    ("service_id", service.as_str()),
+                    ("provider_id", provider.as_str()),
+                    ("date", "2026-06-17"),
+                    (
+                        "time",
+                        if phone.ends_with('1') {
+                            "09:00"
+                        } else {
+                            "10:00"
+                        },
+                    ),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // E-mail only without an address, or an address that is not one: nothing is booked.
+    let res = book("(415) 555-0181", "", "email").await;
+    assert!(res.text().await.unwrap().contains("e-mail address"));
+    let res = book("(415) 555-0181", "robin@", "both").await;
+    assert!(res.text().await.unwrap().contains("The e-mail address"));
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM appointments", &[]), 0);
+
+    let res = book("(415) 555-0181", "robin@example.com", "email").await;
+    assert_eq!(res.status(), 303);
+    app.drain_mail().await;
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM contacts WHERE email = 'robin@example.com' AND channel = 'email'",
+            &[]
+        ),
+        1
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'confirmation'",
+            &[]
+        ),
+        0,
+        "no text for an e-mail-only patient"
+    );
+    // Text only: no e-mail even with an address.
+    let res = book("(415) 555-0182", "sam@example.com", "text").await;
+    assert_eq!(res.status(), 303);
+    app.drain_mail().await;
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'confirmation'",
+            &[]
+        ),
+        1
+    );
+}
