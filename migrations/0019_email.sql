@@ -65,5 +65,14 @@ CREATE INDEX email_outbox_claimed ON email_outbox(claimed_at) WHERE status = 'se
 CREATE INDEX email_outbox_appointment ON email_outbox(org_id, appointment_id)
     WHERE appointment_id IS NOT NULL;
 
+-- Addresses that asked, through the link in a reminder e-mail, for no more reminders.
+-- Stored lower-cased; confirmations and notices of changes still go.
+CREATE TABLE email_unsubscribes (
+    org_id     INTEGER NOT NULL REFERENCES orgs(id),
+    address    TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (org_id, address)
+);
+
 -- Attempts at e-mails land in `messages` too (method 'email'), linked to their outbox row.
 ALTER TABLE messages ADD COLUMN email_outbox_id INTEGER REFERENCES email_outbox(id);

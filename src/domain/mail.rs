@@ -125,6 +125,21 @@ pub fn booking_mail(m: &BookingMail<'_>) -> Composed {
     paragraphs(&subject, m.clinic, &[greeting, body, closing.to_string()])
 }
 
+/// Adds the unsubscribe line to a reminder's two parts.
+pub fn with_unsubscribe(text: &str, html: &str, url: &str) -> (String, String) {
+    let line = "To stop reminder e-mails from this clinic, open";
+    let text = format!("{text}\n{line} {url}\n");
+    let footer = format!(
+        "<p style=\"font-size: small; color: #666\">{line} <a href=\"{u}\">{u}</a></p>\n</body>",
+        u = escape_html(url)
+    );
+    let html = match html.rfind("</body>") {
+        Some(i) => format!("{}{footer}{}", &html[..i], &html[i + "</body>".len()..]),
+        None => format!("{html}{footer}"),
+    };
+    (text, html)
+}
+
 /// The e-mail `voxanne email test` and Settings → E-mail send.
 pub fn test_mail(clinic: &str) -> Composed {
     paragraphs(

@@ -15,7 +15,7 @@ use crate::store::appointments::{self, AppointmentStatus};
 use crate::store::email_outbox::{self, EmailRow, Settled};
 use crate::store::messages::{self, EmailAttempt};
 use crate::store::outbox::Purpose;
-use crate::store::{email_settings, orgs, Db, OrgScope};
+use crate::store::{email_settings, email_unsubscribes, orgs, Db, OrgScope};
 
 /// Rows claimed per pass.
 const BATCH: i64 = 20;
@@ -88,7 +88,11 @@ async fn verdict(
     now: i64,
 ) -> AppResult<Verdict> {
     let vault = state.vault.clone();
-    let (purpose, appointment_id) = (row.purpose.clone(), row.appointment_id);
+    let (purpose, appointment_id, recipient) = (
+        row.purpose.clone(),
+        row.appointment_id,
+        row.recipient.clone(),
+    );
     state
         .db
         .read(move |c| {
@@ -100,6 +104,9 @@ async fn verdict(
                 match appt {
                     Some(a) if a.status == AppointmentStatus::Confirmed && a.start_at > now => {}
                     _ => return Ok(Verdict::Skip("the appointment is no longer upcoming")),
+                }
+                if email_unsubscribes::contains(c, &scope, &recipient)? {
+                    return Ok(Verdict::Skip("the address unsubscribed from reminders"));
                 }
             }
             match email_settings::get(c, &vault, &scope)? {
@@ -116,15 +123,20 @@ async fn deliver(state: &AppState, scope: OrgScope, row: EmailRow) -> AppResult<
     let (settled, attempted, sender) = match verdict(state, scope, &row, now).await {
         Ok(Verdict::Skip(why)) => (Outcome::Skipped(why.to_string()), false, None),
         Ok(Verdict::Send(mailbox)) => {
+            let unsubscribe = unsubscribe_url(state, scope, &row);
+            let (text, html) = match &unsubscribe {
+                Some(url) => mail::with_unsubscribe(&row.text, &row.html, url),
+                None => (row.text.clone(), row.html.clone()),
+            };
             let sent = smtp::send(
                 &mailbox,
                 &Outgoing {
                     to: &row.recipient,
                     subject: &row.subject,
-                    text: &row.text,
-                    html: &row.html,
+                    text: &text,
+                    html: &html,
                     calendar: row.calendar.as_ref().map(|(m, t)| (*m, t.as_str())),
-                    unsubscribe_url: None,
+                    unsubscribe_url: unsubscribe.as_deref(),
                 },
             )
             .await;
@@ -148,6 +160,20 @@ async fn deliver(state: &AppState, scope: OrgScope, row: EmailRow) -> AppResult<
         }
     };
     record(state, scope, &row, settled, attempted, sender).await
+}
+
+/// A reminder's one-click unsubscribe link, when the appliance has a public address for it to
+/// reach (`VOXANNE_PUBLIC_URL`): the link is opened from the patient's mail program.
+fn unsubscribe_url(state: &AppState, scope: OrgScope, row: &EmailRow) -> Option<String> {
+    if Purpose::parse(&row.purpose) != Some(Purpose::Reminder) {
+        return None;
+    }
+    let base = state.config.public_url.as_deref()?;
+    let token = email_unsubscribes::link_token(&state.vault, &scope, &row.recipient);
+    Some(format!(
+        "{}/unsubscribe/{token}",
+        base.trim_end_matches('/')
+    ))
 }
 
 /// How one attempt went, before it is recorded.

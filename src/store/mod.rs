@@ -21,6 +21,7 @@ pub mod checkpointer;
 pub mod contacts;
 pub mod email_outbox;
 pub mod email_settings;
+pub mod email_unsubscribes;
 pub mod forwarding_configs;
 pub mod leads;
 pub mod messages;

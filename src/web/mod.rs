@@ -32,6 +32,7 @@ pub mod throttle;
 pub mod transport;
 pub mod twilio_hooks;
 pub mod twilio_settings;
+pub mod unsubscribe;
 pub mod vapi_tools_settings;
 pub mod voice_settings;
 pub mod webhook_activity;
@@ -106,6 +107,11 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
         ))
         // A shared call recording: public (the link is the key), so also on the tunnel.
         .route("/shared/recordings/{token}", get(shared_recordings::open))
+        // The unsubscribe link in reminder e-mails: public (the link is the key), on the tunnel.
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::confirm).post(unsubscribe::unsubscribe),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
 }
 

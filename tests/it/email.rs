@@ -755,3 +755,111 @@ async fn a_desk_booking_takes_an_address_and_a_preference() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_unsubscribe_link_in_a_reminder_stops_reminders_without_signing_in() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn_with(support::Options {
+        extra: vec![("VOXANNE_PUBLIC_URL", "https://clinic.example".to_string())],
+        ..support::Options::default()
+    })
+    .await;
+    app.set_email(app.a.org_id, &server);
+    let appt = book_by_phone(&app, app.a.org_id).await;
+    app.drain_mail().await;
+    let confirmation = &server.messages()[0];
+    assert!(header(confirmation, "List-Unsubscribe").is_none());
+    // The reminder goes 24 hours ahead: 2026-06-15 12:00 in New York.
+    app.clock.advance(chrono::Duration::hours(2));
+    app.drain_mail().await;
+    let sent = server.messages();
+    assert_eq!(sent.len(), 2);
+    let reminder = &sent[1];
+    assert!(header(reminder, "Subject")
+        .unwrap()
+        .starts_with("Reminder:"));
+    let list = header(reminder, "List-Unsubscribe").expect("List-Unsubscribe");
+    assert_eq!(
+        header(reminder, "List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let url = list
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string();
+    let path = url
+        .strip_prefix("https://clinic.example")
+        .unwrap_or_else(|| panic!("{url}"))
+        .to_string();
+    let text = smtp::text_part(reminder).unwrap().replace("=\r\n", "");
+    assert!(text.contains(&url), "{text}");
+    assert!(
+        !url.contains("dana"),
+        "the address is not readable in the link"
+    );
+
+    // A forged or another clinic's link finds nothing.
+    let anonymous = app.client();
+    let token = path.trim_start_matches("/unsubscribe/");
+    let (org, sealed) = token.split_once('.').unwrap();
+    assert_eq!(org, app.a.org_id.to_string());
+    for bad in [
+        format!("/unsubscribe/{}.{sealed}", app.b.org_id),
+        format!("/unsubscribe/{org}.{}", &sealed[..sealed.len() - 2]),
+        "/unsubscribe/nothing".to_string(),
+    ] {
+        let res = anonymous.post(app.webhook_url(&bad)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{bad}");
+    }
+    // Opening the link asks; the one-click POST does it (on the public listener).
+    let page = anonymous.get(app.webhook_url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(PATIENT));
+    assert_eq!(
+        app.query_i64("SELECT COUNT(*) FROM email_unsubscribes", &[]),
+        0
+    );
+    let res = anonymous
+        .post(app.webhook_url(&path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("unsubscribed"));
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM email_unsubscribes WHERE org_id = ?1 AND address = ?2",
+            &[&app.a.org_id, &PATIENT]
+        ),
+        1
+    );
+
+    // No more reminders, even when staff ask; confirmations of changes still go.
+    let (staff, csrf) = app.signed_in(app.a.staff_email).await;
+    let res = staff
+        .post(app.url(&format!("/api/appointments/{appt}/send-reminder")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"method": "email"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.drain_mail().await;
+    assert_eq!(server.messages().len(), 2);
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM email_outbox WHERE purpose = 'reminder' AND status = 'skipped'
+             AND detail = 'the address unsubscribed from reminders'",
+            &[]
+        ),
+        1
+    );
+    let s = app.vapi_secret(app.a.org_id);
+    app.tool(&s, "m9", "cancel_appointment", json!({}))
+        .await
+        .expect("cancelled");
+    app.drain_mail().await;
+    assert_eq!(server.messages().len(), 3, "the cancellation still goes");
+}
