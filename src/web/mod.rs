@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod calls;
 pub mod device_cookie;
 pub mod diagnostics;
+pub mod email_settings;
 pub mod health;
 pub mod https_only;
 pub mod leads;
@@ -177,6 +178,11 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             get(twilio_settings::show).post(twilio_settings::save),
         )
         .route("/settings/twilio/sync", post(twilio_settings::retry_sync))
+        .route(
+            "/settings/email",
+            get(email_settings::show).post(email_settings::save),
+        )
+        .route("/settings/email/test", post(email_settings::test))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))

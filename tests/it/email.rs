@@ -863,3 +863,130 @@ async fn the_unsubscribe_link_in_a_reminder_stops_reminders_without_signing_in()
     app.drain_mail().await;
     assert_eq!(server.messages().len(), 3, "the cancellation still goes");
 }
+
+/// Posts a form and returns (status, body).
+async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
+    let res = client.post(url).form(form).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn settings_email_is_for_owners_with_csrf_tests_the_mailbox_and_never_shows_the_password() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    let port = server.starttls_port.to_string();
+    let mailbox = |csrf: &str, password: &str| -> Vec<(String, String)> {
+        [
+            ("csrf_token", csrf),
+            ("host", "127.0.0.1"),
+            ("port", port.as_str()),
+            ("tls", "starttls"),
+            ("username", smtp::USER),
+            ("password", password),
+            ("from_address", FROM_A),
+            ("from_name", "Alpha Front Desk"),
+            ("ca_pem", server.ca_pem.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+
+    let (staff, staff_csrf) = app.signed_in(app.a.staff_email).await;
+    let res = staff.get(app.url("/settings/email")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = staff
+        .post(app.url("/settings/email"))
+        .form(&mailbox(&staff_csrf, smtp::PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let res = owner
+        .post(app.url("/settings/email"))
+        .form(&mailbox("not-the-token", smtp::PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 303, "no CSRF token, no change");
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM email_settings", &[]), 0);
+
+    // A wrong password is stored, and the test says so in plain words.
+    let res = owner
+        .post(app.url("/settings/email"))
+        .form(&mailbox(&csrf, "wrong-password-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (status, html) = post_form(
+        &owner,
+        app.url("/settings/email/test"),
+        &[("csrf_token", &csrf), ("to", "owner@alpha.test")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("The mail server refused the login (535)"),
+        "{html}"
+    );
+    // The right password; then a save with the password left blank keeps it.
+    let res = owner
+        .post(app.url("/settings/email"))
+        .form(&mailbox(&csrf, smtp::PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = owner
+        .post(app.url("/settings/email"))
+        .form(&mailbox(&csrf, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, html) = post_form(
+        &owner,
+        app.url("/settings/email/test"),
+        &[("csrf_token", &csrf), ("to", "owner@alpha.test")],
+    )
+    .await;
+    assert!(html.contains("was accepted by the mail server"), "{html}");
+    assert_eq!(server.messages().len(), 1);
+    assert!(header(&server.messages()[0], "From")
+        .unwrap()
+        .contains("Alpha Front Desk"));
+    let page = owner
+        .get(app.url("/settings/email"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(FROM_A));
+    assert!(!page.contains(smtp::PASSWORD));
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'email.settings_set' AND org_id = ?1",
+            &[&app.a.org_id]
+        ),
+        3
+    );
+    // The other clinic's owner sees nothing of it.
+    let (owner_b, _) = app.signed_in(app.b.owner_email).await;
+    let page_b = owner_b
+        .get(app.url("/settings/email"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page_b.contains("Not set up yet"));
+    assert!(!page_b.contains(FROM_A));
+    assert!(!app.db_files_contain(smtp::PASSWORD.as_bytes()));
+}
