@@ -166,6 +166,46 @@ pub fn recording_share_mail(clinic: &str, url: &str, until: &str) -> Composed {
     )
 }
 
+/// A hot lead, as the owner's alert tells of it.
+pub struct HotLead<'a> {
+    pub name: Option<&'a str>,
+    pub phone: &'a str,
+    pub service: Option<&'a str>,
+    pub score: u8,
+    pub booked: bool,
+}
+
+/// The e-mail to the clinic's owners when a call scored as a hot lead.
+pub fn hot_lead_mail(clinic: &str, lead: &HotLead<'_>) -> Composed {
+    let who = lead
+        .name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("An unknown caller");
+    let phone = match lead.phone.trim() {
+        "" => "number withheld".to_string(),
+        p => p.to_string(),
+    };
+    let about = match lead.service.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => format!(" asked about {s}"),
+        None => " called".to_string(),
+    };
+    let next = if lead.booked {
+        "They booked an appointment."
+    } else {
+        "They have not booked yet: call them back soon."
+    };
+    paragraphs(
+        &format!("Hot lead at {clinic}: {who}"),
+        clinic,
+        &[
+            format!("{who} ({phone}){about}."),
+            format!("Lead score {}/100. {next}", lead.score.min(100)),
+            "The call is on the Calls page of the dashboard.".to_string(),
+        ],
+    )
+}
+
 /// The summary line of an appointment in a calendar: the service and the clinic, nothing more.
 pub fn calendar_summary(service: &str, clinic: &str) -> String {
     format!("{service} at {clinic}")

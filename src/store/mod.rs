@@ -6,6 +6,7 @@
 //! rusqlite's query methods outside this module.
 #![allow(clippy::disallowed_methods)]
 
+pub mod alert_mails;
 pub mod api_tokens;
 pub mod appliance;
 pub mod appointments;

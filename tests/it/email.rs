@@ -990,3 +990,49 @@ async fn settings_email_is_for_owners_with_csrf_tests_the_mailbox_and_never_show
     assert!(!page_b.contains(FROM_A));
     assert!(!app.db_files_contain(smtp::PASSWORD.as_bytes()));
 }
+
+#[tokio::test]
+async fn a_hot_lead_is_emailed_to_the_owners_once() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    // The phone booking's tool calls carry the reference call's id.
+    book_by_phone(&app, app.a.org_id).await;
+    let s = app.vapi_secret(app.a.org_id);
+    let body = support::calls::report(
+        support::calls::REF_CALL,
+        "+14155550123",
+        &[
+            ("AI", "Thanks for calling Alpha Clinic, how can I help?"),
+            ("User", "Hi, I'd like to book botox for tomorrow."),
+            ("AI", "I have noon free. Shall I book it?"),
+            ("User", "Yes please, noon is great."),
+        ],
+        180.0,
+    );
+    let (status, _) = app.webhook(&s, &body).await;
+    assert_eq!(status, 200);
+    // Processed again (its kept event gone): still one alert per owner.
+    rusqlite::Connection::open(app.config.db_path())
+        .unwrap()
+        .execute("DELETE FROM call_events", [])
+        .unwrap();
+    let (status, _) = app.webhook(&s, &body).await;
+    assert_eq!(status, 200);
+    app.drain_mail().await;
+    let alerts: Vec<String> = server
+        .messages()
+        .into_iter()
+        .filter(|m| header(m, "Subject").unwrap().starts_with("Hot lead at Alpha Clinic"))
+        .collect();
+    assert_eq!(alerts.len(), 1);
+    assert!(header(&alerts[0], "To").unwrap().contains("owner@alpha.test"));
+    let text = smtp::text_part(&alerts[0]).unwrap().replace("=\r\n", "");
+    assert!(text.contains("Dana Lee (+14155550123) asked about Botox."), "{text}");
+    assert!(text.contains("They booked an appointment."), "{text}");
+    // The other clinic's owner hears nothing.
+    assert!(server
+        .messages()
+        .iter()
+        .all(|m| !header(m, "To").unwrap().contains("beta.test")));
+}
