@@ -211,6 +211,27 @@ pub fn calendar_summary(service: &str, clinic: &str) -> String {
     format!("{service} at {clinic}")
 }
 
+/// An address as the assistant reads it back to a caller: the part before the `@` letter by
+/// letter, the domain as words ("d, a, n, a, dot, l, e, e, at example dot com").
+pub fn spelled(address: &str) -> String {
+    let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+    let letters: Vec<String> = local
+        .chars()
+        .map(|c| match c {
+            '.' => "dot".to_string(),
+            '-' => "dash".to_string(),
+            '_' => "underscore".to_string(),
+            '+' => "plus".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    format!(
+        "{}, at {}",
+        letters.join(", "),
+        domain.replace('.', " dot ")
+    )
+}
+
 /// Checks an e-mail address someone typed or said and returns it trimmed. Deliberately plain:
 /// one `@`, something before it, a dotted domain after it, no spaces, quotes or brackets.
 pub fn check_address(input: &str) -> Result<String, String> {
@@ -264,6 +285,14 @@ mod tests {
         ] {
             assert!(check_address(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_address_is_spelled_for_reading_back() {
+        assert_eq!(
+            spelled("dana.lee-2@example.com"),
+            "d, a, n, a, dot, l, e, e, dash, 2, at example dot com"
+        );
     }
 
     #[test]

@@ -111,6 +111,13 @@ async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutc
     let (hold_minutes, now) = (ctx.org.hold_minutes, ctx.now);
     let caller = req.name.clone().unwrap_or_else(|| "the caller".into());
     let service = req.service.name.clone();
+    // An address heard on the phone is read back before anything is sent to it.
+    let read_back = req.email.as_deref().map(|e| {
+        format!(
+            " Read the e-mail address back to check it: {}.",
+            crate::domain::mail::spelled(e)
+        )
+    });
     let placed = ctx
         .write_with_reply(
             move |placed: Option<(Appointment, Option<i64>)>| {
@@ -124,8 +131,9 @@ async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutc
                     .unwrap_or(now);
                 Ok(Reply::Now(ToolOutcome::result(
                     format!(
-                        "I'm holding {} for {caller} ({service}). The hold lasts {hold_minutes} minutes.",
+                        "I'm holding {} for {caller} ({service}). The hold lasts {hold_minutes} minutes.{}",
                         format::spoken_datetime(a.start(), tz),
+                        read_back.as_deref().unwrap_or(""),
                     ),
                     json!({"ok": true, "holdId": a.id, "start": format::local_iso(a.start(), tz), "service": service,
                            "expiresAt": format::local_iso(expires, tz), "verificationRequired": verification}),

@@ -59,8 +59,8 @@ fn invitation(raw: &str) -> (String, Parsed) {
 /// Books 2026-06-16 12:00 New York by phone for Dana with an e-mail address.
 async fn book_by_phone(app: &TestApp, org_id: i64) -> i64 {
     let s = app.vapi_secret(org_id);
-    let hold = data(
-        &app.tool(
+    let held = app
+        .tool(
             &s,
             "m1",
             "reserve_slot",
@@ -68,8 +68,13 @@ async fn book_by_phone(app: &TestApp, org_id: i64) -> i64 {
                    "patientName": "Dana Lee", "patientEmail": PATIENT}),
         )
         .await
-        .expect("held"),
+        .expect("held");
+    // The address heard on the phone is read back to the caller.
+    assert!(
+        held.contains("d, a, n, a, dot, l, e, e, at example dot com"),
+        "{held}"
     );
+    let hold = data(&held);
     let booked = app
         .tool(
             &s,
@@ -1023,12 +1028,21 @@ async fn a_hot_lead_is_emailed_to_the_owners_once() {
     let alerts: Vec<String> = server
         .messages()
         .into_iter()
-        .filter(|m| header(m, "Subject").unwrap().starts_with("Hot lead at Alpha Clinic"))
+        .filter(|m| {
+            header(m, "Subject")
+                .unwrap()
+                .starts_with("Hot lead at Alpha Clinic")
+        })
         .collect();
     assert_eq!(alerts.len(), 1);
-    assert!(header(&alerts[0], "To").unwrap().contains("owner@alpha.test"));
+    assert!(header(&alerts[0], "To")
+        .unwrap()
+        .contains("owner@alpha.test"));
     let text = smtp::text_part(&alerts[0]).unwrap().replace("=\r\n", "");
-    assert!(text.contains("Dana Lee (+14155550123) asked about Botox."), "{text}");
+    assert!(
+        text.contains("Dana Lee (+14155550123) asked about Botox."),
+        "{text}"
+    );
     assert!(text.contains("They booked an appointment."), "{text}");
     // The other clinic's owner hears nothing.
     assert!(server
