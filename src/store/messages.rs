@@ -139,7 +139,7 @@ pub fn accepted_since(
         .prepare_cached(
             "SELECT COUNT(*) FROM messages
              WHERE org_id = ?1 AND recipient = ?2 AND created_at >= ?3
-               AND direction = 'outbound' AND provider_sid IS NOT NULL",
+               AND direction = 'outbound' AND method = 'sms' AND provider_sid IS NOT NULL",
         )?
         .query_row(params![scope.org_id(), recipient, since], |r| r.get(0))?)
 }
@@ -158,6 +158,8 @@ pub struct Message {
     pub contact_id: Option<i64>,
     pub call_id: Option<String>,
     pub created_at: i64,
+    /// `sms` or `email`.
+    pub method: String,
 }
 
 fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
@@ -174,6 +176,7 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
         contact_id: r.get(9)?,
         call_id: r.get(10)?,
         created_at: r.get(11)?,
+        method: r.get(12)?,
     })
 }
 
@@ -186,7 +189,7 @@ pub fn list_for_contact(
 ) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, direction, purpose, recipient, body, status, provider_sid, error_code,
-                appointment_id, contact_id, call_id, created_at
+                appointment_id, contact_id, call_id, created_at, method
          FROM messages WHERE org_id = ?1 AND contact_id = ?2
          ORDER BY created_at DESC, id DESC LIMIT ?3",
     )?;
@@ -216,7 +219,7 @@ pub fn list_filtered(
 ) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, direction, purpose, recipient, body, status, provider_sid, error_code,
-                appointment_id, contact_id, call_id, created_at
+                appointment_id, contact_id, call_id, created_at, method
          FROM messages
          WHERE org_id = ?1 AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR purpose = ?4)
            AND (?5 IS NULL OR status = ?5)
@@ -263,7 +266,7 @@ pub fn apply_status(
     let row: Option<(i64, String, String)> = tx
         .prepare_cached(
             "SELECT id, status, recipient FROM messages
-             WHERE org_id = ?1 AND provider_sid = ?2 AND direction = 'outbound'
+             WHERE org_id = ?1 AND provider_sid = ?2 AND direction = 'outbound' AND method = 'sms'
              ORDER BY id DESC LIMIT 1",
         )?
         .query_row(params![scope.org_id(), provider_sid], |r| {

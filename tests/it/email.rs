@@ -194,6 +194,20 @@ async fn a_phone_booking_sends_an_invitation_that_moves_and_cancels_with_the_sam
         ),
         0
     );
+    // The Messages page lists them as e-mails, by subject.
+    let (staff, _) = app.signed_in(app.a.staff_email).await;
+    let page = staff
+        .get(app.url("/messages"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("E-mail</span> Your appointment at Alpha Clinic is cancelled"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
