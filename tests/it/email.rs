@@ -1064,3 +1064,124 @@ async fn a_hot_lead_is_emailed_to_the_owners_once() {
         .iter()
         .all(|m| !header(m, "To").unwrap().contains("beta.test")));
 }
+
+/// The README's generic-host guide, as the `voxanne` binary runs it: `email set` with a
+/// password file and a private CA, `email show`, `email test`, and a refusal in plain words.
+#[test]
+fn the_readme_commands_work_as_written_against_the_test_server() {
+    let server = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let voxanne = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_voxanne"));
+        cmd.env_clear()
+            .env("VOXANNE_DATA_DIR", &data)
+            .env("VOXANNE_CONFIG", "/dev/null")
+            .env("VOXANNE_MASTER_KEY", support::MASTER_KEY);
+        cmd
+    };
+    let run = |args: &[&str]| {
+        let out = voxanne().args(args).output().expect("run voxanne");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let owner_pw = dir.path().join("owner-pw");
+    std::fs::write(&owner_pw, "a-long-password\n").unwrap();
+    let (ok, _, err) = run(&[
+        "init",
+        "--clinic",
+        "Glow",
+        "--timezone",
+        "America/Denver",
+        "--owner-email",
+        "o@glow.test",
+        "--owner-password-file",
+        owner_pw.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let (password, ca) = (dir.path().join("mail-password"), dir.path().join("ca.pem"));
+    std::fs::write(&password, format!("{}\n", smtp::PASSWORD)).unwrap();
+    std::fs::write(&ca, &server.ca_pem).unwrap();
+    let port = server.starttls_port.to_string();
+    let (ok, out, err) = run(&[
+        "email",
+        "set",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--tls",
+        "starttls",
+        "--username",
+        smtp::USER,
+        "--password-file",
+        password.to_str().unwrap(),
+        "--from",
+        "frontdesk@glow.test",
+        "--from-name",
+        "Glow",
+        "--ca-file",
+        ca.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(!out.contains(smtp::PASSWORD), "{out}");
+    let (ok, out, _) = run(&["email", "show", "--json"]);
+    assert!(ok);
+    let shown: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(shown["host"], "127.0.0.1");
+    assert_eq!(shown["tls"], "starttls");
+    assert_eq!(shown["password"], "***");
+    assert_eq!(shown["private_ca"], true);
+    let (ok, out, err) = run(&["email", "test", "--to", "o@glow.test", "--json"]);
+    assert!(ok, "{err}");
+    let sent: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(sent["sent"], true);
+    assert_eq!(server.messages().len(), 1);
+    assert!(header(&server.messages()[0], "From")
+        .unwrap()
+        .contains("frontdesk@glow.test"));
+
+    // Without --ca-file the private CA is not trusted, and the command says so and fails.
+    let (ok, _, err) = run(&[
+        "email",
+        "set",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--tls",
+        "starttls",
+        "--username",
+        smtp::USER,
+        "--password-file",
+        password.to_str().unwrap(),
+        "--from",
+        "frontdesk@glow.test",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["email", "test", "--to", "o@glow.test"]);
+    assert!(!ok);
+    assert!(err.contains("certificate is not trusted"), "{err}");
+    // A TLS mode that is not one is refused; nothing is guessed from the port.
+    let (ok, _, err) = run(&[
+        "email",
+        "set",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "465",
+        "--tls",
+        "auto",
+        "--username",
+        smtp::USER,
+        "--password-file",
+        password.to_str().unwrap(),
+        "--from",
+        "frontdesk@glow.test",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("TLS mode"), "{err}");
+}
