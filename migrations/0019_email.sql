@@ -15,6 +15,10 @@ CREATE TABLE email_settings (
     from_address TEXT    NOT NULL,
     from_name    TEXT,
     ca_pem       TEXT,
+    -- The owners' daily digest: the clinic's local hour it goes at (NULL: no digest), and the
+    -- local date of the last one sent.
+    digest_hour    INTEGER CHECK (digest_hour BETWEEN 0 AND 23),
+    digest_sent_on TEXT,
     updated_at   INTEGER NOT NULL
 );
 

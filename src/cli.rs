@@ -14,7 +14,7 @@ use std::io::Read;
 use std::path::Path;
 
 mod email;
-pub use email::{email_set, email_show, email_test};
+pub use email::{email_digest, email_set, email_show, email_test};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

@@ -195,6 +195,19 @@ enum EmailAction {
         #[arg(long)]
         json: bool,
     },
+    /// The owners' daily digest (yesterday's calls and bookings, today's schedule, open leads)
+    Digest {
+        #[arg(long)]
+        org: Option<i64>,
+        /// The clinic's local hour it goes at, 0-23
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        hour: Option<u32>,
+        /// No digest
+        #[arg(long)]
+        off: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a test e-mail; on failure, print the server's answer in plain words
     Test {
         #[arg(long)]
@@ -517,6 +530,9 @@ fn email(config: &Config, action: EmailAction) -> (cli::CliResult, bool) {
             (run(), json)
         }
         EmailAction::Show { org, json } => (cli::email_show(config, org), json),
+        EmailAction::Digest {
+            org, hour, json, ..
+        } => (cli::email_digest(config, org, hour), json),
         EmailAction::Test { org, to, json } => (cli::email_test(config, org, &to), json),
     }
 }

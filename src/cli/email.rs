@@ -50,6 +50,7 @@ pub fn email_show(config: &Config, org: Option<i64>) -> CliResult {
             "from_address": s.from_address,
             "from_name": s.from_name,
             "private_ca": s.private_ca,
+            "digest_hour": s.digest_hour,
         }),
         None => json!({"org_id": scope.org_id(), "configured": false}),
     })
@@ -77,4 +78,36 @@ pub fn email_test(config: &Config, org: Option<i64>, to: &str) -> CliResult {
     })?;
     let queue_id = sent.map_err(CliError::Message)?;
     Ok(json!({"org_id": scope.org_id(), "sent": true, "to": to.trim(), "queue_id": queue_id}))
+}
+
+/// `voxanne email digest`: the owners' daily digest at a local hour, or none.
+pub fn email_digest(config: &Config, org: Option<i64>, hour: Option<u32>) -> CliResult {
+    if hour.is_some_and(|h| h > 23) {
+        return Err(CliError::Message(
+            "the hour should be 0 to 23, in the clinic's time zone".into(),
+        ));
+    }
+    let (db, _) = open_store(config)?;
+    let scope = scope_for(&db, org)?;
+    let set = db.write_blocking(move |tx| {
+        let set = crate::store::digest::set_hour(tx, &scope, hour)?;
+        if set {
+            audit::record(
+                tx,
+                &scope,
+                &cli_event(
+                    "email.digest_set",
+                    &format!("org:{}", scope.org_id()),
+                    &hour.map_or("off".to_string(), |h| format!("hour={h}")),
+                ),
+            )?;
+        }
+        Ok(set)
+    })?;
+    if !set {
+        return Err(CliError::Message(
+            "set up the clinic's mailbox first (voxanne email set)".into(),
+        ));
+    }
+    email_show(config, org)
 }

@@ -9,6 +9,7 @@ pub mod channel;
 pub mod charts;
 pub mod conversation;
 pub mod delivery;
+pub mod digest;
 pub mod format;
 pub mod forwarding;
 pub mod hmac_plan;

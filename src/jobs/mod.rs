@@ -74,7 +74,12 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         "mail",
         Duration::from_secs(5),
         Some(state.mail_wake.clone()),
-        |s| async move { crate::service::mailing::run_due(&s).await.map(|_| ()) },
+        // Digests that are due are queued first, then everything due is sent.
+        |s| async move {
+            let digests = crate::service::digest::run_due(&s).await;
+            let sent = crate::service::mailing::run_due(&s).await;
+            digests.and(sent).map(|_| ())
+        },
     );
     every(
         state,

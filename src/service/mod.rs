@@ -8,12 +8,14 @@
 //!   queued in the change's own transaction
 //! - `messaging`: sending what the changes queued (the outbox sender), and nudging it
 //! - `mailing`: sending the e-mails the changes queued (the mail sender), and the test e-mail
+//! - `digest`: the owners' daily digest, queued once a day at the clinic's hour
 //! - `outbox_reconcile`: texts left mid-send by a crash, looked up on Twilio
 //! - `call_actions`: export a transcript, share a recording, text the caller a follow-up
 //! - `telephony`: verify the clinic's number as a caller ID and set up call forwarding
 
 pub mod booking;
 pub mod call_actions;
+pub mod digest;
 pub mod effects;
 pub mod mailing;
 pub mod messaging;

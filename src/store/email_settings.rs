@@ -47,6 +47,8 @@ pub struct Summary {
     pub from_address: String,
     pub from_name: Option<String>,
     pub private_ca: bool,
+    /// The clinic's local hour the owners' daily digest goes at, if it takes one.
+    pub digest_hour: Option<u32>,
     pub updated_at: i64,
 }
 
@@ -209,7 +211,7 @@ pub fn summary(conn: &Connection, scope: &OrgScope) -> AppResult<Option<Summary>
     Ok(conn
         .prepare_cached(
             "SELECT host, port, tls_mode, username, from_address, from_name,
-                    ca_pem IS NOT NULL, updated_at
+                    ca_pem IS NOT NULL, updated_at, digest_hour
              FROM email_settings WHERE org_id = ?1",
         )?
         .query_row([scope.org_id()], |r| {
@@ -223,6 +225,7 @@ pub fn summary(conn: &Connection, scope: &OrgScope) -> AppResult<Option<Summary>
                 from_name: r.get(5)?,
                 private_ca: r.get(6)?,
                 updated_at: r.get(7)?,
+                digest_hour: r.get(8)?,
             })
         })
         .optional()?)

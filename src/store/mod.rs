@@ -20,6 +20,7 @@ pub mod caller_ids;
 pub mod calls;
 pub mod checkpointer;
 pub mod contacts;
+pub mod digest;
 pub mod email_outbox;
 pub mod email_settings;
 pub mod email_unsubscribes;

@@ -23,6 +23,8 @@ pub enum Purpose {
     Verification,
     HotLeadAlert,
     FollowUp,
+    /// The owners' daily digest (e-mail only).
+    Digest,
 }
 
 impl Purpose {
@@ -35,6 +37,7 @@ impl Purpose {
             Purpose::Verification => "verification",
             Purpose::HotLeadAlert => "hot_lead_alert",
             Purpose::FollowUp => "follow_up",
+            Purpose::Digest => "digest",
         }
     }
 
@@ -47,6 +50,7 @@ impl Purpose {
             Purpose::Verification,
             Purpose::HotLeadAlert,
             Purpose::FollowUp,
+            Purpose::Digest,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)

@@ -221,3 +221,44 @@ pub async fn test(
     };
     page(&state, &info, None, Some(tested), None, None).await
 }
+
+#[derive(Deserialize)]
+pub struct DigestForm {
+    /// The clinic's local hour, 0-23; empty for no digest.
+    #[serde(default)]
+    hour: String,
+}
+
+/// The owners' daily digest: at a local hour, or none.
+pub async fn save_digest(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Form(form): Form<DigestForm>,
+) -> AppResult<Response> {
+    let hour = match form.hour.trim() {
+        "" => None,
+        h => match h.parse::<u32>().ok().filter(|h| *h < 24) {
+            Some(h) => Some(h),
+            None => {
+                let e = crate::error::AppError::Validation("Choose an hour of the day".into());
+                return page(&state, &info, None, None, Some(form_error(e)?), None).await;
+            }
+        },
+    };
+    let detail = hour.map_or("off".to_string(), |h| format!("hour={h}"));
+    let set = audited_change(
+        &state,
+        &info,
+        ip,
+        "email.digest_set",
+        detail,
+        move |tx, scope| crate::store::digest::set_hour(tx, scope, hour),
+    )
+    .await?;
+    if !set {
+        let e = crate::error::AppError::Validation("Connect the mailbox first".into());
+        return page(&state, &info, None, None, Some(form_error(e)?), None).await;
+    }
+    Ok(Redirect::to("/settings/email?saved=digest").into_response())
+}

@@ -183,6 +183,7 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             get(email_settings::show).post(email_settings::save),
         )
         .route("/settings/email/test", post(email_settings::test))
+        .route("/settings/email/digest", post(email_settings::save_digest))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/enable", post(staff::enable))

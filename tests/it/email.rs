@@ -988,12 +988,27 @@ async fn settings_email_is_for_owners_with_csrf_tests_the_mailbox_and_never_show
         .unwrap();
     assert!(page.contains(FROM_A));
     assert!(!page.contains(smtp::PASSWORD));
+    // The owners' digest, at 07:00.
+    let (status, _) = post_form(
+        &owner,
+        app.url("/settings/email/digest"),
+        &[("csrf_token", &csrf), ("hour", "7")],
+    )
+    .await;
+    assert_eq!(status, 303);
     assert_eq!(
         app.query_i64(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'email.settings_set' AND org_id = ?1",
+            "SELECT digest_hour FROM email_settings WHERE org_id = ?1",
             &[&app.a.org_id]
         ),
-        3
+        7
+    );
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('email.settings_set', 'email.digest_set') AND org_id = ?1",
+            &[&app.a.org_id]
+        ),
+        4
     );
     // The other clinic's owner sees nothing of it.
     let (owner_b, _) = app.signed_in(app.b.owner_email).await;
@@ -1184,4 +1199,56 @@ fn the_readme_commands_work_as_written_against_the_test_server() {
     ]);
     assert!(!ok);
     assert!(err.contains("TLS mode"), "{err}");
+}
+
+#[tokio::test]
+async fn owners_get_a_daily_digest_at_the_clinic_s_hour_once_a_day() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    // Clinic B has no mailbox, so no digest either.
+    let refused =
+        cli::email_digest(&app.config, Some(app.b.org_id), Some(7)).expect_err("no mailbox");
+    assert!(refused.to_string().contains("mailbox first"), "{refused}");
+    let shown = cli::email_digest(&app.config, Some(app.a.org_id), Some(7)).expect("digest");
+    assert_eq!(shown["digest_hour"], 7);
+    book_by_phone(&app, app.a.org_id).await;
+    let digests = || -> Vec<String> {
+        server
+            .messages()
+            .into_iter()
+            .filter(|m| header(m, "Subject").unwrap().contains("your day"))
+            .collect()
+    };
+    let run = || async {
+        voxanne::service::digest::run_due(&app.state)
+            .await
+            .expect("digest run");
+        app.drain_mail().await;
+    };
+    // 10:00 in New York on Monday: past the hour, so today's goes now, and only once.
+    run().await;
+    run().await;
+    let sent = digests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        header(&sent[0], "Subject").unwrap(),
+        "Alpha Clinic: your day, Monday, June 15"
+    );
+    assert!(header(&sent[0], "To").unwrap().contains("owner@alpha.test"));
+    let text = smtp::text_part(&sent[0]).unwrap().replace("=\r\n", "");
+    assert!(text.contains("Today: no appointments."), "{text}");
+    // The next morning: yesterday's booking, today's schedule in the clinic's zone.
+    app.clock.advance(chrono::Duration::hours(24));
+    run().await;
+    let sent = digests();
+    assert_eq!(sent.len(), 2);
+    let text = smtp::text_part(&sent[1]).unwrap().replace("=\r\n", "");
+    assert!(text.contains("Yesterday: 0 calls and 1 booking."), "{text}");
+    assert!(text.contains("12:00 PM — Botox"), "{text}");
+    // Turned off, nothing more.
+    cli::email_digest(&app.config, Some(app.a.org_id), None).expect("off");
+    app.clock.advance(chrono::Duration::hours(24));
+    run().await;
+    assert_eq!(digests().len(), 2);
 }
