@@ -504,6 +504,23 @@ async fn one_clinic_s_mailbox_and_mail_are_invisible_to_another() {
         )
     };
     assert_eq!((count(app.a.org_id), count(app.b.org_id)), (0, 1));
+    // Each clinic's Messages page shows its own e-mails only.
+    let messages_page = |email: &'static str| {
+        let app = &app;
+        async move {
+            let (client, _) = app.signed_in(email).await;
+            client
+                .get(app.url("/messages"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(messages_page(app.b.staff_email).await.contains(PATIENT));
+    assert!(!messages_page(app.a.staff_email).await.contains(PATIENT));
     // A's view of its settings is its own.
     let shown_a = cli::email_show(&app.config, Some(app.a.org_id)).expect("show");
     assert_eq!(shown_a["from_address"], FROM_A);
