@@ -128,7 +128,7 @@ fn seed(
             let service = pick(rng, SERVICES);
             ins.execute(params![
                 org,
-                format!("+1415{:03}{:04}", org, i),
+                format!("+1415{:03}{:04}", 200 + org, i),
                 format!("{} {}", pick(rng, FIRST), pick(rng, LAST)),
                 status,
                 tier,
@@ -167,7 +167,7 @@ fn seed(
                 org,
                 format!("bench-{org}-{i}"),
                 if i % 9 == 0 { "outbound" } else { "inbound" },
-                format!("+1415{:03}{:04}", org, contact - first_contact),
+                format!("+1415{:03}{:04}", 200 + org, contact - first_contact),
                 contact,
                 started,
                 started + secs,
@@ -248,7 +248,7 @@ fn seed(
                 first_contact + contact,
                 if i % 8 == 0 { "inbound" } else { "outbound" },
                 purpose,
-                format!("+1415{:03}{:04}", org, contact),
+                format!("+1415{:03}{:04}", 200 + org, contact),
                 format!(
                     "Bench Clinic: your {} appointment is confirmed. Reply STOP to opt out.",
                     pick(rng, SERVICES)
@@ -325,7 +325,12 @@ async fn main() {
             let mut rng = StdRng::seed_from_u64(6);
             let other =
                 voxanne::store::orgs::create(tx, "Other Clinic", chrono_tz::Europe::London, 0)?;
-            voxanne::store::services::seed_defaults(tx, &other, 0)?;
+            voxanne::store::services::seed_starting_catalogue(
+                tx,
+                &other,
+                voxanne::domain::clinic_type::ClinicType::PlasticSurgery,
+                0,
+            )?;
             seed(tx, 1, 1, ts, &mut rng)?;
             seed(tx, other.org_id(), 20, ts, &mut rng)?;
             Ok(())
@@ -396,7 +401,14 @@ async fn main() {
         ("call detail", format!("/calls/{call}")),
         ("calls search ?q=wedding", "/calls?q=wedding".into()),
         ("calls search ?q=Kowalski", "/calls?q=Kowalski".into()),
+        (
+            "calls search ?q=(415) 201-0042",
+            "/calls?q=%28415%29+201-0042".into(),
+        ),
         ("leads", "/leads".into()),
+        ("leads search ?q=kowal", "/leads?q=kowal".into()),
+        ("leads search ?q=4152010042", "/leads?q=4152010042".into()),
+        ("settings practitioners", "/settings/practitioners".into()),
         ("lead detail", format!("/leads/{contact}")),
         ("api: /api/dashboard/stats", "/api/dashboard/stats".into()),
         ("api: /api/appointments", "/api/appointments".into()),

@@ -153,6 +153,7 @@ fn install_next_key(data_dir: &Path) -> std::io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::clinic_type::ClinicType;
     use crate::store::{provision_org, scope::operator_scope, vapi_secrets};
     use std::collections::BTreeMap;
 
@@ -166,8 +167,18 @@ mod tests {
     fn seeded(config: &Config) -> String {
         let (db, vault) = open_store(config).unwrap();
         let v = vault.clone();
-        db.write_blocking(move |tx| provision_org(tx, &v, "Glow", chrono_tz::UTC, 0).map(|_| ()))
-            .unwrap();
+        db.write_blocking(move |tx| {
+            provision_org(
+                tx,
+                &v,
+                "Glow",
+                chrono_tz::UTC,
+                ClinicType::PlasticSurgery,
+                0,
+            )
+            .map(|_| ())
+        })
+        .unwrap();
         db.read_blocking(|c| vapi_secrets::current(c, &vault, &operator_scope(c, 1)?))
             .unwrap()
     }

@@ -33,6 +33,10 @@ enum Command {
         clinic: String,
         #[arg(long)]
         timezone: String,
+        /// dental, aesthetics, plastic-surgery, dermatology, physiotherapy, general-practice or
+        /// other: chooses the services the clinic starts with (to review)
+        #[arg(long)]
+        clinic_type: String,
         #[arg(long)]
         owner_email: String,
         #[arg(long)]
@@ -103,6 +107,12 @@ enum Command {
         #[command(subcommand)]
         action: EmailAction,
     },
+    /// The clinic's practitioners: who appointments are with, their hours and services
+    #[command(alias = "practitioner")]
+    Provider {
+        #[command(subcommand)]
+        action: ProviderAction,
+    },
     /// The master key that seals stored secrets
     Keys {
         #[command(subcommand)]
@@ -117,6 +127,85 @@ enum KeysAction {
         /// Where to write the new key, when VOXANNE_MASTER_KEY comes from the configuration
         #[arg(long)]
         new_key_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The fields of a practitioner; on `edit`, the ones not given stay as they are.
+#[derive(clap::Args)]
+struct PractitionerFields {
+    /// As staff and callers say it, e.g. "Dr Anita Patel"
+    #[arg(long)]
+    name: Option<String>,
+    /// What they are, e.g. "Dentist" or "Hygienist" (callers may ask for "the hygienist")
+    #[arg(long)]
+    title: Option<String>,
+    /// The services they perform, comma-separated ("Cleaning,Whitening"); "all" for every one
+    #[arg(long)]
+    services: Option<String>,
+    /// Weekly hours within the clinic's, e.g. "mon-fri 09:00-12:30,13:30-17:00; sat 09:00-12:00";
+    /// "clinic" for the clinic's hours
+    #[arg(long)]
+    hours: Option<String>,
+    /// Days off, e.g. "2026-12-24..2026-12-31, 2027-01-05"; "" for none
+    #[arg(long)]
+    time_off: Option<String>,
+}
+
+impl PractitionerFields {
+    fn as_fields(&self) -> voxanne::cli::practitioners::Fields<'_> {
+        voxanne::cli::practitioners::Fields {
+            name: self.name.as_deref(),
+            title: self.title.as_deref(),
+            services: self.services.as_deref(),
+            hours: self.hours.as_deref(),
+            time_off: self.time_off.as_deref(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ProviderAction {
+    /// Add a practitioner (--name is required)
+    Add {
+        #[arg(long)]
+        org: Option<i64>,
+        #[command(flatten)]
+        fields: PractitionerFields,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every practitioner, archived ones last
+    List {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a practitioner, named by id or by name
+    Edit {
+        practitioner: String,
+        #[arg(long)]
+        org: Option<i64>,
+        #[command(flatten)]
+        fields: PractitionerFields,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop offering a practitioner (their appointments stay)
+    Archive {
+        practitioner: String,
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Offer an archived practitioner again
+    Restore {
+        practitioner: String,
+        #[arg(long)]
+        org: Option<i64>,
         #[arg(long)]
         json: bool,
     },
@@ -248,6 +337,9 @@ enum OrgAction {
         clinic: String,
         #[arg(long)]
         timezone: String,
+        /// As for `init`: chooses the services the location starts with
+        #[arg(long)]
+        clinic_type: String,
         #[arg(long)]
         json: bool,
     },
@@ -322,6 +414,7 @@ fn main() -> ExitCode {
         Command::Init {
             clinic,
             timezone,
+            clinic_type,
             owner_email,
             owner_name,
             owner_password_file,
@@ -334,6 +427,7 @@ fn main() -> ExitCode {
                     &NewClinic {
                         clinic: &clinic,
                         timezone: &timezone,
+                        clinic_type: &clinic_type,
                     },
                     &NewAccount {
                         email: &owner_email,
@@ -349,6 +443,7 @@ fn main() -> ExitCode {
             OrgAction::Add {
                 clinic,
                 timezone,
+                clinic_type,
                 json,
             } => (
                 cli::org_add(
@@ -356,6 +451,7 @@ fn main() -> ExitCode {
                     &NewClinic {
                         clinic: &clinic,
                         timezone: &timezone,
+                        clinic_type: &clinic_type,
                     },
                 ),
                 json,
@@ -433,6 +529,41 @@ fn main() -> ExitCode {
             cli::vapi_sync_tools(&config, org, assistant.as_deref()),
             json,
         ),
+        Command::Provider { action } => {
+            use voxanne::cli::practitioners as p;
+            match action {
+                ProviderAction::Add { org, fields, json } => {
+                    let result = if fields.name.is_none() {
+                        Err(cli::CliError::Message(
+                            "give the practitioner's --name".into(),
+                        ))
+                    } else {
+                        p::add(&config, org, &fields.as_fields())
+                    };
+                    (result, json)
+                }
+                ProviderAction::List { org, json } => (p::list(&config, org), json),
+                ProviderAction::Edit {
+                    practitioner,
+                    org,
+                    fields,
+                    json,
+                } => (
+                    p::edit(&config, org, &practitioner, &fields.as_fields()),
+                    json,
+                ),
+                ProviderAction::Archive {
+                    practitioner,
+                    org,
+                    json,
+                } => (p::set_active(&config, org, &practitioner, false), json),
+                ProviderAction::Restore {
+                    practitioner,
+                    org,
+                    json,
+                } => (p::set_active(&config, org, &practitioner, true), json),
+            }
+        }
         Command::Keys {
             action: KeysAction::Rotate { new_key_file, json },
         } => (cli::keys_rotate(&config, new_key_file.as_deref()), json),

@@ -30,6 +30,7 @@ pub fn init_appliance(data: &Path, timezone: &str, extra: &[(&str, String)]) -> 
         &NewClinic {
             clinic: "Bench Clinic",
             timezone,
+            clinic_type: "plastic-surgery",
         },
         &NewAccount {
             email: OWNER_EMAIL,

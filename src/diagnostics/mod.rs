@@ -8,6 +8,7 @@ pub mod reach;
 
 use crate::backup::{BackupFile, BackupSet};
 use crate::config::Config;
+use crate::domain::go_live;
 use crate::error::AppResult;
 use crate::store::appliance::{self, Status};
 use crate::store::outbox;
@@ -83,8 +84,30 @@ pub struct Report {
     pub twilio: Reach,
     pub vapi: Reach,
     pub public_url: Option<String>,
-    /// Everything above that needs attention, in words.
+    /// `GET {public_url}/healthz` from this machine, when the public URL is set.
+    pub public_reach: Option<Reach>,
+    /// Every clinic's go-live checklist, read live.
+    pub go_live: Vec<ClinicChecklist>,
+    /// Everything above that needs attention, in words (the checklists apart).
     pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClinicChecklist {
+    pub org_id: i64,
+    pub clinic: String,
+    pub items: Vec<go_live::Item>,
+}
+
+impl ClinicChecklist {
+    /// "Alpha Clinic: Twilio connected — enter the clinic's Twilio account for texts"
+    pub fn open_items(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|i| !i.done)
+            .map(|i| format!("{}: {} — to do: {}", self.clinic, i.label, i.fix))
+            .collect()
+    }
 }
 
 /// The facts read from this machine (database and files), without the network.
@@ -95,6 +118,7 @@ struct Local {
     outbox_backlog: i64,
     last_webhook: Option<Last>,
     last_twilio_webhook: Option<Last>,
+    clinics: Vec<(i64, String, go_live::Facts)>,
 }
 
 /// Gathers the whole report at `now`: the local facts off the async threads, both probes at
@@ -105,12 +129,19 @@ pub async fn gather(db: Db, config: Arc<Config>, now: DateTime<Utc>) -> AppResul
         tokio::task::spawn_blocking(move || local_facts(&db, &config, now))
     };
     let client = reach::client();
-    let (local, twilio, vapi) = tokio::join!(
+    let public = async {
+        match &config.public_url {
+            Some(url) => Some(reach::probe_health(&client, url).await),
+            None => None,
+        }
+    };
+    let (local, twilio, vapi, public) = tokio::join!(
         local,
         reach::probe(&client, &config.twilio_api_base),
         reach::probe(&client, &config.vapi_api_base),
+        public,
     );
-    Ok(assemble(local??, twilio, vapi, &config))
+    Ok(assemble(local??, twilio, vapi, public, &config))
 }
 
 /// "1.4 MB": sizes as people read them (decimal units, like file managers).
@@ -148,6 +179,15 @@ fn local_facts(db: &Db, config: &Config, now: DateTime<Utc>) -> AppResult<Local>
                 appliance::home_timezone(c)?,
             ))
         })?;
+    let clinics = db.read_blocking(|c| {
+        crate::store::orgs::list_all_for_operator(c)?
+            .into_iter()
+            .map(|org| {
+                let scope = crate::store::scope::operator_scope(c, org.id)?;
+                Ok((org.id, org.name, crate::store::go_live::facts(c, &scope)?))
+            })
+            .collect::<AppResult<Vec<_>>>()
+    })?;
     let db_path = config.db_path();
     let set = BackupSet::new(&config.backup.dir);
     let (kept, unreadable) = match set.list() {
@@ -187,10 +227,17 @@ fn local_facts(db: &Db, config: &Config, now: DateTime<Utc>) -> AppResult<Local>
         outbox_backlog,
         last_webhook: last_webhook.map(Last::from),
         last_twilio_webhook: last_twilio.map(Last::from),
+        clinics,
     })
 }
 
-fn assemble(local: Local, twilio: Reach, vapi: Reach, config: &Config) -> Report {
+fn assemble(
+    local: Local,
+    twilio: Reach,
+    vapi: Reach,
+    public_reach: Option<Reach>,
+    config: &Config,
+) -> Report {
     let mut problems = Vec::new();
     if local.database.quick_check != "ok" {
         problems.push(format!(
@@ -217,9 +264,29 @@ fn assemble(local: Local, twilio: Reach, vapi: Reach, config: &Config) -> Report
             problems.push(format!("{name} ({}): {}", r.url, r.detail));
         }
     }
-    if config.public_url.is_none() {
-        problems.push("VOXANNE_PUBLIC_URL is not set: Vapi cannot reach the webhooks".into());
+    match &public_reach {
+        None => {
+            problems.push("VOXANNE_PUBLIC_URL is not set: Vapi cannot reach the webhooks".into())
+        }
+        Some(r) if !r.ok => problems.push(format!(
+            "the public URL ({}) does not reach the appliance: {}",
+            r.url, r.detail
+        )),
+        Some(_) => {}
     }
+    let answers = public_reach.as_ref().is_some_and(|r| r.ok);
+    let go_live = local
+        .clinics
+        .iter()
+        .map(|(org_id, clinic, facts)| ClinicChecklist {
+            org_id: *org_id,
+            clinic: clinic.clone(),
+            items: go_live::checklist(&go_live::Facts {
+                public_url_answers: Some(answers),
+                ..*facts
+            }),
+        })
+        .collect();
     Report {
         versions: local.versions,
         data_dir: config.data_dir.display().to_string(),
@@ -231,6 +298,8 @@ fn assemble(local: Local, twilio: Reach, vapi: Reach, config: &Config) -> Report
         twilio,
         vapi,
         public_url: config.public_url.clone(),
+        public_reach,
+        go_live,
         problems,
     }
 }

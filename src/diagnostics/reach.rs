@@ -71,6 +71,20 @@ pub async fn probe(client: &reqwest::Client, base: &str) -> Reach {
     }
 }
 
+/// Whether the appliance answers at its public address: `GET {base}/healthz` must answer 200
+/// (a tunnel that is down answers 502 or 530; another server, 404).
+pub async fn probe_health(client: &reqwest::Client, base: &str) -> Reach {
+    let health = format!("{}/healthz", base.trim_end_matches('/'));
+    let mut r = probe(client, &health).await;
+    if let Some(status) = r.status.filter(|s| *s != 200) {
+        r.ok = false;
+        r.detail = format!("answered HTTP {status}, not the appliance's health check");
+    } else if r.ok {
+        r.detail = "the appliance answers there".into();
+    }
+    r
+}
+
 /// A client for probes: short timeout, no redirects followed (a redirect is an answer).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

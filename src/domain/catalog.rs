@@ -27,7 +27,6 @@
 //!   does not also count for Breast Augmentation's keyword "augmentation".
 //!   Each service is listed once, in the order of its first counted mention.
 
-use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// One catalogue entry as the matcher sees it.
@@ -35,15 +34,6 @@ use std::collections::{HashMap, HashSet};
 pub struct ServiceTerms<'a> {
     pub name: &'a str,
     pub keywords: &'a [String],
-}
-
-/// A service seeded into every new clinic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DefaultService {
-    pub name: &'static str,
-    pub duration_minutes: u32,
-    pub price_cents: i64,
-    pub keywords: Vec<&'static str>,
 }
 
 /// Splits the staff-entered keyword box into clean keywords.
@@ -199,37 +189,6 @@ pub fn mentioned(text: &str, services: &[ServiceTerms]) -> Vec<usize> {
         .collect();
     order.sort_unstable();
     order.into_iter().map(|(_, svc)| svc).collect()
-}
-
-/// The seven services every new clinic starts with.
-pub fn default_services() -> Vec<DefaultService> {
-    let svc = |name, duration_minutes, dollars: i64, keywords: &'static str| DefaultService {
-        name,
-        duration_minutes,
-        price_cents: dollars * 100,
-        keywords: keywords.split('|').collect(),
-    };
-    vec![
-        svc("Botox", 30, 400, "botox|botulinum|anti-wrinkle|wrinkle injections|wrinkle relaxer|dysport|xeomin"),
-        svc("Facelift", 180, 8_000, "facelift|face lift|rhytidectomy|mini facelift"),
-        svc("Rhinoplasty", 150, 6_000, "rhinoplasty|nose job|nose surgery|nose reshaping"),
-        svc(
-            "Breast Augmentation",
-            120,
-            7_500,
-            "breast augmentation|breast implants|breast enlargement|boob job|augmentation",
-        ),
-        svc("Liposuction", 120, 5_000, "liposuction|lipo|lipoplasty|fat removal"),
-        // "lip augmentation" lives here so it out-specifies Breast
-        // Augmentation's bare "augmentation".
-        svc(
-            "Fillers",
-            45,
-            500,
-            "filler|dermal filler|lip filler|lip augmentation|lip injections|cheek filler|juvederm|restylane",
-        ),
-        svc("Consultation", 30, 150, "consultation|consult|assessment"),
-    ]
 }
 
 /// Term specificity: (word count, letter count). Larger is more specific.
@@ -505,6 +464,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::domain::clinic_type::{ClinicType, StartingService};
 
     type Owned<'a> = Vec<(&'a str, Vec<String>)>;
 
@@ -513,8 +473,12 @@ mod tests {
     }
 
     fn defaults() -> Owned<'static> {
-        let own = |d: DefaultService| (d.name, d.keywords.iter().map(|k| k.to_string()).collect());
-        default_services().into_iter().map(own).collect()
+        let own = |d: StartingService| (d.name, d.keywords.iter().map(|k| k.to_string()).collect());
+        ClinicType::PlasticSurgery
+            .starting_services()
+            .into_iter()
+            .map(own)
+            .collect()
     }
 
     fn terms<'a>(o: &'a Owned) -> Vec<ServiceTerms<'a>> {
@@ -694,8 +658,8 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_seeded() {
-        let d = default_services();
+    fn the_plastic_surgery_catalogue_is_the_original_seven() {
+        let d = ClinicType::PlasticSurgery.starting_services();
         let summary: Vec<_> = d
             .iter()
             .map(|s| (s.name, s.duration_minutes, s.price_cents))

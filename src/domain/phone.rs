@@ -366,9 +366,31 @@ fn echo_text(s: &str) -> String {
     }
 }
 
+/// A stored E.164 number as people in the clinic's country write it: `(415) 555-0188` for a
+/// North American number in a North American clinic; otherwise the international form,
+/// unchanged. Anything that is not E.164 is shown as it is.
+pub fn national(e164: &str, default_country: &str) -> String {
+    let nanp = matches!(default_country, "US" | "CA");
+    match e164.strip_prefix("+1") {
+        Some(rest) if nanp && rest.len() == 10 && rest.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("({}) {}-{}", &rest[..3], &rest[3..6], &rest[6..])
+        }
+        _ => e164.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_show_in_the_clinics_national_format() {
+        assert_eq!(national("+14155550188", "US"), "(415) 555-0188");
+        assert_eq!(national("+14155550188", "CA"), "(415) 555-0188");
+        assert_eq!(national("+447700900123", "US"), "+447700900123");
+        assert_eq!(national("+14155550188", "GB"), "+14155550188");
+        assert_eq!(national("anonymous", "US"), "anonymous");
+    }
     use serde::de::value::{Error as ValueError, StrDeserializer};
     use serde::de::IntoDeserializer;
 

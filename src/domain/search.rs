@@ -31,9 +31,46 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!quoted.is_empty()).then(|| quoted.join(" "))
 }
 
+/// The E.164 number `input` is, when it is nothing but a phone number in some format —
+/// `(415) 555-0188`, `415.555.0188`, `4155550188`, `+1 415 555 0188` — read in the clinic's
+/// country; `None` for anything else (words, a short number, a date).
+pub fn phone_query(input: &str, default_country: &str) -> Option<String> {
+    let input = input.trim();
+    let phone_like = input
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let digits = input.chars().filter(char::is_ascii_digit).count();
+    if !phone_like || !(7..=15).contains(&digits) {
+        return None;
+    }
+    super::phone::PhoneNumber::parse(input, default_country)
+        .ok()
+        .map(|p| p.as_str().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phone_number_in_any_format_is_one_number() {
+        for typed in [
+            "(415) 555-0188",
+            "4155550188",
+            "+14155550188",
+            "415.555.0188",
+            " +1 415 555 0188 ",
+        ] {
+            assert_eq!(
+                phone_query(typed, "US").as_deref(),
+                Some("+14155550188"),
+                "{typed}"
+            );
+        }
+        for not_a_number in ["botox", "555-01", "2026-06-15", "call 4155550188", ""] {
+            assert_eq!(phone_query(not_a_number, "US"), None, "{not_a_number}");
+        }
+    }
 
     #[test]
     fn words_are_quoted_and_all_required() {

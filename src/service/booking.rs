@@ -5,6 +5,7 @@
 //! the JSON API all come through here; what differs between them is a parameter, [`Door`].
 
 use crate::domain::channel::Channel;
+use crate::domain::practitioner::{refusal_sentence, Practitioner, Working};
 use crate::domain::schedule::{self, BookingRules, Calendar, SlotRefusal};
 use crate::error::{AppError, AppResult};
 use crate::service::effects::{self, BookingChange, Queued};
@@ -62,6 +63,49 @@ pub fn check_start(
         rules: &rules,
     };
     schedule::check_start(&cal, start, minutes, now)
+}
+
+/// Each practitioner's bookable calendar under the clinic's.
+pub fn working(org: &Org, practitioners: &[Practitioner]) -> Vec<Working> {
+    practitioners
+        .iter()
+        .map(|p| Working::of(p, &org.hours, &org.closures))
+        .collect()
+}
+
+/// Which of `candidates` can take `start`: by the clinic's rules through `door`, then by each
+/// one's own hours and days off. `Err` is the sentence saying why nobody can.
+pub fn who_can_take(
+    org: &Org,
+    door: Door,
+    working: &[Working],
+    candidates: &[i64],
+    start: DateTime<Utc>,
+    minutes: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, String> {
+    check_start(org, door, start, minutes, now).map_err(|r| r.to_string())?;
+    let rules = door.rules(org);
+    let mut refusals = Vec::new();
+    let able: Vec<i64> = candidates
+        .iter()
+        .filter_map(|id| working.iter().find(|w| w.id == *id))
+        .filter(|w| {
+            match schedule::check_start(&w.calendar(org.timezone, &rules), start, minutes, now) {
+                Ok(()) => true,
+                Err(r) => {
+                    refusals.push(refusal_sentence(&w.name, &r));
+                    false
+                }
+            }
+        })
+        .map(|w| w.id)
+        .collect();
+    match (able.is_empty(), refusals.as_slice()) {
+        (false, _) => Ok(able),
+        (true, [one]) => Err(one.clone()),
+        (true, _) => Err("None of the practitioners who do that is working at that time.".into()),
+    }
 }
 
 /// Who makes a change, through which door, and when: what every booking change carries.
@@ -137,35 +181,41 @@ pub struct Done {
     pub queued: Queued,
 }
 
+/// Places the booking for the patient. A time that turns out taken leaves nothing behind: the
+/// patient's contact is written inside a savepoint that is rolled back with the attempt, so a
+/// refused caller is not made a contact (nor has their name changed) by asking.
 fn place(
     tx: &Transaction<'_>,
     c: &Change,
     req: &NewBooking,
     hold_minutes: Option<u32>,
 ) -> AppResult<Placed> {
-    let contact = contacts::upsert(
-        tx,
-        &c.scope,
-        &req.phone,
-        req.name.as_deref(),
-        req.email.as_deref(),
-        c.now,
-    )?;
-    if let Some(channel) = req.channel {
-        contacts::set_channel(tx, &c.scope, contact.id, channel, c.now)?;
-    }
-    let slot = SlotRequest {
-        provider_ids: &req.providers,
-        service_id: req.service.id,
-        duration_minutes: req.service.duration_minutes,
-        contact_id: contact.id,
-        start_at: req.start.timestamp(),
-        buffer_minutes: c.org.rules.buffer_minutes,
-        source: c.door.source(),
-        call_id: req.call_id.as_deref(),
-        notes: req.notes.as_deref(),
+    let attempt = |tx: &Transaction<'_>| {
+        let contact = contacts::upsert(
+            tx,
+            &c.scope,
+            &req.phone,
+            req.name.as_deref(),
+            req.email.as_deref(),
+            c.now,
+        )?;
+        if let Some(channel) = req.channel {
+            contacts::set_channel(tx, &c.scope, contact.id, channel, c.now)?;
+        }
+        let slot = SlotRequest {
+            provider_ids: &req.providers,
+            service_id: req.service.id,
+            duration_minutes: req.service.duration_minutes,
+            contact_id: contact.id,
+            start_at: req.start.timestamp(),
+            buffer_minutes: c.org.rules.buffer_minutes,
+            source: c.door.source(),
+            call_id: req.call_id.as_deref(),
+            notes: req.notes.as_deref(),
+        };
+        appointments::place(tx, &c.scope, &slot, hold_minutes, c.now)
     };
-    appointments::place(tx, &c.scope, &slot, hold_minutes, c.now)
+    crate::store::in_savepoint_kept_if(tx, attempt, |placed| matches!(placed, Placed::Placed(_)))
 }
 
 /// Holds a slot for the clinic's hold time. `None`: the time was just taken.

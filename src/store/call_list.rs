@@ -28,8 +28,26 @@ pub struct CallFilter {
     pub sentiment: Option<Sentiment>,
     /// Words as a person typed them; see `domain::search`. Nothing searchable means no search.
     pub search: Option<String>,
+    /// Calls from or to this E.164 number, or with the contact who has it.
+    pub phone: Option<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+impl CallFilter {
+    /// A search that is nothing but a phone number, in any format, finds that number's calls
+    /// rather than the words.
+    pub fn phone_aware(mut self, default_country: &str) -> Self {
+        let phone = self
+            .search
+            .as_deref()
+            .and_then(|q| crate::domain::search::phone_query(q, default_country));
+        if phone.is_some() {
+            self.phone = phone;
+            self.search = None;
+        }
+        self
+    }
 }
 
 /// A call in a list, with its contact's name.
@@ -62,14 +80,15 @@ enum Plan {
     ListIndex,
     /// Start from the search's matches; `+` keeps SQLite off the list index.
     SearchFirst,
-    /// One contact's calls through `calls_org_contact`, sorted afterwards (a contact has few
-    /// calls; walking the list index would visit every call of the org).
+    /// One contact's (or one number's) calls through `calls_org_contact` (or
+    /// `calls_org_customer`), sorted afterwards: they are few, and walking the list index would
+    /// visit every call of the org.
     ContactFirst,
 }
 
 /// The plan for `f`: a contact, else how many calls its search matches, decides.
 fn plan(conn: &Connection, f: &CallFilter, drives_below: i64) -> AppResult<Plan> {
-    if f.contact_id.is_some() {
+    if f.contact_id.is_some() || f.phone.is_some() {
         return Ok(Plan::ContactFirst);
     }
     let Some(q) = f.search.as_deref().and_then(fts_query) else {
@@ -130,6 +149,9 @@ fn conditions(scope: &OrgScope, f: &CallFilter, plan: Plan) -> (String, Vec<Valu
     }
     if let Some(c) = f.contact_id {
         add("contact_id = ?", Value::Integer(c));
+    }
+    if let Some(p) = &f.phone {
+        add("customer_number = ?", text(p));
     }
     if let Some(q) = f.search.as_deref().and_then(fts_query) {
         add(

@@ -5,7 +5,8 @@ use super::OrgScope;
 use crate::domain::calls::LeadStatus;
 use crate::domain::lead::Tier;
 use crate::error::{AppError, AppResult};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
 
 #[derive(Debug, Clone)]
 pub struct Lead {
@@ -61,32 +62,68 @@ pub fn get(conn: &Connection, scope: &OrgScope, id: i64) -> AppResult<Lead> {
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
     pub tier: Option<Tier>,
+    /// The contact with this E.164 number.
+    pub phone: Option<String>,
+    /// Contacts whose name holds these letters (any case).
+    pub name: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
 
-const FILTER: &str =
-    "org_id = ?1 AND (?2 IS NULL OR lead_status = ?2) AND (?3 IS NULL OR lead_tier = ?3)";
+/// `%text%` for LIKE, the wildcards in `text` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .trim()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// The WHERE clause for `f` and its parameters, only the conditions asked for (so a number
+/// is found through the contacts' unique index on it).
+fn conditions(scope: &OrgScope, f: &LeadFilter) -> (String, Vec<Value>) {
+    let mut sql = vec!["org_id = ?"];
+    let mut params = vec![Value::Integer(scope.org_id())];
+    let mut add = |clause: &'static str, v: String| {
+        sql.push(clause);
+        params.push(Value::Text(v));
+    };
+    if let Some(s) = f.status {
+        add("lead_status = ?", s.as_str().to_string());
+    }
+    if let Some(t) = f.tier {
+        add("lead_tier = ?", t.as_str().to_string());
+    }
+    if let Some(p) = &f.phone {
+        add("phone = ?", p.clone());
+    }
+    if let Some(n) = f.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        add("name LIKE ? ESCAPE '\\'", contains_pattern(n));
+    }
+    (sql.join(" AND "), params)
+}
 
 /// The org's contacts matching `f`, most recently contacted first; and how many match in all.
 pub fn list(conn: &Connection, scope: &OrgScope, f: &LeadFilter) -> AppResult<(Vec<Lead>, i64)> {
-    let status = f.status.map(LeadStatus::as_str);
-    let tier = f.tier.map(Tier::as_str);
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM contacts WHERE {FILTER}
-         ORDER BY COALESCE(last_contacted_at, created_at) DESC, id DESC LIMIT ?4 OFFSET ?5"
-    ))?;
-    let rows = stmt
-        .query_map(
-            params![scope.org_id(), status, tier, f.limit, f.offset],
-            from_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (filter, mut params) = conditions(scope, f);
     let total = conn.query_row(
-        &format!("SELECT COUNT(*) FROM contacts WHERE {FILTER}"),
-        params![scope.org_id(), status, tier],
+        &format!("SELECT COUNT(*) FROM contacts WHERE {filter}"),
+        params_from_iter(params.iter()),
         |r| r.get(0),
     )?;
+    params.push(Value::Integer(f.limit));
+    params.push(Value::Integer(f.offset));
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM contacts WHERE {filter}
+         ORDER BY COALESCE(last_contacted_at, created_at) DESC, id DESC LIMIT ? OFFSET ?"
+    ))?;
+    let rows = stmt
+        .query_map(params_from_iter(params.iter()), from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((rows, total))
 }
 
@@ -133,6 +170,9 @@ pub struct CallOutcome<'a> {
     /// This call's services of interest, added to the contact's.
     pub services: &'a [String],
     pub contacted_at: i64,
+    /// The call's Vapi id: the score and tier are those of the contact's latest call by call
+    /// time (its end, else its start), whatever order the reports arrive in.
+    pub vapi_call_id: &'a str,
 }
 
 pub fn record_call(
@@ -150,8 +190,17 @@ pub fn record_call(
     }
     let services = serde_json::to_string(&services).map_err(AppError::internal)?;
     tx.prepare_cached(
-        "UPDATE contacts SET lead_status = ?3, lead_score = ?4, lead_tier = ?5, services_json = ?6,
+        "UPDATE contacts SET lead_status = ?3,
+             lead_score = CASE WHEN NOT older THEN ?4 ELSE lead_score END,
+             lead_tier = CASE WHEN NOT older THEN ?5 ELSE lead_tier END,
+             services_json = ?6,
              last_contacted_at = MAX(COALESCE(last_contacted_at, 0), ?7), updated_at = ?8
+         FROM (SELECT COALESCE(
+                   (SELECT COALESCE(ended_at, started_at) FROM calls
+                    WHERE org_id = ?1 AND vapi_call_id = ?9)
+                   < (SELECT MAX(COALESCE(ended_at, started_at)) FROM calls
+                      WHERE org_id = ?1 AND contact_id = ?2 AND lead_score IS NOT NULL),
+                   0) AS older)
          WHERE org_id = ?1 AND id = ?2",
     )?
     .execute(params![
@@ -162,7 +211,8 @@ pub fn record_call(
         o.tier.as_str(),
         services,
         o.contacted_at,
-        now
+        now,
+        o.vapi_call_id
     ])?;
     Ok(())
 }

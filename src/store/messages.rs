@@ -309,14 +309,14 @@ pub struct Inbound<'a> {
     pub purpose: Option<&'a str>,
 }
 
-/// Records a received text once: false when this provider SID is already recorded (Twilio
-/// delivered the webhook again), and then nothing is written.
+/// Records a received text once, giving its id: `None` when this provider SID is already
+/// recorded (Twilio delivered the webhook again), and then nothing is written.
 pub fn record_inbound(
     tx: &Transaction<'_>,
     scope: &OrgScope,
     m: &Inbound<'_>,
     now: i64,
-) -> AppResult<bool> {
+) -> AppResult<Option<i64>> {
     let seen: bool = tx
         .prepare_cached(
             "SELECT EXISTS(SELECT 1 FROM messages
@@ -324,7 +324,7 @@ pub fn record_inbound(
         )?
         .query_row(params![scope.org_id(), m.provider_sid], |r| r.get(0))?;
     if seen {
-        return Ok(false);
+        return Ok(None);
     }
     tx.prepare_cached(
         "INSERT INTO messages (org_id, contact_id, direction, purpose, recipient, sender, body,
@@ -342,5 +342,5 @@ pub fn record_inbound(
         m.provider_sid,
         now
     ])?;
-    Ok(true)
+    Ok(Some(tx.last_insert_rowid()))
 }

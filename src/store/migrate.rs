@@ -75,8 +75,28 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0017_vapi_hmac_plans.sql"),
     ),
     (
+        "0018_clinic_type",
+        include_str!("../../migrations/0018_clinic_type.sql"),
+    ),
+    (
         "0019_email",
         include_str!("../../migrations/0019_email.sql"),
+    ),
+    (
+        "0020_practitioners",
+        include_str!("../../migrations/0020_practitioners.sql"),
+    ),
+    (
+        "0021_calls_by_number",
+        include_str!("../../migrations/0021_calls_by_number.sql"),
+    ),
+    (
+        "0022_attention",
+        include_str!("../../migrations/0022_attention.sql"),
+    ),
+    (
+        "0023_password_resets",
+        include_str!("../../migrations/0023_password_resets.sql"),
     ),
 ];
 

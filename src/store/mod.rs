@@ -10,6 +10,7 @@ pub mod alert_mails;
 pub mod api_tokens;
 pub mod appliance;
 pub mod appointments;
+pub mod attention;
 pub mod audit;
 pub mod booking_mails;
 pub mod booking_texts;
@@ -25,6 +26,7 @@ pub mod email_outbox;
 pub mod email_settings;
 pub mod email_unsubscribes;
 pub mod forwarding_configs;
+pub mod go_live;
 pub mod leads;
 pub mod messages;
 pub mod migrate;
@@ -33,6 +35,8 @@ pub mod orgs;
 pub mod outbox;
 pub mod outbox_reconcile;
 pub mod overview;
+pub mod password_resets;
+pub mod practitioners;
 pub mod recording_shares;
 pub mod rekey;
 pub mod retention;
@@ -69,10 +73,11 @@ pub fn provision_org(
     vault: &crate::crypto::Vault,
     name: &str,
     timezone: chrono_tz::Tz,
+    clinic_type: crate::domain::clinic_type::ClinicType,
     now: i64,
 ) -> AppResult<OrgScope> {
-    let scope = orgs::create(tx, name, timezone, now)?;
-    services::seed_defaults(tx, &scope, now)?;
+    let scope = orgs::create_of_type(tx, name, timezone, Some(clinic_type), now)?;
+    services::seed_starting_catalogue(tx, &scope, clinic_type, now)?;
     vapi_secrets::create(tx, vault, &scope, now)?;
     Ok(scope)
 }
@@ -237,7 +242,6 @@ impl Db {
     }
 }
 
-/// Opens `path` read-only and runs `PRAGMA integrity_check`.
 /// Runs `f` in a savepoint of `tx`: kept when it succeeds, rolled back (and its error given
 /// back, the transaction still usable) when it fails.
 pub fn in_savepoint<T>(
@@ -255,6 +259,23 @@ pub fn in_savepoint<T>(
             Ok(Err(e))
         }
     }
+}
+
+/// Runs `f` in a savepoint of `tx`, keeping its writes only when `keep` says so of its result;
+/// an error never keeps them. The rest of the transaction is untouched either way.
+pub fn in_savepoint_kept_if<T>(
+    tx: &Transaction<'_>,
+    f: impl FnOnce(&Transaction<'_>) -> AppResult<T>,
+    keep: impl FnOnce(&T) -> bool,
+) -> AppResult<T> {
+    tx.execute_batch("SAVEPOINT work")?;
+    let result = f(tx);
+    if result.as_ref().is_ok_and(keep) {
+        tx.execute_batch("RELEASE work")?;
+    } else {
+        tx.execute_batch("ROLLBACK TO work; RELEASE work")?;
+    }
+    result
 }
 
 /// Whether the database file at `path` is one of ours (it has our migrations table).
@@ -275,6 +296,7 @@ pub fn fold_wal(path: &Path) -> AppResult<()> {
     Ok(())
 }
 
+/// Opens `path` read-only and runs `PRAGMA integrity_check`.
 pub fn check_integrity(path: &Path) -> AppResult<()> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;

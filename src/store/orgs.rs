@@ -1,6 +1,7 @@
 //! Orgs (clinics): profile, hours, closures and booking rules.
 
 use super::OrgScope;
+use crate::domain::clinic_type::ClinicType;
 use crate::domain::schedule::{BookingRules, WeeklyHours};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
@@ -25,9 +26,18 @@ pub struct Org {
     pub sms_enabled: bool,
     /// How many hours ahead a reminder goes out (0 = no reminders).
     pub reminder_hours: u32,
+    /// The kind chosen at setup; none for a clinic set up before the question was asked.
+    pub clinic_type: Option<ClinicType>,
+    /// When an owner last said the services catalogue is right; until then no price is quoted.
+    pub catalogue_reviewed_at: Option<i64>,
 }
 
 impl Org {
+    /// Whether the assistant may quote the catalogue's prices: only once an owner reviewed them.
+    pub fn quotes_prices(&self) -> bool {
+        self.catalogue_reviewed_at.is_some()
+    }
+
     /// The clinic's calendar rules for slot checks.
     pub fn calendar(&self) -> crate::domain::schedule::Calendar<'_> {
         crate::domain::schedule::Calendar {
@@ -44,7 +54,7 @@ macro_rules! columns {
     () => {
         "id, name, timezone, hours_json, closures_json, buffer_minutes, slot_minutes,
          min_notice_minutes, horizon_days, hot_lead_alert_phone, created_at, hold_minutes,
-         require_verification, sms_enabled, reminder_hours"
+         require_verification, sms_enabled, reminder_hours, clinic_type, catalogue_reviewed_at"
     };
 }
 
@@ -70,6 +80,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Org> {
         require_verification: r.get(12)?,
         sms_enabled: r.get(13)?,
         reminder_hours: r.get(14)?,
+        clinic_type: r
+            .get::<_, Option<String>>(15)?
+            .and_then(|t| ClinicType::parse(&t).ok()),
+        catalogue_reviewed_at: r.get(16)?,
     })
 }
 
@@ -96,13 +110,24 @@ pub fn validate_name(name: &str) -> AppResult<String> {
 /// Creates an org. This is authentication by other means (the setup token or the operator's
 /// command line), so it returns the new org's scope.
 pub fn create(tx: &Transaction<'_>, name: &str, timezone: Tz, now: i64) -> AppResult<OrgScope> {
+    create_of_type(tx, name, timezone, None, now)
+}
+
+/// Creates an org of a chosen kind; its catalogue starts unreviewed.
+pub fn create_of_type(
+    tx: &Transaction<'_>,
+    name: &str,
+    timezone: Tz,
+    clinic_type: Option<ClinicType>,
+    now: i64,
+) -> AppResult<OrgScope> {
     let name = validate_name(name)?;
     let hours = serde_json::to_string(&WeeklyHours::default()).map_err(AppError::internal)?;
     let rules = BookingRules::default();
     tx.execute(
         "INSERT INTO orgs (name, timezone, hours_json, closures_json, buffer_minutes, slot_minutes,
-                           min_notice_minutes, horizon_days, created_at)
-         VALUES (?1, ?2, ?3, '[]', ?4, ?5, ?6, ?7, ?8)",
+                           min_notice_minutes, horizon_days, created_at, clinic_type)
+         VALUES (?1, ?2, ?3, '[]', ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             name,
             timezone.name(),
@@ -111,7 +136,8 @@ pub fn create(tx: &Transaction<'_>, name: &str, timezone: Tz, now: i64) -> AppRe
             rules.slot_minutes,
             rules.min_notice_minutes,
             rules.horizon_days,
-            now
+            now,
+            clinic_type.map(ClinicType::slug)
         ],
     )?;
     Ok(OrgScope::mint(tx.last_insert_rowid()))
@@ -205,6 +231,15 @@ pub fn update_texts(
 pub const MAX_REMINDER_HOURS: u32 = 168;
 
 /// System-wide: whether any org exists (the setup page closes once one does).
+/// An owner said the services catalogue is right: from now on the voice tools quote its prices.
+pub fn mark_catalogue_reviewed(tx: &Transaction<'_>, scope: &OrgScope, now: i64) -> AppResult<()> {
+    tx.execute(
+        "UPDATE orgs SET catalogue_reviewed_at = ?2 WHERE id = ?1",
+        params![scope.org_id(), now],
+    )?;
+    Ok(())
+}
+
 pub fn any_exists(conn: &Connection) -> AppResult<bool> {
     Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM orgs)", [], |r| r.get(0))?)
 }

@@ -96,6 +96,7 @@ pub fn opens_with(conn: &Connection, vault: &Vault) -> AppResult<Option<bool>> {
 mod tests {
     use super::*;
     use crate::config::Secret;
+    use crate::domain::clinic_type::ClinicType;
     use crate::integrations::twilio::Credentials;
     use crate::store::outbox::{self, NewSms, Purpose};
     use crate::store::{provision_org, twilio_credentials, vapi_secrets};
@@ -104,7 +105,15 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::store::migrate::apply(&conn).unwrap();
         let tx = conn.transaction().unwrap();
-        let scope = provision_org(&tx, vault, "Glow", chrono_tz::UTC, 0).unwrap();
+        let scope = provision_org(
+            &tx,
+            vault,
+            "Glow",
+            chrono_tz::UTC,
+            ClinicType::PlasticSurgery,
+            0,
+        )
+        .unwrap();
         let creds = Credentials {
             account_sid: "AC0123456789abcdef0123456789abcdef".into(),
             key_sid: None,

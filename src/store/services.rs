@@ -2,6 +2,7 @@
 
 use super::OrgScope;
 use crate::domain::catalog;
+use crate::domain::clinic_type::ClinicType;
 use crate::error::{AppError, AppResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
@@ -41,9 +42,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Service> {
     })
 }
 
-/// What every new clinic starts with: the default services and one calendar.
-pub fn seed_defaults(tx: &Transaction<'_>, scope: &OrgScope, now: i64) -> AppResult<()> {
-    for s in catalog::default_services() {
+/// What a new clinic starts with: its kind's typical services and one calendar.
+pub fn seed_starting_catalogue(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    clinic_type: ClinicType,
+    now: i64,
+) -> AppResult<()> {
+    for s in clinic_type.starting_services() {
         let keywords = serde_json::to_string(&s.keywords).map_err(AppError::internal)?;
         tx.execute(
             "INSERT INTO services (org_id, name, duration_minutes, price_cents, keywords_json, created_at)

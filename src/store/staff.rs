@@ -166,7 +166,8 @@ pub fn get_by_email(conn: &Connection, scope: &OrgScope, email: &str) -> AppResu
 
 pub fn list(conn: &Connection, scope: &OrgScope) -> AppResult<Vec<Staff>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM staff WHERE org_id = ?1 ORDER BY role = 'staff', name"
+        "SELECT {COLUMNS} FROM staff WHERE org_id = ?1 AND removed_at IS NULL
+         ORDER BY role = 'staff', name"
     ))?;
     let rows = stmt.query_map([scope.org_id()], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -219,6 +220,52 @@ pub fn set_disabled(
         super::sessions::delete_for_staff(tx, scope, id)?;
     }
     get(tx, scope, id)
+}
+
+fn active_owners(tx: &Transaction<'_>, scope: &OrgScope) -> AppResult<i64> {
+    Ok(tx.query_row(
+        "SELECT COUNT(*) FROM staff WHERE org_id = ?1 AND role = 'owner' AND disabled = 0",
+        [scope.org_id()],
+        |r| r.get(0),
+    )?)
+}
+
+/// Makes an account an owner or staff. The last active owner stays an owner.
+pub fn set_role(tx: &Transaction<'_>, scope: &OrgScope, id: i64, role: Role) -> AppResult<Staff> {
+    let member = get(tx, scope, id)?;
+    if member.role == Role::Owner
+        && role != Role::Owner
+        && !member.disabled
+        && active_owners(tx, scope)? <= 1
+    {
+        return Err(AppError::Conflict(
+            "this is the only active owner; make someone else an owner first".into(),
+        ));
+    }
+    tx.execute(
+        "UPDATE staff SET role = ?3 WHERE org_id = ?1 AND id = ?2",
+        params![scope.org_id(), id, role.as_str()],
+    )?;
+    get(tx, scope, id)
+}
+
+/// Removes an account: it can no longer sign in, leaves the staff list, and frees its e-mail
+/// address; the row stays for what it made and the audit log. Its sessions end. The last
+/// active owner cannot be removed.
+pub fn remove(tx: &Transaction<'_>, scope: &OrgScope, id: i64, now: i64) -> AppResult<Staff> {
+    let member = get(tx, scope, id)?;
+    if member.role == Role::Owner && !member.disabled && active_owners(tx, scope)? <= 1 {
+        return Err(AppError::Conflict(
+            "this is the only active owner; add another owner first".into(),
+        ));
+    }
+    tx.execute(
+        "UPDATE staff SET disabled = 1, removed_at = ?3, email = 'removed-' || id || '@removed.invalid'
+         WHERE org_id = ?1 AND id = ?2",
+        params![scope.org_id(), id, now],
+    )?;
+    super::sessions::delete_for_staff(tx, scope, id)?;
+    Ok(member)
 }
 
 /// Authentication: finds an account by email across orgs and returns its scope with the

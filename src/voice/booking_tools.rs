@@ -9,7 +9,7 @@ use crate::store::appointments::{Appointment, AppointmentStatus, ConfirmRefusal}
 use crate::store::audit::{Actor, Who};
 use crate::store::outbox::SmsStatus;
 use crate::store::{appointments, contacts};
-use crate::voice::common::{join_and, Args};
+use crate::voice::common::{join_and, Args, Names, PRACTITIONER_KEYS};
 use crate::voice::dispatch::{Reply, ToolCtx, ToolOutcome};
 use crate::voice::tools::arg_str;
 use chrono::{DateTime, Duration, Utc};
@@ -95,17 +95,22 @@ async fn unavailable(
 async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutcome> {
     let duration = req.service.duration_minutes;
     let (start, providers) = (req.start, req.providers.clone());
-    if let Err(refusal) = booking::check_start(&ctx.org, Door::Phone, start, duration, ctx.now) {
-        return unavailable(
-            ctx,
-            refusal.to_string(),
-            "outside_rules",
-            start,
-            duration,
-            &providers,
-        )
-        .await;
+    let mut req = req;
+    match booking::who_can_take(
+        &ctx.org,
+        Door::Phone,
+        &ctx.working,
+        &providers,
+        start,
+        duration,
+        ctx.now,
+    ) {
+        Ok(able) => req.providers = able,
+        Err(why) => {
+            return unavailable(ctx, why, "outside_rules", start, duration, &providers).await
+        }
     }
+    let names = ctx.names();
     let change = ctx.change();
     let (tz, verification) = (ctx.org.timezone, ctx.org.require_verification);
     let (hold_minutes, now) = (ctx.org.hold_minutes, ctx.now);
@@ -125,17 +130,19 @@ async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutc
                     return Err(());
                 };
                 if !hold {
-                    return Ok(booked_reply(tz, &a, &service, text));
+                    return Ok(booked_reply(tz, &a, &service, &names, text));
                 }
+                let (practitioner, with) = (names.of(a.provider_id), names.with(a.provider_id));
                 let expires = DateTime::from_timestamp(a.hold_expires_at.unwrap_or(a.start_at), 0)
                     .unwrap_or(now);
                 Ok(Reply::Now(ToolOutcome::result(
                     format!(
-                        "I'm holding {} for {caller} ({service}). The hold lasts {hold_minutes} minutes.{}",
+                        "I'm holding {}{with} for {caller} ({service}). The hold lasts {hold_minutes} minutes.{}",
                         format::spoken_datetime(a.start(), tz),
                         read_back.as_deref().unwrap_or(""),
                     ),
                     json!({"ok": true, "holdId": a.id, "start": format::local_iso(a.start(), tz), "service": service,
+                           "practitioner": practitioner,
                            "expiresAt": format::local_iso(expires, tz), "verificationRequired": verification}),
                 )))
             },
@@ -166,8 +173,15 @@ async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutc
 }
 
 /// The reply for a booking, one wording per outcome of its confirmation text.
-fn booked_reply(tz: chrono_tz::Tz, a: &Appointment, service: &str, text: Option<i64>) -> Reply {
+fn booked_reply(
+    tz: chrono_tz::Tz,
+    a: &Appointment,
+    service: &str,
+    names: &Names,
+    text: Option<i64>,
+) -> Reply {
     let (id, start) = (a.id, a.start());
+    let (practitioner, with) = (names.of(a.provider_id), names.with(a.provider_id));
     Reply::on_text(text, |sms| {
         let texted = match sms {
             SmsStatus::Sent => " A confirmation text is on its way.",
@@ -176,10 +190,11 @@ fn booked_reply(tz: chrono_tz::Tz, a: &Appointment, service: &str, text: Option<
         };
         ToolOutcome::result(
             format!(
-                "You're booked for {service} on {}. Your confirmation number is {id}.{texted}",
+                "You're booked for {service}{with} on {}. Your confirmation number is {id}.{texted}",
                 format::spoken_datetime(start, tz),
             ),
-            json!({"ok": true, "appointmentId": id, "start": format::local_iso(start, tz), "service": service, "smsStatus": sms.as_str()}),
+            json!({"ok": true, "appointmentId": id, "start": format::local_iso(start, tz), "service": service,
+                   "practitioner": practitioner, "smsStatus": sms.as_str()}),
         )
     })
 }
@@ -198,7 +213,7 @@ fn wanted(
         }
     };
     let start = requested_start(ctx, args, START_KEYS)?;
-    let providers = ctx.provider_ids(args)?;
+    let providers = ctx.practitioner_ids(args, &service)?;
     let name = arg_str(args, &["patientName", "name", "callerName"]);
     if name.is_none() {
         return Err(ToolOutcome::error(
@@ -282,6 +297,7 @@ pub(crate) async fn confirm_hold(
     let require_verification = ctx.org.require_verification;
     let tz = ctx.org.timezone;
     let services = ctx.services.clone();
+    let names = ctx.names();
     let replied = ctx
         .write_with_reply(
             move |r: Result<booking::Done, HoldRefusal>| -> Result<Reply, ()> {
@@ -293,7 +309,7 @@ pub(crate) async fn confirm_hold(
                             .find(|s| s.id == a.service_id)
                             .map(|s| s.name.as_str())
                             .unwrap_or("your appointment");
-                        booked_reply(tz, a, service, done.queued.patient_text)
+                        booked_reply(tz, a, service, &names, done.queued.patient_text)
                     }
                     Err(refusal) => Reply::Now(refused(hold_id, refusal)),
                 })
@@ -474,22 +490,29 @@ pub async fn reschedule_appointment(ctx: &ToolCtx, args: &Args) -> AppResult<Too
         Err(o) => return Ok(o),
     };
     let duration = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
-    let providers = match ctx.provider_ids(args) {
-        Ok(p) => p,
-        Err(o) => return Ok(o),
+    // The appointment stays with its practitioner unless the caller names another.
+    let service = ctx.services.iter().find(|s| s.id == appt.service_id);
+    let providers = match (arg_str(args, PRACTITIONER_KEYS), service) {
+        (Some(_), Some(service)) => match ctx.practitioner_ids(args, service) {
+            Ok(p) => p,
+            Err(o) => return Ok(o),
+        },
+        _ => vec![appt.provider_id],
     };
-    if let Err(refusal) = booking::check_start(&ctx.org, Door::Phone, new_start, duration, ctx.now)
-    {
-        return unavailable(
-            ctx,
-            refusal.to_string(),
-            "outside_rules",
-            new_start,
-            duration,
-            &providers,
-        )
-        .await;
-    }
+    let providers = match booking::who_can_take(
+        &ctx.org,
+        Door::Phone,
+        &ctx.working,
+        &providers,
+        new_start,
+        duration,
+        ctx.now,
+    ) {
+        Ok(able) => able,
+        Err(why) => {
+            return unavailable(ctx, why, "outside_rules", new_start, duration, &providers).await
+        }
+    };
     let change = ctx.change();
     let (tz, id, service) = (
         ctx.org.timezone,

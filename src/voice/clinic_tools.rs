@@ -35,10 +35,11 @@ pub async fn get_clinic_context(ctx: &ToolCtx) -> AppResult<ToolOutcome> {
             json!({"date": day.to_string(), "weekday": format::weekday_name(day.weekday()), "hours": hours, "closedDate": closed})
         })
         .collect();
+    let priced = ctx.org.quotes_prices();
     let services: Vec<_> = ctx
         .services
         .iter()
-        .map(|s| json!({"name": s.name, "price": format_cents(s.price_cents), "durationMinutes": s.duration_minutes}))
+        .map(|s| json!({"name": s.name, "price": priced.then(|| format_cents(s.price_cents)), "durationMinutes": s.duration_minutes}))
         .collect();
     let sentence = format!(
         "It is {} at {}. Opening hours: {}.",
@@ -90,9 +91,14 @@ pub async fn check_availability(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
         Ok(s) => s,
         Err(o) => return Ok(o),
     };
-    let providers = match ctx.provider_ids(args) {
+    let providers = match ctx.practitioner_ids(args, service) {
         Ok(p) => p,
         Err(o) => return Ok(o),
+    };
+    // Named in the reply when the caller asked for one, or there is only one who does it.
+    let only = match providers.as_slice() {
+        [one] if ctx.working.len() > 1 => ctx.practitioner_name(*one),
+        _ => None,
     };
     let part = arg_str(args, &["partOfDay", "timeOfDay"])
         .unwrap_or_default()
@@ -114,11 +120,12 @@ pub async fn check_availability(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
     let mut any = None;
     let mut day = first;
     while day <= last {
-        let times: Vec<_> = ctx
+        let free: Vec<(chrono::DateTime<chrono::Utc>, Vec<i64>)> = ctx
             .free_on(day, service.duration_minutes, &busy)
             .into_iter()
-            .filter(|t| part_of_day_ok(&part, format::local_datetime(*t, tz).hour()))
+            .filter(|(t, _)| part_of_day_ok(&part, format::local_datetime(*t, tz).hour()))
             .collect();
+        let times: Vec<_> = free.iter().map(|(t, _)| *t).collect();
         if let Some(t) = times.first() {
             any.get_or_insert(*t);
             let mut said: Vec<String> = times
@@ -135,26 +142,39 @@ pub async fn check_availability(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
                 join_and(&said)
             ));
         }
+        let with: Vec<_> = free
+            .iter()
+            .map(|(t, ids)| {
+                let names: Vec<&str> = ids
+                    .iter()
+                    .filter_map(|id| ctx.practitioner_name(*id))
+                    .collect();
+                json!({"time": format::hhmm(*t, tz), "practitioners": names})
+            })
+            .collect();
         days.push(json!({
             "date": day.to_string(),
             "weekday": format::weekday_name(day.weekday()),
             "times": times.iter().map(|t| format::hhmm(*t, tz)).collect::<Vec<_>>(),
+            "slots": with,
         }));
         day += Duration::days(1);
     }
     let data = json!({
         "service": service.name,
+        "practitioner": only,
         "durationMinutes": service.duration_minutes,
         "timezone": tz.name(),
         "days": days,
     });
+    let with = only.map(|n| format!(" with {n}")).unwrap_or_default();
     if any.is_some() {
         let mut s = spoken.join("; ");
         if let Some(first_char) = s.get(..1) {
             s = format!("{}{}", first_char.to_uppercase(), &s[1..]);
         }
         return Ok(ToolOutcome::result(
-            format!("For {}: {s}.", service.name),
+            format!("For {}{with}: {s}.", service.name),
             data,
         ));
     }
@@ -163,6 +183,21 @@ pub async fn check_availability(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
         && (ctx.org.closures.contains(&first) || ctx.org.hours.on(first.weekday()).is_empty())
     {
         format!("We're closed on {}.", format::spoken_date(first))
+    } else if let (true, Some(name)) = (first == last, only) {
+        let off = ctx
+            .working
+            .iter()
+            .find(|w| Some(w.name.as_str()) == only)
+            .is_some_and(|w| w.closures.contains(&first) || w.hours.on(first.weekday()).is_empty());
+        if off {
+            format!("{name} isn't working on {}.", format::spoken_date(first))
+        } else {
+            format!(
+                "I have no openings for {}{with} on {}.",
+                service.name,
+                format::spoken_date(first)
+            )
+        }
     } else if first == last {
         format!(
             "I have no openings for {} on {}.",
@@ -171,7 +206,7 @@ pub async fn check_availability(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
         )
     } else {
         format!(
-            "I have no openings for {} between {} and {}.",
+            "I have no openings for {}{with} between {} and {}.",
             service.name,
             format::spoken_date(first),
             format::spoken_date(last)
@@ -205,6 +240,14 @@ pub async fn get_service_price(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutc
         ));
     };
     Ok(match ctx.service_named(&query) {
+        // A catalogue nobody has reviewed holds sample prices: none is quoted.
+        Ok(s) if !ctx.org.quotes_prices() => ToolOutcome::result(
+            format!(
+                "{} takes about {} minutes. I don't have a confirmed price for it; the team will confirm the price.",
+                s.name, s.duration_minutes
+            ),
+            json!({"ok": true, "service": s.name, "price": null, "priceCents": null, "priceConfirmed": false, "durationMinutes": s.duration_minutes}),
+        ),
         Ok(s) => ToolOutcome::result(
             format!(
                 "{} is {} and takes about {} minutes.",
@@ -212,7 +255,7 @@ pub async fn get_service_price(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOutc
                 format_cents(s.price_cents),
                 s.duration_minutes
             ),
-            json!({"ok": true, "service": s.name, "price": format_cents(s.price_cents), "priceCents": s.price_cents, "durationMinutes": s.duration_minutes}),
+            json!({"ok": true, "service": s.name, "price": format_cents(s.price_cents), "priceCents": s.price_cents, "priceConfirmed": true, "durationMinutes": s.duration_minutes}),
         ),
         Err(o) => o,
     })

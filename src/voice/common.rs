@@ -3,23 +3,23 @@
 
 use crate::domain::format;
 use crate::domain::phone::PhoneNumber;
-use crate::domain::schedule::{self, Busy, Calendar};
+use crate::domain::practitioner::{self, Named, Practitioner, Working};
+use crate::domain::schedule::{self, Busy};
 use crate::error::AppResult;
 use crate::store::appointments;
 use crate::store::services::{self, Service};
 use crate::voice::dispatch::{ToolCtx, ToolOutcome};
 use crate::voice::tools::arg_str;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Where a tool's arguments name a practitioner.
+pub const PRACTITIONER_KEYS: &[&str] = &["practitioner", "provider", "providerName", "doctor"];
 
 pub type Args = Map<String, Value>;
 
 impl ToolCtx {
-    pub fn calendar(&self) -> Calendar<'_> {
-        self.org.calendar()
-    }
-
     pub fn today(&self) -> NaiveDate {
         format::local_datetime(self.now, self.org.timezone).date()
     }
@@ -46,6 +46,12 @@ impl ToolCtx {
     /// The service a caller named; `Err` is the sentence to say when nothing matches.
     pub fn service_named(&self, query: &str) -> Result<&Service, ToolOutcome> {
         services::best_match(&self.services, query).ok_or_else(|| {
+            if self.services.is_empty() {
+                return ToolOutcome::result(
+                    "The clinic's services are not set up yet. Take the caller's name and number; the team will call back.",
+                    serde_json::json!({"ok": false, "reason": "no_services", "services": []}),
+                );
+            }
             ToolOutcome::result(
                 format!(
                     "We don't list “{}”. We offer {}.",
@@ -67,30 +73,99 @@ impl ToolCtx {
         }
     }
 
-    /// Calendars to consider: the one the caller named, else all of them.
-    pub fn provider_ids(&self, args: &Args) -> Result<Vec<i64>, ToolOutcome> {
-        match arg_str(args, &["provider", "providerName", "doctor"]) {
-            None => Ok(self.providers.iter().map(|p| p.id).collect()),
-            Some(q) => {
-                let q = q.to_lowercase();
-                let found: Vec<i64> = self
-                    .providers
-                    .iter()
-                    .filter(|p| p.name.to_lowercase().contains(&q))
-                    .map(|p| p.id)
-                    .collect();
-                if found.is_empty() {
-                    let names: Vec<String> =
-                        self.providers.iter().map(|p| p.name.clone()).collect();
-                    Err(ToolOutcome::error(format!(
-                        "There is no calendar called “{q}”. The calendars are {}.",
-                        join_and(&names)
-                    )))
-                } else {
-                    Ok(found)
-                }
+    /// The practitioners to consider for `service`: the one the caller named (when they
+    /// perform it), else everyone who performs it. `Err` is what to tell the caller: nobody
+    /// by that name, which of several they mean, or who does that service instead.
+    pub fn practitioner_ids(
+        &self,
+        args: &Args,
+        service: &Service,
+    ) -> Result<Vec<i64>, ToolOutcome> {
+        let able: Vec<&Practitioner> = self
+            .practitioners
+            .iter()
+            .filter(|p| p.performs(service.id))
+            .collect();
+        let names = |list: &[&Practitioner]| {
+            join_and(&list.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
+        };
+        let Some(query) = arg_str(args, PRACTITIONER_KEYS) else {
+            if able.is_empty() {
+                return Err(ToolOutcome::result(
+                    format!(
+                        "Nobody here does {} at the moment. Take the caller's name and number; the team will call back.",
+                        service.name
+                    ),
+                    json!({"ok": false, "reason": "no_practitioner_for_service", "service": service.name}),
+                ));
             }
+            return Ok(able.iter().map(|p| p.id).collect());
+        };
+        let everyone: Vec<&Practitioner> = self.practitioners.iter().collect();
+        match practitioner::named(&query, &everyone) {
+            Named::One(i) if everyone[i].performs(service.id) => Ok(vec![everyone[i].id]),
+            Named::One(i) => Err(ToolOutcome::result(
+                if able.is_empty() {
+                    format!(
+                        "{} doesn't do {}, and nobody else here does either.",
+                        everyone[i].name, service.name
+                    )
+                } else {
+                    format!(
+                        "{} doesn't do {}. {} {}.",
+                        everyone[i].name,
+                        service.name,
+                        names(&able),
+                        if able.len() == 1 { "does" } else { "do" }
+                    )
+                },
+                json!({"ok": false, "reason": "practitioner_does_not_perform", "practitioner": everyone[i].name,
+                       "service": service.name, "practitioners": able.iter().map(|p| &p.name).collect::<Vec<_>>()}),
+            )),
+            Named::Several(found) => {
+                let several: Vec<&Practitioner> = found.iter().map(|&i| everyone[i]).collect();
+                Err(ToolOutcome::result(
+                    format!(
+                        "Which one does the caller mean: {}?",
+                        join_or(&several.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
+                    ),
+                    json!({"ok": false, "reason": "ambiguous_practitioner",
+                           "practitioners": several.iter().map(|p| &p.name).collect::<Vec<_>>()}),
+                ))
+            }
+            Named::Nobody => Err(ToolOutcome::result(
+                format!(
+                    "There's nobody called “{}” here. The practitioners are {}.",
+                    query.trim(),
+                    names(&everyone)
+                ),
+                json!({"ok": false, "reason": "unknown_practitioner",
+                       "practitioners": everyone.iter().map(|p| &p.name).collect::<Vec<_>>()}),
+            )),
         }
+    }
+
+    /// The practitioner's name, for replies ("with Dr Patel").
+    pub fn practitioner_name(&self, id: i64) -> Option<&str> {
+        self.working
+            .iter()
+            .find(|w| w.id == id)
+            .map(|w| w.name.as_str())
+    }
+
+    /// Every practitioner's name by id, to word replies inside a write.
+    pub fn names(&self) -> Names {
+        Names {
+            all: self
+                .working
+                .iter()
+                .map(|w| (w.id, w.name.clone()))
+                .collect(),
+        }
+    }
+
+    fn working_of(&self, id: i64) -> Option<&Working> {
+        self.working.iter().find(|w| w.id == id)
     }
 
     /// The caller's number: the phone line the call came from, else what they told us.
@@ -145,19 +220,24 @@ impl ToolCtx {
             .await
     }
 
-    /// Free starts on `day` on any of the calendars.
+    /// Free starts on `day`, each with the practitioners free then (in `busy`'s order).
     pub fn free_on(
         &self,
         day: NaiveDate,
         duration: u32,
         busy: &[(i64, Vec<Busy>)],
-    ) -> Vec<DateTime<Utc>> {
-        let cal = self.calendar();
-        let mut all = BTreeSet::new();
-        for (_, b) in busy {
-            all.extend(schedule::free_starts(&cal, day, duration, b, self.now));
+    ) -> BTreeMap<DateTime<Utc>, Vec<i64>> {
+        let mut all: BTreeMap<DateTime<Utc>, Vec<i64>> = BTreeMap::new();
+        for (id, b) in busy {
+            let Some(w) = self.working_of(*id) else {
+                continue;
+            };
+            let cal = w.calendar(self.org.timezone, &self.org.rules);
+            for t in schedule::free_starts(&cal, day, duration, b, self.now) {
+                all.entry(t).or_default().push(*id);
+            }
         }
-        all.into_iter().collect()
+        all
     }
 
     /// The free starts nearest to `around` on any calendar.
@@ -175,9 +255,12 @@ impl ToolCtx {
                 around + Duration::days(16),
             )
             .await?;
-        let cal = self.calendar();
         let mut all = BTreeSet::new();
-        for (_, b) in &busy {
+        for (id, b) in &busy {
+            let Some(w) = self.working_of(*id) else {
+                continue;
+            };
+            let cal = w.calendar(self.org.timezone, &self.org.rules);
             all.extend(schedule::nearest_free(
                 &cal, around, duration, b, self.now, max,
             ));
@@ -192,6 +275,32 @@ impl ToolCtx {
     /// "Monday, June 15 at 10:00 AM, Monday, June 15 at 10:30 AM or Tuesday, June 16 at 9:00 AM"
     pub fn spoken_list(&self, times: &[DateTime<Utc>]) -> String {
         join_or(&times.iter().map(|t| self.spoken(*t)).collect::<Vec<_>>())
+    }
+}
+
+/// Practitioners' names by id, for replies.
+#[derive(Debug, Clone)]
+pub struct Names {
+    all: Vec<(i64, String)>,
+}
+
+impl Names {
+    /// The name; empty for one archived since.
+    pub fn of(&self, id: i64) -> String {
+        self.all
+            .iter()
+            .find(|(p, _)| *p == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    }
+
+    /// " with Dr Patel" for a reply, when the clinic has more than one practitioner to tell
+    /// apart; a clinic with one calendar is not made to say its name.
+    pub fn with(&self, id: i64) -> String {
+        match self.of(id) {
+            name if self.all.len() > 1 && !name.is_empty() => format!(" with {name}"),
+            _ => String::new(),
+        }
     }
 }
 

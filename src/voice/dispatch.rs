@@ -5,13 +5,14 @@
 //! together with the request's authentication (see [`crate::voice::call_locks`] for why that is safe).
 
 use crate::app::AppState;
+use crate::domain::practitioner::{Practitioner, Working};
 use crate::error::{AppError, AppResult};
 use crate::failpoints::Failpoint;
 use crate::service::messaging;
 use crate::store::orgs::{self, Org};
 use crate::store::outbox::SmsStatus;
-use crate::store::services::{self, Provider, Service};
-use crate::store::{outbox, tool_results, OrgScope};
+use crate::store::services::{self, Service};
+use crate::store::{outbox, practitioners, tool_results, OrgScope};
 use crate::voice::auth::{authenticate_on, header_pairs};
 use crate::voice::call_locks::Stamp;
 use crate::voice::parse::CallInfo;
@@ -145,7 +146,9 @@ pub struct ToolCtx {
     pub scope: OrgScope,
     pub org: Org,
     pub services: Vec<Service>,
-    pub providers: Vec<Provider>,
+    /// The bookable practitioners, and each one's calendar under the clinic's.
+    pub practitioners: Vec<Practitioner>,
+    pub working: Vec<Working>,
     pub call: CallInfo,
     /// The tool call being run ("" when it has no id, so its reply is not stored).
     pub tool_call_id: String,
@@ -181,7 +184,7 @@ impl ToolCtx {
         let pairs = header_pairs(headers);
         let (vault, body, now) = (state.vault.clone(), body.clone(), state.clock.now());
         let stamps: Vec<Stamp> = ids.iter().map(|id| state.tool_locks.stamp(id)).collect();
-        let (scope, org, services, providers, stored) = state
+        let (scope, org, services, practitioners, stored) = state
             .db
             .read(move |c| {
                 let scope = authenticate_on(c, &vault, &pairs, &body, now.timestamp())?
@@ -197,7 +200,7 @@ impl ToolCtx {
                     scope,
                     orgs::get(c, &scope)?,
                     services::list_active(c, &scope)?,
-                    services::list_providers(c, &scope)?,
+                    practitioners::list_active(c, &scope)?,
                     stored,
                 ))
             })
@@ -208,12 +211,14 @@ impl ToolCtx {
             .zip(stamps)
             .map(|((id, reply), stamp)| (id, stamp, reply))
             .collect();
+        let working = crate::service::booking::working(&org, &practitioners);
         Ok(ToolCtx {
             state: state.clone(),
             scope,
             org,
             services,
-            providers,
+            practitioners,
+            working,
             call: CallInfo::default(),
             tool_call_id: String::new(),
             tool_name: String::new(),

@@ -9,13 +9,15 @@
 //! A body is only written when it is needed again: keeping and processing commit together or
 //! not at all, so an event processed in the same write would have its body dropped anyway.
 
-use crate::domain::calls::{self, CallFacts, PricedService};
+use crate::domain::attention;
+use crate::domain::calls::{self, CallFacts, CallType, PricedService};
 use crate::domain::catalog;
 use crate::domain::lead::{self, LeadSignals, Tier};
 use crate::domain::mail::HotLead;
 use crate::domain::redact;
 use crate::domain::sms;
 use crate::error::AppResult;
+use crate::store::attention as attention_items;
 use crate::store::calls::Outcome;
 use crate::store::outbox::{self, NewSms, Purpose};
 use crate::store::services::{self, Service};
@@ -191,7 +193,7 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
         }
         _ => None,
     };
-    call_store::save(
+    let call_row = call_store::save(
         tx,
         scope,
         &e.call_id,
@@ -203,6 +205,21 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
     let Some(o) = &outcome else {
         return Ok(false);
     };
+    let reasons = attention::call_reasons(&attention::CallSignals {
+        inbound: facts.call_type.is_none_or(|t| t != CallType::Outbound),
+        ended_reason: facts.ended_reason.as_deref(),
+        duration_secs: facts.duration_ms.map(|ms| ms / 1000),
+        caller_text: &e.caller_text,
+        booked: o.booked,
+        booking_intent: p.booking_intent,
+    });
+    attention_items::record_call(
+        tx,
+        scope,
+        call_row,
+        &reasons,
+        facts.ended_at.or(facts.started_at).unwrap_or(now),
+    )?;
     if let Some(contact) = contact_id {
         let status = calls::next_lead_status(
             leads::status(tx, scope, contact)?,
@@ -219,6 +236,7 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
                 tier: o.lead_tier.unwrap_or(Tier::Cold),
                 services: &o.services,
                 contacted_at: facts.ended_at.unwrap_or(now),
+                vapi_call_id: &e.call_id,
             },
             now,
         )?;

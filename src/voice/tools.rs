@@ -118,7 +118,8 @@ impl Tool {
             }
             Tool::GetServicePrice => {
                 "Look up the price and duration of a service by name, e.g. 'cleaning' or 'whitening'. Say \
-                 the price exactly as returned; never guess a price."
+                 the price exactly as returned; never guess a price. When the price comes back empty, \
+                 say the team will confirm it."
             }
             Tool::SendVerificationCode => {
                 "Text a one-time code to the patient's phone to confirm a held slot. Use it only when a tool \

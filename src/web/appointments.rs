@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::domain::channel::Channel;
 use crate::domain::format::{local_datetime, short_datetime};
 use crate::domain::phone::PhoneNumber;
+use crate::domain::practitioner::Practitioner;
 use crate::domain::{ics, when};
 use crate::error::{AppError, AppResult};
 use crate::service::booking::{self, Change, Door, NewBooking};
@@ -13,7 +14,8 @@ use crate::service::messaging;
 use crate::store::appointments::{self, AppointmentStatus, AppointmentView};
 use crate::store::audit::Who;
 use crate::store::orgs::{self, Org};
-use crate::store::services::{self, Provider, Service};
+use crate::store::practitioners;
+use crate::store::services::{self, Service};
 use crate::store::sessions::SessionInfo;
 use crate::web::pages::{form_error, render_form, Chrome};
 use crate::web::session::CurrentStaff;
@@ -44,7 +46,7 @@ struct AppointmentsPage {
     prev: String,
     next: String,
     services: Vec<Service>,
-    providers: Vec<Provider>,
+    providers: Vec<Practitioner>,
     error: Option<String>,
 }
 
@@ -58,7 +60,34 @@ pub struct RangeQuery {
 struct Loaded {
     org: Org,
     services: Vec<Service>,
-    providers: Vec<Provider>,
+    providers: Vec<Practitioner>,
+}
+
+impl Loaded {
+    /// The start typed at the desk, if `candidate` can take it by the clinic's rules and their
+    /// own hours.
+    fn desk_start(
+        &self,
+        candidate: i64,
+        date: &str,
+        time: &str,
+        minutes: u32,
+        now: DateTime<Utc>,
+    ) -> AppResult<DateTime<Utc>> {
+        let start = start_from(&self.org, date, time, now)?;
+        let working = booking::working(&self.org, &self.providers);
+        booking::who_can_take(
+            &self.org,
+            Door::Desk,
+            &working,
+            &[candidate],
+            start,
+            minutes,
+            now,
+        )
+        .map_err(AppError::Validation)?;
+        Ok(start)
+    }
 }
 
 async fn load(state: &AppState, info: &SessionInfo) -> AppResult<Loaded> {
@@ -69,7 +98,7 @@ async fn load(state: &AppState, info: &SessionInfo) -> AppResult<Loaded> {
             Ok(Loaded {
                 org: orgs::get(c, &scope)?,
                 services: services::list_active(c, &scope)?,
-                providers: services::list_providers(c, &scope)?,
+                providers: practitioners::list_active(c, &scope)?,
             })
         })
         .await
@@ -209,19 +238,6 @@ pub struct BookForm {
     time: String,
 }
 
-fn desk_start(
-    org: &Org,
-    date: &str,
-    time: &str,
-    minutes: u32,
-    now: DateTime<Utc>,
-) -> AppResult<DateTime<Utc>> {
-    let start = start_from(org, date, time, now)?;
-    booking::check_start(org, Door::Desk, start, minutes, now)
-        .map_err(|r| AppError::Validation(r.to_string()))?;
-    Ok(start)
-}
-
 pub async fn create(
     State(state): State<AppState>,
     ConnectInfo(ip): ConnectInfo<SocketAddr>,
@@ -261,11 +277,19 @@ pub async fn create(
             .find(|s| s.id == form.service_id)
             .ok_or_else(|| AppError::Validation("Choose a service".into()))?
             .clone();
-        if !loaded.providers.iter().any(|p| p.id == form.provider_id) {
-            return Err(AppError::Validation("Choose a calendar".into()));
+        let practitioner = loaded
+            .providers
+            .iter()
+            .find(|p| p.id == form.provider_id)
+            .ok_or_else(|| AppError::Validation("Choose a practitioner".into()))?;
+        if !practitioner.performs(service.id) {
+            return Err(AppError::Validation(format!(
+                "{} doesn't do {}",
+                practitioner.name, service.name
+            )));
         }
-        let start = desk_start(
-            &loaded.org,
+        let start = loaded.desk_start(
+            form.provider_id,
             &form.date,
             &form.time,
             service.duration_minutes,
@@ -319,7 +343,7 @@ pub async fn reschedule(
         .await?;
     let now = state.clock.now();
     let minutes = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
-    let start = match desk_start(&loaded.org, &form.date, &form.time, minutes, now) {
+    let start = match loaded.desk_start(appt.provider_id, &form.date, &form.time, minutes, now) {
         Ok(s) => s,
         Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
     };

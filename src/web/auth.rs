@@ -26,6 +26,13 @@ struct LoginPage {
     csrf: String,
     email: String,
     error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    password: String,
 }
 
 /// The pre-session CSRF token: the existing cookie, or a new one to set.
@@ -57,6 +64,7 @@ pub async fn login_form(
     MaybeStaff(current): MaybeStaff,
     transport: Transport,
     headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> AppResult<Response> {
     if let Some(info) = current {
         return Ok(Redirect::to(crate::web::home_for(&info)).into_response());
@@ -67,6 +75,7 @@ pub async fn login_form(
         csrf: csrf.clone(),
         email: String::new(),
         error: None,
+        notice: (q.password == "set").then_some("Your new password is set. Sign in with it."),
     };
     Ok(with_pre_csrf_cookie(
         render(&page)?,
@@ -109,6 +118,7 @@ pub async fn login(
             csrf: csrf.clone(),
             email: email.clone(),
             error: Some(message),
+            notice: None,
         };
         Ok((status, render(&page)?).into_response())
     };

@@ -46,6 +46,34 @@ pub struct Day {
     pub label: String,
     pub today: bool,
     pub items: Vec<Item>,
+    /// What a day without appointments is: "Free", "Closed", "Holiday", "Day off" or "Past".
+    pub empty: &'static str,
+}
+
+/// What an empty day is for this practitioner: past days first, then the clinic's closures and
+/// closed weekdays, then their own days off and days they do not work.
+fn empty_day(
+    date: NaiveDate,
+    today: NaiveDate,
+    org: &Org,
+    practitioner: Option<&crate::domain::practitioner::Practitioner>,
+) -> &'static str {
+    use chrono::Datelike;
+    if date < today {
+        "Past"
+    } else if org.closures.contains(&date) {
+        "Holiday"
+    } else if org.hours.on(date.weekday()).is_empty() {
+        "Closed"
+    } else if practitioner.is_some_and(|p| p.off_on(date)) {
+        "Day off"
+    } else if practitioner
+        .is_some_and(|p| p.working_hours(&org.hours).on(date.weekday()).is_empty())
+    {
+        "Not working"
+    } else {
+        "Free"
+    }
 }
 
 pub struct FeedRow {
@@ -143,10 +171,20 @@ async fn page(
     let from = crate::domain::calls::day_start(tz, monday).timestamp();
     let to = crate::domain::calls::day_start(tz, monday + Days::new(7)).timestamp();
     let provider_id = provider.id;
-    let list = state
+    let (list, practitioner) = state
         .db
         .read(move |c| {
-            appointments::list_for_provider(c, &scope, provider_id, from, to, WEEK_MAX_APPOINTMENTS)
+            Ok((
+                appointments::list_for_provider(
+                    c,
+                    &scope,
+                    provider_id,
+                    from,
+                    to,
+                    WEEK_MAX_APPOINTMENTS,
+                )?,
+                crate::store::practitioners::get(c, &scope, provider_id).ok(),
+            ))
         })
         .await?;
     let mut days: Vec<Day> = (0..7)
@@ -156,6 +194,7 @@ async fn page(
                 label: spoken_date(date),
                 today: date == today,
                 items: Vec::new(),
+                empty: empty_day(date, today, &org, practitioner.as_ref()),
             }
         })
         .collect();

@@ -78,6 +78,7 @@ impl CallsQuery {
             sentiment: Sentiment::from_label(&self.sentiment),
             tier: Tier::parse(&self.tier),
             search: Some(self.q.trim().to_string()).filter(|q| !q.is_empty()),
+            phone: None,
             contact_id: None,
             limit: PAGE_SIZE,
             offset: (page - 1) * PAGE_SIZE,
@@ -185,11 +186,12 @@ pub async fn list(
     let scope = info.scope;
     let page = q.page();
     let query = q.clone();
+    let country = state.config.default_country.clone();
     let (org, (rows, total), floor) = state
         .db
         .read(move |c| {
             let org = orgs::get(c, &scope)?;
-            let f = query.filter(org.timezone, page);
+            let f = query.filter(org.timezone, page).phone_aware(&country);
             let listed = call_list::list_with_names(c, &scope, &f)?;
             let floor = call_list::total_is_floor(&f, listed.1);
             Ok((org, listed, floor))

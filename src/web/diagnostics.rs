@@ -24,6 +24,10 @@ struct DiagnosticsPage {
     last_webhook: Option<String>,
     last_twilio_webhook: Option<String>,
     outbox: String,
+    /// This clinic's go-live checklist, read live.
+    checklist: Vec<crate::domain::go_live::Item>,
+    /// The report's problems and this clinic's open checklist items: all clear only when empty.
+    problems: Vec<String>,
 }
 
 pub async fn show(
@@ -35,8 +39,19 @@ pub async fn show(
     let tz = org.timezone;
     let report =
         diagnostics::gather(state.db.clone(), state.config.clone(), state.clock.now()).await?;
+    let own = report.go_live.iter().find(|c| c.org_id == scope.org_id());
+    let checklist = own.map(|c| c.items.clone()).unwrap_or_default();
+    let mut problems = report.problems.clone();
+    problems.extend(
+        checklist
+            .iter()
+            .filter(|i| !i.done)
+            .map(|i| format!("Go-live: {} — {}", i.label, i.fix)),
+    );
     let page = DiagnosticsPage {
         chrome: Chrome::new(&info, &org.name, "Settings"),
+        checklist,
+        problems,
         db_size: human_bytes(report.database.bytes),
         wal_size: human_bytes(report.database.wal_bytes),
         last_backup: report.backups.last.as_ref().map(|b| {

@@ -43,7 +43,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
 /// The pages where a password is typed without a session (with one, the browser already
 /// signed in over https or on this machine).
 fn takes_passwords(path: &str) -> bool {
-    matches!(path, "/login" | "/setup")
+    matches!(path, "/login" | "/setup") || path.starts_with("/password/")
 }
 
 /// Where a page load over plain http goes on this listener's https side; probes and state

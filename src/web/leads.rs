@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::domain::calls::LeadStatus;
 use crate::domain::format::short_datetime;
 use crate::domain::lead::Tier;
+use crate::domain::search::phone_query;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Actor;
 use crate::store::calls::{self as call_store, CallFilter};
@@ -41,6 +42,9 @@ pub struct LeadsQuery {
     pub tier: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub status: String,
+    /// A name, or a phone number in any format.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
     #[serde(skip_serializing)]
     pub page: String,
 }
@@ -97,9 +101,12 @@ pub async fn list(
     Query(q): Query<LeadsQuery>,
 ) -> AppResult<Response> {
     let page = q.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000);
+    let phone = phone_query(&q.q, &state.config.default_country);
     let f = LeadFilter {
         status: LeadStatus::parse(&q.status),
         tier: Tier::parse(&q.tier),
+        name: Some(q.q.trim().to_string()).filter(|n| phone.is_none() && !n.is_empty()),
+        phone,
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
     };

@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_tokens;
 pub mod appointments;
 pub mod assets;
+pub mod attention;
 pub mod auth;
 pub mod backups;
 pub mod calendar;
@@ -20,6 +21,8 @@ pub mod messages;
 pub mod middleware;
 pub mod overview;
 pub mod pages;
+pub mod password_reset;
+pub mod practitioners;
 pub mod services;
 pub mod services_api;
 pub mod session;
@@ -122,6 +125,10 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/", get(root))
         .route("/static/{*file}", get(assets::serve))
         .route("/login", get(auth::login_form).post(auth::login))
+        .route(
+            "/password/{token}",
+            get(password_reset::form).post(password_reset::set),
+        )
         .route("/logout", post(auth::logout))
         .route("/setup", get(setup::setup_form).post(setup::setup))
         .route("/account", get(account::show))
@@ -132,6 +139,8 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/rules", post(settings::save_rules))
         .route("/settings/texts", post(settings::save_texts))
         .route("/services", get(services::show).post(services::create))
+        .route("/attention/{id}/done", post(attention::done))
+        .route("/services/reviewed", post(services::reviewed))
         .route("/services/{id}", post(services::update))
         .route("/services/{id}/archive", post(services::archive))
         .route("/services/{id}/restore", post(services::restore))
@@ -161,6 +170,19 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
                 .patch(services_api::patch)
                 .delete(services_api::delete),
         )
+        .route(
+            "/settings/practitioners",
+            get(practitioners::show).post(practitioners::add),
+        )
+        .route("/settings/practitioners/{id}", post(practitioners::update))
+        .route(
+            "/settings/practitioners/{id}/archive",
+            post(practitioners::archive),
+        )
+        .route(
+            "/settings/practitioners/{id}/restore",
+            post(practitioners::restore),
+        )
         .route("/settings/voice", get(voice_settings::show))
         .route("/settings/voice/reveal", post(voice_settings::reveal))
         .route("/settings/voice/rotate", post(voice_settings::rotate))
@@ -186,6 +208,9 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
         .route("/settings/email/digest", post(email_settings::save_digest))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
+        .route("/settings/staff/{id}/reset", post(staff::reset))
+        .route("/settings/staff/{id}/role", post(staff::set_role))
+        .route("/settings/staff/{id}/remove", post(staff::remove))
         .route("/settings/staff/{id}/enable", post(staff::enable))
         .route("/settings/staff/{id}/unlock", post(staff_locks::unlock))
         .route(

@@ -10,13 +10,26 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 /// The product's areas in navigation order. Only areas that exist are linked.
+/// Every time zone a clinic can choose, for the searchable list on the setup and Settings
+/// pages (the canonical names; old aliases such as US/Eastern are still accepted when typed).
+pub static ZONES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let mut zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|z| z.name())
+        .filter(|n| n.contains('/') && !n.starts_with("Etc/") && !n.starts_with("US/"))
+        .collect();
+    zones.sort_unstable();
+    zones
+});
+
+/// The areas of the dashboard: (label, address, owners only).
 const AREAS: &[(&str, &str, bool)] = &[
-    ("Overview", "/", true),
-    ("Calls", "/calls", true),
-    ("Leads", "/leads", true),
-    ("Appointments", "/appointments", true),
-    ("Services", "/services", true),
-    ("Messages", "/messages", true),
+    ("Overview", "/", false),
+    ("Calls", "/calls", false),
+    ("Leads", "/leads", false),
+    ("Appointments", "/appointments", false),
+    ("Services", "/services", false),
+    ("Messages", "/messages", false),
     ("Telephony", "/telephony", true),
     ("Settings", "/settings", true),
 ];
@@ -43,14 +56,15 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn new(session: &SessionInfo, org_name: &str, active: &str) -> Self {
+        let is_owner = session.staff.role == Role::Owner;
         Self {
             org_name: org_name.to_string(),
             staff_name: session.staff.name.clone(),
-            is_owner: session.staff.role == Role::Owner,
+            is_owner,
             csrf: session.csrf_token.clone(),
             nav: AREAS
                 .iter()
-                .filter(|(_, _, built)| *built)
+                .filter(|(_, _, owners_only)| is_owner || !*owners_only)
                 .map(|(label, href, _)| NavItem {
                     label,
                     href,
@@ -70,13 +84,32 @@ impl Chrome {
     }
 }
 
-/// The first area that exists: where "/" and a fresh login go.
+#[derive(Template)]
+#[template(path = "refused.html")]
+struct RefusedPage {
+    chrome: Chrome,
+    why: String,
+}
+
+/// 403 as a dashboard page: the navigation stays, and it says why and what to do instead.
+pub fn refused(session: &SessionInfo, org_name: &str, why: &str) -> Response {
+    let page = RefusedPage {
+        chrome: Chrome::new(session, org_name, ""),
+        why: why.to_string(),
+    };
+    match render(&page) {
+        Ok(html) => (StatusCode::FORBIDDEN, html).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The first area everyone may open: where a fresh login goes.
 pub fn home_path() -> &'static str {
     AREAS
         .iter()
-        .find(|(_, _, built)| *built)
+        .find(|(_, _, owners_only)| !*owners_only)
         .map(|(_, href, _)| *href)
-        .unwrap_or("/settings")
+        .unwrap_or("/")
 }
 
 pub fn render<T: Template>(page: &T) -> AppResult<Response> {

@@ -43,6 +43,8 @@ struct ServicesPage {
     chrome: Chrome,
     rows: Vec<ServiceRow>,
     can_edit: bool,
+    /// The catalogue still holds its starting sample prices: nothing is quoted to callers.
+    to_review: bool,
     error: Option<String>,
 }
 
@@ -61,6 +63,7 @@ async fn page(
         chrome: Chrome::new(info, &org.name, "Services").with_notice(notice),
         rows: list.into_iter().map(ServiceRow::new).collect(),
         can_edit: info.staff.role == Role::Owner,
+        to_review: !org.quotes_prices(),
         error,
     };
     render_form(&page, &page.error)
@@ -71,7 +74,10 @@ pub async fn show(
     CurrentStaff(info): CurrentStaff,
     Query(q): Query<Notice>,
 ) -> AppResult<Response> {
-    let notice = q.saved.map(|what| format!("Service {what}."));
+    let notice = q.saved.map(|what| match what.as_str() {
+        "reviewed" => "Catalogue reviewed: the assistant now quotes these prices.".to_string(),
+        _ => format!("Service {what}."),
+    });
     page(&state, &info, None, notice.as_deref()).await
 }
 
@@ -204,6 +210,25 @@ pub async fn restore(
         format!("service={id}"),
         "restored",
         move |tx, scope| services::set_active(tx, scope, id, true).map(|_| ()),
+    )
+    .await
+}
+
+/// An owner says the catalogue is right: from now on the assistant quotes its prices.
+pub async fn reviewed(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+) -> AppResult<Response> {
+    let now = state.clock.now().timestamp();
+    apply(
+        &state,
+        &info,
+        ip,
+        "services.catalogue_reviewed",
+        String::new(),
+        "reviewed",
+        move |tx, scope| orgs::mark_catalogue_reviewed(tx, scope, now),
     )
     .await
 }

@@ -186,7 +186,12 @@ impl FromRequestParts<AppState> for Owner {
         if info.staff.role == Role::Owner {
             Ok(Owner(info))
         } else {
-            Err(AppError::Forbidden.into_response())
+            Err(refusal(
+                state,
+                &info,
+                "This page is for the clinic's owners. Ask an owner if something here needs changing.",
+            )
+            .await)
         }
     }
 }
@@ -210,8 +215,26 @@ impl FromRequestParts<AppState> for ApplianceOwner {
         if administering {
             Ok(ApplianceOwner(info))
         } else {
-            Err(AppError::Forbidden.into_response())
+            Err(refusal(
+                state,
+                &info,
+                "Backups and diagnostics cover every clinic on this appliance, so only the owners of the clinic that set it up see them.",
+            )
+            .await)
         }
+    }
+}
+
+/// The 403 page for a signed-in person, in the dashboard's frame.
+async fn refusal(state: &AppState, info: &SessionInfo, why: &str) -> Response {
+    let scope = info.scope;
+    match state
+        .db
+        .read(move |c| crate::store::orgs::get(c, &scope))
+        .await
+    {
+        Ok(org) => crate::web::pages::refused(info, &org.name, why),
+        Err(e) => e.into_response(),
     }
 }
 

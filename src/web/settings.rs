@@ -3,6 +3,7 @@
 
 use crate::app::AppState;
 use crate::domain::phone::PhoneNumber;
+use crate::domain::practitioner;
 use crate::domain::schedule::{BookingRules, Interval, WeeklyHours};
 use crate::error::{AppError, AppResult};
 use crate::store::orgs::{self, Org};
@@ -14,7 +15,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::web::session::{audited_change, Owner};
@@ -30,40 +30,103 @@ pub const DAY_NAMES: [&str; 7] = [
 ];
 const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// One day of the hours form, as shown or as typed: a first period and an optional second
+/// one after a break.
+#[derive(Debug, Clone, Default)]
 pub struct DayRow {
     pub key: &'static str,
     pub name: &'static str,
     pub open: String,
     pub close: String,
+    pub open2: String,
+    pub close2: String,
 }
+
+/// The hours form as shown or as typed (kept when it comes back with a mistake).
+#[derive(Debug, Clone, Default)]
+pub struct HoursForm {
+    pub days: Vec<DayRow>,
+    /// One date a field; a few empty ones to add more.
+    pub closures: Vec<String>,
+}
+
+/// Empty date fields offered after the clinic's closures, to add more.
+const SPARE_CLOSURE_FIELDS: usize = 3;
 
 #[derive(Template)]
 #[template(path = "settings/index.html")]
 struct SettingsPage {
     chrome: Chrome,
     org: Org,
-    days: Vec<DayRow>,
-    closures: String,
+    hours: HoursForm,
     alert_phone: String,
     error: Option<String>,
 }
 
-fn day_rows(hours: &WeeklyHours) -> Vec<DayRow> {
-    (0..7)
-        .map(|i| {
-            let first = hours.days[i].first();
-            DayRow {
-                key: DAY_KEYS[i],
-                name: DAY_NAMES[i],
-                open: first
-                    .map(|iv| iv.open.format("%H:%M").to_string())
-                    .unwrap_or_default(),
-                close: first
-                    .map(|iv| iv.close.format("%H:%M").to_string())
-                    .unwrap_or_default(),
+fn clock(t: NaiveTime) -> String {
+    t.format("%H:%M").to_string()
+}
+
+impl HoursForm {
+    fn of(org: &Org) -> HoursForm {
+        let days = (0..7)
+            .map(|i| {
+                let periods = &org.hours.days[i];
+                let at = |n: usize| periods.get(n);
+                DayRow {
+                    key: DAY_KEYS[i],
+                    name: DAY_NAMES[i],
+                    open: at(0).map(|iv| clock(iv.open)).unwrap_or_default(),
+                    close: at(0).map(|iv| clock(iv.close)).unwrap_or_default(),
+                    open2: at(1).map(|iv| clock(iv.open)).unwrap_or_default(),
+                    close2: at(1).map(|iv| clock(iv.close)).unwrap_or_default(),
+                }
+            })
+            .collect();
+        let mut closures: Vec<String> = org.closures.iter().map(|d| d.to_string()).collect();
+        closures.extend(std::iter::repeat_n(String::new(), SPARE_CLOSURE_FIELDS));
+        HoursForm { days, closures }
+    }
+
+    /// The form as posted: `mon_open`, `mon_close`, `mon_open2`, `mon_close2` …, and each
+    /// `closure` field (a `closures` box with one date a line is read too).
+    fn posted(pairs: &[(String, String)]) -> HoursForm {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let days = (0..7)
+            .map(|i| {
+                let key = DAY_KEYS[i];
+                DayRow {
+                    key,
+                    name: DAY_NAMES[i],
+                    open: get(&format!("{key}_open")),
+                    close: get(&format!("{key}_close")),
+                    open2: get(&format!("{key}_open2")),
+                    close2: get(&format!("{key}_close2")),
+                }
+            })
+            .collect();
+        let mut closures: Vec<String> = Vec::new();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "closure" => closures.push(v.trim().to_string()),
+                "closures" => closures.extend(
+                    v.split(['\n', ','])
+                        .map(|d| d.trim().to_string())
+                        .filter(|d| !d.is_empty()),
+                ),
+                _ => {}
             }
-        })
-        .collect()
+        }
+        closures.retain(|d| !d.is_empty());
+        closures.extend(std::iter::repeat_n(String::new(), SPARE_CLOSURE_FIELDS));
+        HoursForm { days, closures }
+    }
 }
 
 async fn page(
@@ -72,17 +135,22 @@ async fn page(
     error: Option<String>,
     notice: Option<&str>,
 ) -> AppResult<Response> {
+    page_with(state, info, error, notice, None).await
+}
+
+/// The page; `typed` is the hours form as it was posted, shown again with its mistake.
+async fn page_with(
+    state: &AppState,
+    info: &SessionInfo,
+    error: Option<String>,
+    notice: Option<&str>,
+    typed: Option<HoursForm>,
+) -> AppResult<Response> {
     let scope = info.scope;
     let org = state.db.read(move |c| orgs::get(c, &scope)).await?;
     let page = SettingsPage {
         chrome: Chrome::new(info, &org.name, "Settings").with_notice(notice),
-        days: day_rows(&org.hours),
-        closures: org
-            .closures
-            .iter()
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
+        hours: typed.unwrap_or_else(|| HoursForm::of(&org)),
         alert_phone: org.hot_lead_alert_phone.clone().unwrap_or_default(),
         org,
         error: error.clone(),
@@ -181,50 +249,29 @@ fn parse_clock(day: &str, which: &str, v: &str) -> AppResult<Option<NaiveTime>> 
         })
 }
 
-/// Reads the hours form: `mon_open`/`mon_close` … and `closures` (one date per line).
-pub fn parse_hours_form(
-    form: &HashMap<String, String>,
-) -> AppResult<(WeeklyHours, Vec<NaiveDate>)> {
-    let mut hours = WeeklyHours::default();
-    for (i, key) in DAY_KEYS.iter().enumerate() {
-        let get = |suffix: &str| {
-            form.get(&format!("{key}_{suffix}"))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let open = parse_clock(DAY_NAMES[i], "opening", &get("open"))?;
-        let close = parse_clock(DAY_NAMES[i], "closing", &get("close"))?;
-        hours.days[i] = match (open, close) {
-            (None, None) => vec![],
-            (Some(open), Some(close)) if open < close => vec![Interval { open, close }],
-            (Some(_), Some(_)) => {
-                return Err(AppError::Validation(format!(
-                    "{}: the closing time must be after the opening time",
-                    DAY_NAMES[i]
-                )))
-            }
-            _ => {
-                return Err(AppError::Validation(format!(
-                    "{}: give both an opening and a closing time, or leave both empty for closed",
-                    DAY_NAMES[i]
-                )))
-            }
-        };
-    }
-    let mut closures = Vec::new();
-    for line in form
-        .get("closures")
-        .map(String::as_str)
-        .unwrap_or("")
-        .lines()
-    {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+/// Reads the hours form: up to two periods a day (a break between them) and the closed dates.
+pub fn parse_hours_form(form: &HoursForm) -> AppResult<(WeeklyHours, Vec<NaiveDate>)> {
+    let mut hours = WeeklyHours {
+        days: Default::default(),
+    };
+    for (i, day) in form.days.iter().enumerate() {
+        let name = DAY_NAMES[i];
+        let first = period(name, "", &day.open, &day.close)?;
+        let second = period(name, " after the break", &day.open2, &day.close2)?;
+        if let (None, Some(_)) = (first, second) {
+            return Err(AppError::Validation(format!(
+                "{name}: fill in the first opening hours before the ones after a break"
+            )));
         }
-        let date = NaiveDate::parse_from_str(line, "%Y-%m-%d").map_err(|_| {
-            AppError::Validation(format!("closure “{line}” is not a date like 2026-12-25"))
-        })?;
+        hours.days[i] = first.into_iter().chain(second).collect();
+    }
+    hours
+        .validate()
+        .map_err(|e| AppError::Validation(e.to_string()))?;
+    let mut closures = Vec::new();
+    for raw in form.closures.iter().filter(|d| !d.is_empty()) {
+        let date = practitioner::parse_day(raw)
+            .map_err(|e| AppError::Validation(format!("Closed dates: {e}")))?;
         closures.push(date);
     }
     closures.sort();
@@ -232,18 +279,35 @@ pub fn parse_hours_form(
     Ok((hours, closures))
 }
 
+/// One opening period of a day from its two fields; both empty is none.
+fn period(day: &str, which: &str, open: &str, close: &str) -> AppResult<Option<Interval>> {
+    let open = parse_clock(day, &format!("opening{which}"), open)?;
+    let close = parse_clock(day, &format!("closing{which}"), close)?;
+    match (open, close) {
+        (None, None) => Ok(None),
+        (Some(open), Some(close)) if open < close => Ok(Some(Interval { open, close })),
+        (Some(_), Some(_)) => Err(AppError::Validation(format!(
+            "{day}: the closing time{which} must be after the opening time"
+        ))),
+        _ => Err(AppError::Validation(format!(
+            "{day}: give both an opening and a closing time{which}, or leave both empty"
+        ))),
+    }
+}
+
 pub async fn save_hours(
     State(state): State<AppState>,
     ConnectInfo(ip): ConnectInfo<SocketAddr>,
     Owner(info): Owner,
-    Form(form): Form<HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (hours, closures) = match parse_hours_form(&form) {
+    let typed = HoursForm::posted(&pairs);
+    let (hours, closures) = match parse_hours_form(&typed) {
         Ok(v) => v,
-        Err(e) => return page(&state, &info, Some(form_error(e)?), None).await,
+        Err(e) => return page_with(&state, &info, Some(form_error(e)?), None, Some(typed)).await,
     };
     let detail = serde_json::to_string(&hours).unwrap_or_default();
-    apply(
+    match audited_change(
         &state,
         &info,
         ip,
@@ -252,6 +316,10 @@ pub async fn save_hours(
         move |tx, scope| orgs::update_hours(tx, scope, &hours, &closures),
     )
     .await
+    {
+        Ok(()) => Ok(Redirect::to("/settings?saved=hours").into_response()),
+        Err(e) => page_with(&state, &info, Some(form_error(e)?), None, Some(typed)).await,
+    }
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 
 use crate::app::AppState;
 use crate::crypto;
+use crate::domain::clinic_type::ClinicType;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::{orgs, staff};
@@ -24,6 +25,8 @@ struct SetupPage {
     token: String,
     form: SetupForm,
     error: Option<String>,
+    /// The clinic types to choose from: (slug, label).
+    kinds: Vec<(&'static str, &'static str)>,
     /// The dashboard's own certificate, when it serves HTTPS, for staff to check it by.
     tls: Option<crate::tls::CertInfo>,
 }
@@ -37,6 +40,8 @@ pub struct SetupForm {
     #[serde(default)]
     timezone: String,
     #[serde(default)]
+    clinic_type: String,
+    #[serde(default)]
     name: String,
     #[serde(default)]
     email: String,
@@ -48,6 +53,13 @@ pub struct SetupForm {
 pub struct TokenQuery {
     #[serde(default)]
     token: String,
+}
+
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    ClinicType::ALL
+        .iter()
+        .map(|k| (k.slug(), k.label()))
+        .collect()
 }
 
 async fn token_ok(state: &AppState, presented: &str) -> AppResult<bool> {
@@ -80,6 +92,7 @@ pub async fn setup_form(
             ..Default::default()
         },
         error: None,
+        kinds: kinds(),
         tls: state.tls.as_ref().map(|t| t.info()),
     };
     Ok(with_pre_csrf_cookie(
@@ -104,12 +117,18 @@ pub async fn setup(
     let f = form.clone();
     let created = tokio::task::spawn_blocking(move || -> AppResult<_> {
         let tz = orgs::parse_timezone(&f.timezone)?;
+        let kind = if f.clinic_type.trim().is_empty() {
+            Err("Choose what kind of clinic this is".to_string())
+        } else {
+            ClinicType::parse(&f.clinic_type)
+        }
+        .map_err(AppError::Validation)?;
         staff::validate_password(&f.password)?;
-        Ok((tz, crypto::hash_password(&f.password)))
+        Ok((tz, kind, crypto::hash_password(&f.password)))
     })
     .await?;
     let result = match created {
-        Ok((tz, hash)) => {
+        Ok((tz, kind, hash)) => {
             let f = form.clone();
             let ip2 = ip.clone();
             let vault = state.vault.clone();
@@ -119,7 +138,7 @@ pub async fn setup(
                     if orgs::any_exists(tx)? {
                         return Err(AppError::NotFound);
                     }
-                    let scope = crate::store::provision_org(tx, &vault, &f.clinic, tz, now)?;
+                    let scope = crate::store::provision_org(tx, &vault, &f.clinic, tz, kind, now)?;
                     let owner = staff::create(
                         tx,
                         &scope,
@@ -138,7 +157,7 @@ pub async fn setup(
                             actor: &Actor::System("setup"),
                             action: "org.created",
                             object: &format!("org:{}", scope.org_id()),
-                            detail: &format!("owner {}", owner.email),
+                            detail: &format!("owner {} type {}", owner.email, kind.slug()),
                             ip: Some(&ip2),
                             at: now,
                         },
@@ -172,6 +191,7 @@ pub async fn setup(
                     ..form
                 },
                 error: Some(message),
+                kinds: kinds(),
                 tls: state.tls.as_ref().map(|t| t.info()),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())

@@ -36,6 +36,15 @@ struct Row {
 }
 
 async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> AppResult<Response> {
+    page_with_notice(state, info, error, None).await
+}
+
+async fn page_with_notice(
+    state: &AppState,
+    info: &SessionInfo,
+    error: Option<String>,
+    notice: Option<String>,
+) -> AppResult<Response> {
     let scope = info.scope;
     let (org, members) = state
         .db
@@ -52,7 +61,7 @@ async fn page(state: &AppState, info: &SessionInfo, error: Option<String>) -> Ap
         })
         .collect();
     let page = StaffPage {
-        chrome: Chrome::new(info, &org.name, "Settings"),
+        chrome: Chrome::new(info, &org.name, "Settings").with_notice(notice.as_deref()),
         rows,
         address_locks,
         me: info.staff.id,
@@ -200,4 +209,143 @@ pub async fn enable(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     set_disabled(state, ip, info, id, false).await
+}
+
+/// Runs an owner's change to another account with its audit entry, then shows the list (with
+/// `notice` when given), or the list with the reason it was refused.
+async fn member_change<F, T>(
+    state: &AppState,
+    info: &SessionInfo,
+    ip: SocketAddr,
+    action: &'static str,
+    change: F,
+) -> AppResult<Result<(Staff, T), String>>
+where
+    F: FnOnce(&rusqlite::Transaction<'_>, &crate::store::OrgScope, i64) -> AppResult<(Staff, T)>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
+    let now = state.clock.now().timestamp();
+    let (scope, who, ip) = (info.scope, actor(info), ip.ip().to_string());
+    let result = state
+        .db
+        .write(move |tx| {
+            let (member, out) = change(tx, &scope, now)?;
+            audit::record(
+                tx,
+                &scope,
+                &Event {
+                    actor: &who,
+                    action,
+                    object: &format!("staff:{}", member.id),
+                    detail: &format!("{} ({})", member.email, member.role.as_str()),
+                    ip: Some(&ip),
+                    at: now,
+                },
+            )?;
+            Ok((member, out))
+        })
+        .await;
+    match result {
+        Ok(m) => Ok(Ok(m)),
+        Err(AppError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Ok(Err(form_error(e)?)),
+    }
+}
+
+/// A one-time link for the member to choose a new password; their old one stops working and
+/// their sessions end. The link is shown to the owner once.
+pub async fn reset(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    transport: crate::web::transport::Transport,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let unusable =
+        tokio::task::spawn_blocking(|| crypto::hash_password(&crypto::random_token(32))).await?;
+    let done = member_change(
+        &state,
+        &info,
+        ip,
+        "staff.password_reset",
+        move |tx, scope, now| {
+            let token = crate::store::password_resets::create(tx, scope, id, &unusable, now)?;
+            Ok((staff::get(tx, scope, id)?, token))
+        },
+    )
+    .await?;
+    match done {
+        Ok((member, token)) => {
+            let host = headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme = if transport.https { "https" } else { "http" };
+            let link = format!("{scheme}://{host}/password/{token}");
+            let notice = format!(
+                "Give {} this link to choose a new password; it works once, for 24 hours, and is not shown again: {link}",
+                member.name
+            );
+            page_with_notice(&state, &info, None, Some(notice)).await
+        }
+        Err(why) => page(&state, &info, Some(why)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Path(id): Path<i64>,
+    Form(form): Form<RoleForm>,
+) -> AppResult<Response> {
+    let role = match Role::parse(&form.role) {
+        Ok(r) => r,
+        Err(e) => return page(&state, &info, Some(form_error(e)?)).await,
+    };
+    match member_change(
+        &state,
+        &info,
+        ip,
+        "staff.role_changed",
+        move |tx, scope, _| Ok((staff::set_role(tx, scope, id, role)?, ())),
+    )
+    .await?
+    {
+        Ok(_) => Ok(Redirect::to("/settings/staff").into_response()),
+        Err(why) => page(&state, &info, Some(why)).await,
+    }
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Owner(info): Owner,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    if id == info.staff.id {
+        return page(
+            &state,
+            &info,
+            Some("You cannot remove your own account.".into()),
+        )
+        .await;
+    }
+    match member_change(&state, &info, ip, "staff.removed", move |tx, scope, now| {
+        Ok((staff::remove(tx, scope, id, now)?, ()))
+    })
+    .await?
+    {
+        Ok(_) => Ok(Redirect::to("/settings/staff").into_response()),
+        Err(why) => page(&state, &info, Some(why)).await,
+    }
 }

@@ -12,7 +12,7 @@ use crate::integrations::twilio::OPTED_OUT;
 use crate::integrations::twilio_signature;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::messages::{self, Inbound, StatusApplied};
-use crate::store::{contacts, opt_outs, twilio_credentials, OrgScope};
+use crate::store::{attention, contacts, opt_outs, twilio_credentials, OrgScope};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -179,6 +179,12 @@ pub async fn inbound_sms(
                 },
                 now,
             )?;
+            // A patient's own words go on the front desk's worklist; STOP, START and HELP
+            // are handled here and need nobody.
+            if let (Some(message), None) = (fresh, keyword) {
+                attention::record_text(tx, &scope, message, now)?;
+            }
+            let fresh = fresh.is_some();
             // A repeated delivery of the same text changes nothing (a START sent after it
             // must not be undone by a late copy of an earlier STOP).
             let changed = match (fresh, keyword) {

@@ -1,7 +1,8 @@
 //! Every dashboard page in headless Chromium with hostile text in every field a person can
 //! type or a caller can say: the text renders as text (no element from data in the DOM, no
-//! alert), and each page is photographed at 1280 px and 390 px into `target/screenshots/`
-//! (or `$CARGO_TARGET_DIR/screenshots/`). Also: the Overview shows its charts after sign-in.
+//! alert), no page is wider than a 390 px phone (a 90-character name included), and each page
+//! is photographed at 1280 px and 390 px into `target/screenshots/` (or
+//! `$CARGO_TARGET_DIR/screenshots/`). Also: the Overview shows its charts after sign-in.
 //! Pages in the table that answer 404 (an area not built yet) are skipped with a note.
 
 use crate::support;
@@ -44,7 +45,12 @@ fn seed_hostile(app: &TestApp) -> (i64, i64) {
          VALUES (?1, ?2, 30, 15000, '[]', 0)",
         &[&a, &text("Service")],
     );
-    let contact = app.insert_contact(a, "+14155550101", &text("Caller"), Some("hot"));
+    // A patient's name of 90 characters, no spaces to break it at, then the hostile text.
+    let long_name = format!(
+        "{} {HOSTILE}",
+        &"Maximiliana-Featherstonehaugh".repeat(4)[..90]
+    );
+    let contact = app.insert_contact(a, "+14155550101", &long_name, Some("hot"));
     app.exec(
         "UPDATE contacts SET staff_notes = ?2 WHERE id = ?1",
         &[&contact, &text("Notes")],
@@ -83,6 +89,17 @@ fn seed_hostile(app: &TestApp) -> (i64, i64) {
          VALUES (?1, ?2, 'end-of-call-report', 'ended', '', ?3, ?3)",
         &[&a, &text("Event"), &at("2026-06-15T13:02:00Z")],
     );
+    // A practitioner with a hostile name and title, a lunch break and days off.
+    app.exec(
+        "INSERT INTO providers (org_id, name, title, hours_json, time_off_json, created_at)
+         VALUES (?1, ?2, ?3, ?4, '[{\"first\":\"2026-12-24\",\"last\":\"2026-12-31\"}]', 0)",
+        &[
+            &a,
+            &text("Dr"),
+            &text("Hygienist"),
+            &r#"{"days":[[{"open":"09:00:00","close":"12:30:00"},{"open":"13:30:00","close":"17:00:00"}],[],[],[],[],[],[]]}"#,
+        ],
+    );
     // Telephony: a verified number with a hostile name and an active forwarding.
     app.exec(
         "INSERT INTO caller_ids (org_id, phone_number, friendly_name, status, created_at,
@@ -106,6 +123,17 @@ const INJECTED: &str = r#"
         || [...document.scripts].some(s => s.textContent.includes('alert(1)'))
         || [...document.querySelectorAll('[onerror]')].length > 0;
     return { injected: fromData, text: document.body.innerText };
+"#;
+
+/// The page's width against the window's, and the innermost elements sticking out past it.
+const FITS: &str = r#"
+    const w = document.documentElement.clientWidth;
+    const out = e => e.getBoundingClientRect().right > w + 1;
+    const culprits = [...document.querySelectorAll('body *')]
+        .filter(e => out(e) && ![...e.children].some(out))
+        .slice(0, 6)
+        .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 30));
+    return { scroll: document.documentElement.scrollWidth, client: w, culprits };
 "#;
 
 #[tokio::test]
@@ -151,6 +179,7 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
         ("appointments", "/appointments".into()),
         ("calendar", "/appointments/calendar?week=2026-06-15".into()),
         ("services", "/services".into()),
+        ("practitioners", "/settings/practitioners".into()),
         ("messages", "/messages".into()),
         ("calls", "/calls".into()),
         ("call", format!("/calls/{call}")),
@@ -209,6 +238,14 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
             .screenshot(&dir.join(format!("{name}-390.png")))
             .await
             .unwrap();
+        // Nothing wider than the phone: the page never scrolls sideways.
+        let fit = browser.execute(FITS, vec![]).await.unwrap();
+        assert!(
+            fit["scroll"].as_i64() <= fit["client"].as_i64(),
+            "{path} is {} px wide at 390 px; too wide: {}",
+            fit["scroll"],
+            fit["culprits"]
+        );
         assert!(
             !browser.alert_present().await.unwrap(),
             "{path}: an alert fired"

@@ -276,3 +276,53 @@ async fn a_subscription_feed_is_valid_icalendar_private_to_its_calendar_and_revo
     assert_eq!(reqwest::get(&first_url).await.unwrap().status(), 404);
     assert_eq!(reqwest::get(&second_url).await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn empty_days_say_closed_holiday_day_off_or_past_rather_than_free() {
+    let app = support::TestApp::spawn().await;
+    // A holiday on Wednesday, the practitioner off on Thursday.
+    app.exec(
+        "UPDATE orgs SET closures_json = '[\"2026-06-17\"]' WHERE id = ?1",
+        &[&app.a.org_id],
+    );
+    voxanne::cli::practitioners::edit(
+        &app.config,
+        Some(app.a.org_id),
+        "Main calendar",
+        &voxanne::cli::practitioners::Fields {
+            time_off: Some("2026-06-18"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (staff, _) = app.signed_in(app.a.staff_email).await;
+    let page = |week: &'static str| {
+        let staff = staff.clone();
+        let url = app.url(&format!("/appointments/calendar?week={week}"));
+        async move { staff.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let this_week = page("2026-06-15").await;
+    let days: Vec<&str> = this_week
+        .split(r#"<p class="muted">"#)
+        .skip(1)
+        .filter_map(|s| s.split('<').next())
+        .filter(|s| {
+            [
+                "Free",
+                "Closed",
+                "Holiday",
+                "Day off",
+                "Past",
+                "Not working",
+            ]
+            .contains(s)
+        })
+        .collect();
+    assert_eq!(
+        days,
+        ["Free", "Free", "Holiday", "Day off", "Free", "Closed", "Closed"],
+        "Monday (today) to Sunday"
+    );
+    let last_week = page("2026-06-08").await;
+    assert_eq!(last_week.matches(r#"<p class="muted">Past</p>"#).count(), 7);
+}

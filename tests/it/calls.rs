@@ -682,3 +682,59 @@ async fn a_long_report_is_taken_and_an_oversized_body_is_refused() {
     assert_eq!(status, 413);
     assert_eq!(calls("call-huge"), 0);
 }
+
+/// A lead's score and tier are its latest call's by call time, whichever report came last.
+#[tokio::test]
+async fn a_leads_tier_follows_its_latest_call_whatever_order_reports_arrive_in() {
+    let app = TestApp::spawn().await;
+    let s = app.vapi_secret(app.a.org_id);
+    let caller = "+14155550142";
+    let mut earlier = support::calls::report(
+        "call-earlier",
+        caller,
+        &[
+            ("AI", "Thanks for calling Alpha Clinic, how can I help?"),
+            (
+                "User",
+                "I want to book a facelift consultation, how much is a facelift?",
+            ),
+            ("AI", "A facelift is $8,000. I can book a consultation."),
+            ("User", "Yes, I'm ready to book as soon as possible."),
+        ],
+        420.0,
+    );
+    earlier["message"]["startedAt"] = json!("2026-06-10T15:00:00Z");
+    let mut later = support::calls::report(
+        "call-later",
+        caller,
+        &[
+            ("AI", "Thanks for calling Alpha Clinic, how can I help?"),
+            ("User", "What time do you close?"),
+        ],
+        15.0,
+    );
+    later["message"]["startedAt"] = json!("2026-06-15T13:00:00Z");
+    // The later call's report arrives first, the earlier call's after it.
+    post_all(&app, &s, &[later, earlier]).await;
+    let org = app.a.org_id;
+    let tier = |call: &str| app.call_text(org, call, "lead_tier").unwrap();
+    assert_ne!(
+        tier("call-earlier"),
+        tier("call-later"),
+        "the two calls score apart"
+    );
+    let contact = app.call_i64(org, "call-later", "contact_id").unwrap();
+    let contact_tier = rusqlite::Connection::open(app.config.db_path())
+        .unwrap()
+        .query_row(
+            "SELECT lead_tier FROM contacts WHERE id = ?1",
+            [contact],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap();
+    assert_eq!(contact_tier, tier("call-later"));
+    assert_eq!(
+        app.query_i64("SELECT lead_score FROM contacts WHERE id = ?1", &[&contact]),
+        app.call_i64(org, "call-later", "lead_score").unwrap()
+    );
+}

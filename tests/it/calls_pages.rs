@@ -60,9 +60,10 @@ async fn calls_are_searched_and_filtered_within_the_clinic() {
         "UPDATE calls SET sentiment = 'negative' WHERE vapi_call_id = 'a-warm' RETURNING 0",
         &[],
     );
-    let calls = |q: &'static str| {
+    let calls = |q: &str| {
         let staff = staff.clone();
         let url = app.url(&format!("/calls{q}"));
+        let q = q.to_string();
         async move {
             let (status, html) = page(&staff, url).await;
             assert_eq!(status, 200, "{q}");
@@ -89,6 +90,16 @@ async fn calls_are_searched_and_filtered_within_the_clinic() {
         vec![cold],
         "phrase"
     );
+    // A phone number in any format finds that caller's calls.
+    for typed in [
+        "%28415%29+555-0111",
+        "4155550111",
+        "%2B14155550111",
+        "415.555.0111",
+    ] {
+        let found = calls(&format!("?q={typed}")).await;
+        assert_eq!(listed(&found), vec![warm], "{typed}");
+    }
     // Hostile syntax is only words.
     assert!(listed(&calls("?q=NEAR(+%22+OR+*").await).is_empty());
     // Filters, kept in the form.
@@ -498,6 +509,15 @@ async fn leads_show_their_figures_filter_and_take_actions() {
     assert!(!hot.contains("+14155550122"), "cold lead filtered out");
     let (_, booked) = page(&staff, app.url("/leads?status=booked")).await;
     assert!(booked.contains("+14155550123") && !booked.contains("+14155550111"));
+    // Search by name (any case, part of it) or by phone number in any format.
+    for q in ["dana", "Lee", "%28415%29+555-0123", "4155550123"] {
+        let (_, found) = page(&staff, app.url(&format!("/leads?q={q}"))).await;
+        assert!(found.contains(&format!("/leads/{dana}\"")), "{q}");
+        assert!(found.contains("1 lead<"), "{q}: only Dana");
+        assert!(found.contains(r#"name="q" type="search" value=""#), "{q}");
+    }
+    let (_, none) = page(&staff, app.url("/leads?q=100%25+_")).await;
+    assert!(none.contains("0 leads"), "LIKE wildcards are literal");
     // A lead's page: calls, appointments, texts, notes.
     let (status, html) = page(&staff, app.url(&format!("/leads/{dana}"))).await;
     assert_eq!(status, 200);

@@ -35,6 +35,8 @@ fn init_org_and_users_print_json() {
         "Glow",
         "--timezone",
         "America/Denver",
+        "--clinic-type",
+        "dental",
         "--owner-email",
         "o@glow.test",
         "--owner-password-file",
@@ -44,6 +46,8 @@ fn init_org_and_users_print_json() {
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["org_id"], 1);
+    assert_eq!(v["clinic_type"], "dental");
+    assert_eq!(v["starting_services"], 9);
     let (ok, out, _) = run(voxanne(&data).args([
         "org",
         "add",
@@ -51,6 +55,8 @@ fn init_org_and_users_print_json() {
         "Glow Downtown",
         "--timezone",
         "America/Denver",
+        "--clinic-type",
+        "med spa",
         "--json",
     ]));
     assert!(ok);
@@ -91,6 +97,68 @@ fn init_org_and_users_print_json() {
         "--json",
     ]));
     assert!(ok && out.contains("\"disabled\":true"));
+    // Practitioners: added, listed, edited by name and archived from the shell.
+    let (ok, out, err) = run(voxanne(&data).args([
+        "provider",
+        "add",
+        "--org",
+        "1",
+        "--name",
+        "Dr Anita Patel",
+        "--title",
+        "Dentist",
+        "--services",
+        "Cleaning,Whitening",
+        "--hours",
+        "mon-fri 09:00-12:30,13:30-17:00",
+        "--json",
+    ]));
+    assert!(ok, "{err}");
+    let added: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(added["hours"], "mon-fri 09:00-12:30,13:30-17:00");
+    assert_eq!(
+        added["services"],
+        serde_json::json!(["Cleaning", "Teeth Whitening"])
+    );
+    let (ok, _, err) = run(voxanne(&data).args([
+        "practitioner",
+        "edit",
+        "Dr Patel",
+        "--org",
+        "1",
+        "--time-off",
+        "2026-12-24..2026-12-31",
+    ]));
+    assert!(ok, "{err}");
+    let (ok, _, err) =
+        run(voxanne(&data).args(["provider", "archive", "Main calendar", "--org", "1"]));
+    assert!(ok, "{err}");
+    let (ok, out, _) = run(voxanne(&data).args(["provider", "list", "--org", "1", "--json"]));
+    let listed: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(ok);
+    assert_eq!(listed["practitioners"][0]["name"], "Dr Anita Patel");
+    assert_eq!(
+        listed["practitioners"][0]["time_off"],
+        "2026-12-24..2026-12-31"
+    );
+    assert_eq!(listed["practitioners"][1]["active"], false);
+    // Bad hours: one line saying why, and nothing changed.
+    let (ok, _, err) = run(voxanne(&data).args([
+        "provider",
+        "edit",
+        "Dr Patel",
+        "--org",
+        "1",
+        "--hours",
+        "mon 17:00-09:00",
+    ]));
+    assert!(!ok && err.trim().lines().count() == 1, "{err}");
+    assert!(
+        err.contains("Hours: 17:00-09:00: the end must come after the start"),
+        "{err}"
+    );
+    let (_, out, _) = run(voxanne(&data).args(["provider", "list", "--org", "1", "--json"]));
+    assert!(out.contains("mon-fri 09:00-12:30,13:30-17:00"));
     // init twice is refused.
     let (ok, _, err) = run(voxanne(&data).args([
         "init",
@@ -98,6 +166,8 @@ fn init_org_and_users_print_json() {
         "X",
         "--timezone",
         "UTC",
+        "--clinic-type",
+        "other",
         "--owner-email",
         "x@x.test",
         "--owner-password-file",
@@ -129,8 +199,31 @@ fn bad_configuration_fails_with_one_line_and_creates_nothing() {
         ),
         (
             vec![],
-            vec!["org", "add", "--clinic", "X", "--timezone", "Mars/Base"],
+            vec![
+                "org",
+                "add",
+                "--clinic",
+                "X",
+                "--timezone",
+                "Mars/Base",
+                "--clinic-type",
+                "dental",
+            ],
             "time zone",
+        ),
+        (
+            vec![],
+            vec![
+                "org",
+                "add",
+                "--clinic",
+                "X",
+                "--timezone",
+                "UTC",
+                "--clinic-type",
+                "veterinary",
+            ],
+            "unknown clinic type “veterinary”; choose one of: dental, aesthetics",
         ),
     ];
     for (env, args, expect) in cases {

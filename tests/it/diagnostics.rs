@@ -40,8 +40,10 @@ async fn diagnostics_page(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn the_page_reports_every_item_and_a_failing_vapi() {
+    // The public address points where nothing answers (a tunnel that is down).
+    let down = closed_port().await;
     let app = TestApp::spawn_with(Options {
-        extra: vec![("VOXANNE_PUBLIC_URL", "https://clinic.example.com".into())],
+        extra: vec![("VOXANNE_PUBLIC_URL", down.clone())],
         ..Options::default()
     })
     .await;
@@ -77,10 +79,32 @@ async fn the_page_reports_every_item_and_a_failing_vapi() {
         "voxanne-20260615T140000Z.db",
         "Outbox backlog</dt><dd>1 text due and not yet sent",
         "POST /api/vapi/tools → 200",
-        "https://clinic.example.com",
+        &down,
     ] {
         assert!(page.contains(item), "missing {item}");
     }
+    // The go-live checklist comes first, read live; nothing is all clear while it is open.
+    let checklist = page.split(r#"id="golive-h""#).nth(1).unwrap();
+    assert!(checklist.find("Go-live checklist") < checklist.find("Details"));
+    assert!(
+        checklist.contains(
+            r#"<span class="badge on">done</span>
+    <strong>A Vapi webhook received</strong>"#
+        ),
+        "{checklist}"
+    );
+    assert!(checklist.contains(
+        r#"<span class="badge off">to do</span>
+    <strong>Twilio connected</strong>"#
+    ));
+    assert!(page.contains("Go-live: Public URL answering"));
+    assert!(page.contains("does not reach the appliance: could not connect"));
+    assert!(page.contains("Go-live: Twilio connected — enter the clinic"));
+    assert!(!page.contains("Everything checked is working."));
+    assert!(
+        !page.contains("Beta Clinic"),
+        "only this clinic's checklist"
+    );
     assert!(page.contains(&format!(
         "<code>{}/</code>: reachable (HTTP 200)",
         app.twilio.url()
@@ -164,9 +188,11 @@ async fn check_online_reports_a_failing_twilio_without_secrets() {
         .unwrap();
     let closed = closed_port().await;
     let mut cmd = voxanne(&app);
+    // The public address is the running appliance itself, which answers.
+    let public = app.url("");
     cmd.env("TWILIO_API_BASE", &closed)
         .env("VAPI_API_BASE", app.vapi.url())
-        .env("VOXANNE_PUBLIC_URL", "https://clinic.example.com")
+        .env("VOXANNE_PUBLIC_URL", &public)
         .args(["check", "--online", "--json"]);
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
@@ -192,7 +218,8 @@ async fn check_online_reports_a_failing_twilio_without_secrets() {
     assert_eq!(d["outbox_backlog"], 0);
     assert_eq!(d["last_webhook"]["detail"], "POST /api/vapi/tools → 200");
     assert_eq!(d["last_webhook"]["at"], "2026-06-15T14:00:00Z");
-    assert_eq!(d["public_url"], "https://clinic.example.com");
+    assert_eq!(d["public_url"], public.trim_end_matches('/'));
+    assert_eq!(d["public_reach"]["ok"], true, "{}", d["public_reach"]);
     assert_eq!(d["twilio"]["ok"], false);
     assert_eq!(d["twilio"]["status"], Value::Null);
     assert!(d["twilio"]["detail"]
@@ -201,23 +228,55 @@ async fn check_online_reports_a_failing_twilio_without_secrets() {
         .contains("could not connect"));
     assert_eq!(d["vapi"]["ok"], true);
     assert_eq!(d["vapi"]["status"], 200);
-    let problems = v["problems"].as_array().unwrap();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].as_str().unwrap().starts_with("Twilio ("));
+    let problems: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let (go_live, others): (Vec<&str>, Vec<&str>) = problems
+        .iter()
+        .partition(|p| p.starts_with("Alpha Clinic: ") || p.starts_with("Beta Clinic: "));
+    assert_eq!(others.len(), 1, "{others:?}");
+    assert!(others[0].starts_with("Twilio ("));
+    assert!(go_live.contains(
+        &"Alpha Clinic: Twilio connected — to do: enter the clinic's Twilio account for texts"
+    ));
+    let lines: Vec<&str> = v["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines.contains(&"[x] Alpha Clinic: A Vapi webhook received"),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"[x] Alpha Clinic: Public URL answering"),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"[ ] Beta Clinic: A Vapi webhook received — to do: set the assistant's server URL to the appliance and make a test call"));
 
     // Both reachable: the check passes, and text output is readable lines.
     let mut cmd = voxanne(&app);
     cmd.env("TWILIO_API_BASE", app.twilio.url())
         .env("VAPI_API_BASE", app.vapi.url())
-        .env("VOXANNE_PUBLIC_URL", "https://clinic.example.com")
+        .env("VOXANNE_PUBLIC_URL", &public)
         .args(["check", "--online"]);
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{text}");
     assert!(
         text.contains("diagnostics.twilio.detail: reachable (HTTP 200)"),
         "{text}"
     );
+    // The checklist is printed first, one item a line; open items keep the check failing.
+    assert!(
+        text.starts_with("Go-live checklist:\n  [x] Alpha Clinic: Services and prices reviewed\n"),
+        "{text}"
+    );
+    assert!(text.contains("\n  [ ] Alpha Clinic: Twilio connected — to do: "));
+    assert!(!out.status.success(), "open go-live items: {text}");
 }

@@ -1128,6 +1128,8 @@ fn the_readme_commands_work_as_written_against_the_test_server() {
         "Glow",
         "--timezone",
         "America/Denver",
+        "--clinic-type",
+        "dental",
         "--owner-email",
         "o@glow.test",
         "--owner-password-file",

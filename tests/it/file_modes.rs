@@ -60,6 +60,8 @@ fn everything_the_binary_writes_is_owner_only_whatever_the_umask() {
             "Glow",
             "--timezone",
             "America/Denver",
+            "--clinic-type",
+            "physiotherapy",
             "--owner-email",
             "o@glow.test",
             "--owner-password-file",

@@ -43,6 +43,8 @@ fn seed(dir: &Path, data: &Path, key_env: Option<&str>) -> String {
         "Glow",
         "--timezone",
         "UTC",
+        "--clinic-type",
+        "dental",
         "--owner-email",
         "o@g.test",
         "--owner-password-file",

@@ -183,3 +183,117 @@ async fn pages_load_their_embedded_scripts_from_the_appliance() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn opening_hours_take_a_lunch_break_and_keep_the_form_on_a_bad_date() {
+    let app = TestApp::spawn().await;
+    let (owner, csrf) = app.signed_in(app.a.owner_email).await;
+    let hours_json = || -> (String, String) {
+        rusqlite::Connection::open(app.config.db_path())
+            .unwrap()
+            .query_row(
+                "SELECT hours_json, closures_json FROM orgs WHERE id = ?1",
+                [app.a.org_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    let before = hours_json();
+    let mut form: Vec<(String, String)> = vec![("csrf_token".into(), csrf.clone())];
+    for d in ["mon", "tue", "wed", "thu", "fri"] {
+        form.push((format!("{d}_open"), "09:00".into()));
+        form.push((format!("{d}_close"), "12:30".into()));
+        form.push((format!("{d}_open2"), "13:30".into()));
+        form.push((format!("{d}_close2"), "17:00".into()));
+    }
+    form.push(("closure".into(), "2026-12-25".into()));
+    form.push(("closure".into(), "31/12/2026".into()));
+    let res = owner
+        .post(app.url("/settings/hours"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Closed dates: “31/12/2026” is not a date"),
+        "{page}"
+    );
+    // Everything typed is still there, and nothing was saved.
+    assert!(page.contains(r#"name="tue_open2" value="13:30""#), "{page}");
+    assert!(page.contains(r#"value="31/12/2026""#) && page.contains(r#"value="2026-12-25""#));
+    assert_eq!(hours_json(), before);
+
+    // A US-style date is understood; the break is kept.
+    form.pop();
+    form.push(("closure".into(), "12/31/2026".into()));
+    form.push(("closure".into(), "".into()));
+    let res = owner
+        .post(app.url("/settings/hours"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (hours, closures) = hours_json();
+    assert!(
+        hours.contains("12:30:00") && hours.contains("13:30:00"),
+        "{hours}"
+    );
+    assert_eq!(closures, r#"["2026-12-25","2026-12-31"]"#);
+    let page = owner
+        .get(app.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"name="fri_close2" value="17:00""#));
+    assert!(page.contains(r#"name="closure" value="2026-12-31""#));
+
+    // The phone offers nothing over lunch.
+    let secret = app.vapi_secret(app.a.org_id);
+    let reply = app
+        .tool(
+            &secret,
+            "av",
+            "check_availability",
+            serde_json::json!({"service": "botox", "date": "2026-06-16"}),
+        )
+        .await
+        .unwrap();
+    let times = support::vapi::data(&reply)["days"][0]["times"].clone();
+    assert!(times
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("12:00")));
+    for lunch in ["12:30", "13:00"] {
+        assert!(
+            !times
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!(lunch)),
+            "{lunch}: {times}"
+        );
+    }
+
+    // A period after a break without the first is refused.
+    let res = owner
+        .post(app.url("/settings/hours"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("sat_open2", "10:00"),
+            ("sat_close2", "12:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Saturday: fill in the first opening hours"));
+}

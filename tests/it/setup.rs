@@ -47,13 +47,39 @@ async fn setup_link_creates_the_clinic_once_and_signs_the_owner_in() {
     assert!(bad.text().await.unwrap().contains("not a known time zone"));
     assert_eq!(app.query_i64("SELECT COUNT(*) FROM orgs", &[]), 0);
 
+    // No kind of clinic chosen: asked for, and the form keeps what was typed.
+    let unchosen = c
+        .post(app.url("/setup"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("token", &token),
+            ("clinic", "Glow Dental"),
+            ("timezone", "America/Chicago"),
+            ("clinic_type", ""),
+            ("name", "Ada"),
+            ("email", "ada@glow.test"),
+            ("password", "long-enough-pass"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchosen.status(), 422);
+    let page = unchosen.text().await.unwrap();
+    assert!(
+        page.contains("Choose what kind of clinic this is"),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="Glow Dental""#), "{page}");
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM orgs", &[]), 0);
+
     let ok = c
         .post(app.url("/setup"))
         .form(&[
             ("csrf_token", csrf.as_str()),
             ("token", &token),
-            ("clinic", "Glow Aesthetics"),
+            ("clinic", "Glow Dental"),
             ("timezone", "America/Chicago"),
+            ("clinic_type", "dental"),
             ("name", "Ada"),
             ("email", "ada@glow.test"),
             ("password", "long-enough-pass"),
@@ -70,7 +96,31 @@ async fn setup_link_creates_the_clinic_once_and_signs_the_owner_in() {
         .text()
         .await
         .unwrap();
-    assert!(settings.contains("Glow Aesthetics"));
+    assert!(settings.contains("Glow Dental"));
+    // A dental catalogue, to review: no plastic-surgery service anywhere.
+    let services = c
+        .get(app.url("/services"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(services.contains("Cleaning") && services.contains("Check-up"));
+    assert!(services.contains("To review: sample prices"), "{services}");
+    for plastic in ["Botox", "Facelift", "Rhinoplasty", "Liposuction"] {
+        assert!(
+            !services.contains(plastic),
+            "{plastic} on a dental clinic's page"
+        );
+    }
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM orgs WHERE clinic_type = 'dental' AND catalogue_reviewed_at IS NULL",
+            &[]
+        ),
+        1
+    );
     assert_eq!(
         app.query_i64("SELECT COUNT(*) FROM staff WHERE role = 'owner'", &[]),
         1

@@ -250,6 +250,7 @@ async fn the_binary_with_few_open_files_still_answers_under_800_idle_connections
     };
     let init = voxanne("true")
         .args(["init", "--clinic", "Glow", "--timezone", "America/Denver"])
+        .args(["--clinic-type", "dental"])
         .args(["--owner-email", "o@glow.test", "--owner-password-file"])
         .arg(&password)
         .output()

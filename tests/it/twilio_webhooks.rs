@@ -402,6 +402,11 @@ async fn stop_from_a_patient_stops_later_texts_and_start_reenables_them() {
 
     assert_eq!(book(&app, "b2", "16:00").await["smsStatus"], "sent");
     assert_eq!(app.twilio.requests_to(MESSAGES).len(), 1);
+    assert_eq!(
+        app.query_i64("SELECT COUNT(*) FROM attention_items", &[]),
+        0,
+        "STOP and START need nobody"
+    );
     for action in ["sms.opted_out", "sms.opted_in"] {
         assert_eq!(
             app.query_i64(
@@ -451,6 +456,18 @@ async fn other_texts_are_kept_once_on_the_contact_of_their_clinic() {
     .await;
     assert_eq!(code, 200);
 
+    // Each clinic's patient text is on its own front desk's worklist, once.
+    for org_id in [app.a.org_id, app.b.org_id] {
+        assert_eq!(
+            app.query_i64(
+                "SELECT COUNT(*) FROM attention_items i JOIN messages m ON m.id = i.message_id
+                 WHERE i.org_id = ?1 AND m.org_id = ?1 AND i.reasons = 'text_received' AND i.done_at IS NULL",
+                &[&org_id]
+            ),
+            1,
+            "org {org_id}"
+        );
+    }
     for (org_id, body, ours) in [
         (app.a.org_id, "Can I come at 4 instead?", FROM),
         (app.b.org_id, "Hello B", B_FROM),

@@ -169,6 +169,8 @@ fn vapi_show_prints_what_to_paste() {
         "Glow",
         "--timezone",
         "UTC",
+        "--clinic-type",
+        "dental",
         "--owner-email",
         "o@g.test",
         "--owner-password-file",

@@ -105,6 +105,7 @@ fn filter(p: &Params, tz: chrono_tz::Tz) -> AppResult<CallFilter> {
             Sentiment::from_label,
         )?,
         search: param(p, "q").map(str::to_string),
+        phone: None,
         contact_id,
         limit,
         offset,
@@ -117,10 +118,11 @@ pub async fn list(
     Query(p): Query<Params>,
 ) -> AppResult<Json<ListPage<Value>>> {
     let scope = caller.scope;
+    let country = state.config.default_country.clone();
     let (rows, total, f) = state
         .db
         .read(move |c| {
-            let f = filter(&p, orgs::get(c, &scope)?.timezone)?;
+            let f = filter(&p, orgs::get(c, &scope)?.timezone)?.phone_aware(&country);
             let (rows, total) = call_store::list(c, &scope, &f)?;
             Ok((rows, total, f))
         })

@@ -51,6 +51,7 @@ pub async fn list(
         tier: choice(&p, "tier", "hot, warm or cold", Tier::parse)?,
         limit,
         offset,
+        ..LeadFilter::default()
     };
     let scope = caller.scope;
     let (rows, total) = state.db.read(move |c| leads::list(c, &scope, &f)).await?;

@@ -337,6 +337,7 @@ fn seed(
     let clinic_args = NewClinic {
         clinic,
         timezone: tz,
+        clinic_type: "plastic-surgery",
     };
     let owner_account = NewAccount {
         email: owner,
@@ -366,6 +367,16 @@ fn seed(
         },
     )
     .expect("staff");
+    // The test clinics are running ones: their owner has reviewed the starting catalogue, so
+    // the assistant quotes its prices. Tests of a new, unreviewed catalogue add a clinic.
+    rusqlite::Connection::open(config.db_path())
+        .and_then(|c| {
+            c.execute(
+                "UPDATE orgs SET catalogue_reviewed_at = created_at WHERE id = ?1",
+                [org_id],
+            )
+        })
+        .expect("catalogue reviewed");
     Seeded {
         org_id,
         owner_email: owner,

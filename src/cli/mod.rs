@@ -1,10 +1,13 @@
 //! What the `voxanne` subcommands do (the argument parsing is in `main.rs`). Each returns a
 //! JSON object, printed as is with `--json` or as `key: value` lines otherwise.
 
+pub mod practitioners;
+
 use crate::app::{open_store, StartupError};
 use crate::backup::{self, BackupSet};
 use crate::config::Config;
 use crate::crypto::{self, Vault};
+use crate::domain::clinic_type::ClinicType;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::scope::{operator_default_scope, operator_scope};
@@ -80,6 +83,8 @@ fn cli_event<'a>(action: &'a str, object: &'a str, detail: &'a str) -> Event<'a>
 pub struct NewClinic<'a> {
     pub clinic: &'a str,
     pub timezone: &'a str,
+    /// A [`ClinicType`] slug; it chooses the starting catalogue.
+    pub clinic_type: &'a str,
 }
 
 pub struct NewAccount<'a> {
@@ -90,9 +95,11 @@ pub struct NewAccount<'a> {
 }
 
 /// Validates everything before touching the data directory.
-fn validate_clinic(clinic: &NewClinic<'_>) -> AppResult<chrono_tz::Tz> {
+fn validate_clinic(clinic: &NewClinic<'_>) -> AppResult<(chrono_tz::Tz, ClinicType)> {
     orgs::validate_name(clinic.clinic)?;
-    orgs::parse_timezone(clinic.timezone)
+    let tz = orgs::parse_timezone(clinic.timezone)?;
+    let kind = ClinicType::parse(clinic.clinic_type).map_err(AppError::Validation)?;
+    Ok((tz, kind))
 }
 
 fn validate_account(account: &NewAccount<'_>) -> AppResult<()> {
@@ -136,12 +143,12 @@ fn create_account(db: &Db, scope: OrgScope, account: &NewAccount<'_>) -> AppResu
 fn create_org(
     db: &Db,
     vault: &Vault,
-    tz: chrono_tz::Tz,
+    (tz, kind): (chrono_tz::Tz, ClinicType),
     clinic: &NewClinic<'_>,
 ) -> AppResult<OrgScope> {
     let (vault, name) = (vault.clone(), clinic.clinic.to_string());
     db.write_blocking(move |tx| {
-        let scope = store::provision_org(tx, &vault, &name, tz, now())?;
+        let scope = store::provision_org(tx, &vault, &name, tz, kind, now())?;
         audit::record(
             tx,
             &scope,
@@ -153,7 +160,7 @@ fn create_org(
 
 /// `voxanne init`: the scripted first run — the clinic and its owner.
 pub fn init(config: &Config, clinic: &NewClinic<'_>, owner: &NewAccount<'_>) -> CliResult {
-    let tz = validate_clinic(clinic)?;
+    let kind = validate_clinic(clinic)?;
     validate_account(owner)?;
     let (db, vault) = open_store(config)?;
     if db.read_blocking(orgs::any_exists)? {
@@ -161,17 +168,29 @@ pub fn init(config: &Config, clinic: &NewClinic<'_>, owner: &NewAccount<'_>) -> 
             "this appliance is already set up; add another location with `voxanne org add`".into(),
         ));
     }
-    let scope = create_org(&db, &vault, tz, clinic)?;
+    let scope = create_org(&db, &vault, kind, clinic)?;
     let member = create_account(&db, scope, owner)?;
-    Ok(json!({ "org_id": scope.org_id(), "owner_id": member.id, "owner_email": member.email }))
+    Ok(json!({
+        "org_id": scope.org_id(),
+        "owner_id": member.id,
+        "owner_email": member.email,
+        "clinic_type": kind.1.slug(),
+        "starting_services": kind.1.starting_services().len(),
+    }))
 }
 
 /// `voxanne org add`: a further location, isolated from the others by row scoping.
 pub fn org_add(config: &Config, clinic: &NewClinic<'_>) -> CliResult {
-    let tz = validate_clinic(clinic)?;
+    let kind = validate_clinic(clinic)?;
     let (db, vault) = open_store(config)?;
-    let scope = create_org(&db, &vault, tz, clinic)?;
-    Ok(json!({ "org_id": scope.org_id(), "name": clinic.clinic.trim(), "timezone": tz.name() }))
+    let scope = create_org(&db, &vault, kind, clinic)?;
+    Ok(json!({
+        "org_id": scope.org_id(),
+        "name": clinic.clinic.trim(),
+        "timezone": kind.0.name(),
+        "clinic_type": kind.1.slug(),
+        "starting_services": kind.1.starting_services().len(),
+    }))
 }
 
 pub fn org_list(config: &Config) -> CliResult {
@@ -324,11 +343,55 @@ pub fn check(config: &Config, online: bool) -> CliResult {
         let mut diagnostics = serde_json::to_value(&report).map_err(AppError::internal)?;
         if let Some(map) = diagnostics.as_object_mut() {
             map.remove("problems");
+            map.remove("go_live");
         }
-        out["problems"] = json!(report.problems);
+        // Nothing is all clear while a clinic's go-live item is open.
+        let mut problems = report.problems.clone();
+        problems.extend(report.go_live.iter().flat_map(|c| c.open_items()));
+        out["problems"] = json!(problems);
+        out["checklist"] = checklist_lines(&report.go_live, true);
         out["diagnostics"] = diagnostics;
+    } else if config.db_path().exists() {
+        let (db, _) = open_store(config)?;
+        let clinics = db.read_blocking(|c| {
+            orgs::list_all_for_operator(c)?
+                .into_iter()
+                .map(|org| {
+                    let scope = operator_scope(c, org.id)?;
+                    Ok(crate::diagnostics::ClinicChecklist {
+                        org_id: org.id,
+                        clinic: org.name,
+                        items: crate::domain::go_live::checklist(&store::go_live::facts(
+                            c, &scope,
+                        )?),
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()
+        })?;
+        out["checklist"] = checklist_lines(&clinics, false);
     }
     Ok(out)
+}
+
+/// Each clinic's go-live items, one line each: `[x]` done, `[ ]` to do (with what to do),
+/// `[?]` the public address when it was not checked (only `--online` makes the request).
+fn checklist_lines(clinics: &[crate::diagnostics::ClinicChecklist], online: bool) -> Value {
+    let mut lines = Vec::new();
+    for c in clinics {
+        for i in &c.items {
+            lines.push(if i.done {
+                format!("[x] {}: {}", c.clinic, i.label)
+            } else if i.key == "public_url" && !online {
+                format!(
+                    "[?] {}: {} — checked by voxanne check --online",
+                    c.clinic, i.label
+                )
+            } else {
+                format!("[ ] {}: {} — to do: {}", c.clinic, i.label, i.fix)
+            });
+        }
+    }
+    json!(lines)
 }
 
 /// The dashboard certificate as `check` reports it: what is in use (or would be made at the
@@ -411,7 +474,19 @@ pub fn print(value: &Value, as_json: bool) {
             other => println!("{prefix}: {other}"),
         }
     }
-    walk("", value);
+    // The go-live checklist first, one item a line; then everything else.
+    let mut rest = value.clone();
+    if let Some(lines) = rest
+        .as_object_mut()
+        .and_then(|m| m.remove("checklist"))
+        .and_then(|v| v.as_array().cloned())
+    {
+        println!("Go-live checklist:");
+        for line in lines {
+            println!("  {}", line.as_str().unwrap_or_default());
+        }
+    }
+    walk("", &rest);
 }
 
 /// `voxanne vapi show`: what to paste into Vapi for an org.

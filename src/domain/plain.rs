@@ -1,0 +1,75 @@
+//! Plain words for the codes receptionists would otherwise read: how a call ended, where a
+//! booking came from. One table each, so every page says the same thing.
+
+/// How a call ended, as the front desk says it. `booked` wins: a call that booked "Booked".
+pub fn call_outcome(ended_reason: Option<&str>, booked: bool) -> &'static str {
+    if booked {
+        return "Booked";
+    }
+    let Some(reason) = ended_reason.map(str::to_lowercase) else {
+        return "In progress";
+    };
+    let r = reason.as_str();
+    match r {
+        "customer-ended-call" => "Caller hung up",
+        "assistant-ended-call" | "assistant-said-end-call-phrase" => "Assistant ended the call",
+        "assistant-forwarded-call" => "Transferred to the desk",
+        "voicemail" => "Reached voicemail",
+        "silence-timed-out" => "Nobody spoke",
+        "customer-did-not-answer" | "customer-did-not-give-microphone-permission" => "No answer",
+        "customer-busy" => "Line busy",
+        "exceeded-max-duration" => "Cut off at the time limit",
+        "manually-canceled" => "Cancelled",
+        _ if r.contains("transfer-failed") || r.contains("transfer-refused") => {
+            "Transfer to the desk failed"
+        }
+        _ if r.contains("error") || r.contains("fault") || r.contains("failed") => "Call failed",
+        _ => "Call ended",
+    }
+}
+
+/// Where an appointment came from.
+pub fn booking_source(source: &str) -> &'static str {
+    match source {
+        "phone_ai" => "Phone (AI)",
+        "staff" => "Front desk",
+        _ => "Other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ending_has_plain_words() {
+        let table = [
+            (Some("customer-ended-call"), false, "Caller hung up"),
+            (
+                Some("assistant-forwarded-call"),
+                false,
+                "Transferred to the desk",
+            ),
+            (
+                Some("call.in-progress.error-transfer-failed"),
+                false,
+                "Transfer to the desk failed",
+            ),
+            (Some("voicemail"), false, "Reached voicemail"),
+            (Some("silence-timed-out"), false, "Nobody spoke"),
+            (
+                Some("pipeline-error-openai-llm-failed"),
+                false,
+                "Call failed",
+            ),
+            (Some("customer-ended-call"), true, "Booked"),
+            (None, false, "In progress"),
+            (Some("something-new"), false, "Call ended"),
+        ];
+        for (reason, booked, words) in table {
+            assert_eq!(call_outcome(reason, booked), words, "{reason:?}");
+        }
+        assert_eq!(booking_source("phone_ai"), "Phone (AI)");
+        assert_eq!(booking_source("staff"), "Front desk");
+    }
+}
