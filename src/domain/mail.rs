@@ -206,6 +206,27 @@ pub fn hot_lead_mail(clinic: &str, lead: &HotLead<'_>) -> Composed {
     )
 }
 
+/// The e-mail to the clinic's owners when a call needs someone urgently (the Needs-attention
+/// reasons as the front desk reads them).
+pub fn attention_mail(clinic: &str, name: Option<&str>, phone: &str, reasons: &[&str]) -> Composed {
+    let who = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("A caller");
+    let phone = match phone.trim() {
+        "" => "number withheld".to_string(),
+        p => p.to_string(),
+    };
+    paragraphs(
+        &format!("Needs attention at {clinic}: {who}"),
+        clinic,
+        &[
+            format!("{who} ({phone}) needs someone: {}.", reasons.join("; ")),
+            "The call is under Needs attention on the Overview of the dashboard.".to_string(),
+        ],
+    )
+}
+
 /// The summary line of an appointment in a calendar: the service and the clinic, nothing more.
 pub fn calendar_summary(service: &str, clinic: &str) -> String {
     format!("{service} at {clinic}")

@@ -1,6 +1,6 @@
 //! Alerts e-mailed to the clinic's owners, queued in the transaction that finds them: a hot
-//! lead today. Each goes once per owner per call (the dedupe key names both), and only when
-//! the clinic has a mailbox.
+//! lead, and a call that needs someone urgently. Each goes once per owner per call (the dedupe
+//! key names both), and only when the clinic has a mailbox.
 
 use super::email_outbox::{self, NewEmail};
 use super::outbox::Purpose;
@@ -24,12 +24,67 @@ pub fn queue_hot_lead(
     about: &About<'_>,
     now: i64,
 ) -> AppResult<usize> {
-    if email_settings::sender(tx, scope)?.is_none() {
+    let Some(clinic) = clinic_with_mailbox(tx, scope)? else {
         return Ok(0);
+    };
+    let words = mail::hot_lead_mail(&clinic, lead);
+    to_owners(
+        tx,
+        scope,
+        Purpose::HotLeadAlert,
+        "hot_lead",
+        &words,
+        about,
+        now,
+    )
+}
+
+/// Queues the Needs-attention e-mail for a call that needs someone urgently, to every active
+/// owner. Returns how many were queued.
+pub fn queue_attention(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    caller: (Option<&str>, &str),
+    reasons: &[&str],
+    about: &About<'_>,
+    now: i64,
+) -> AppResult<usize> {
+    let Some(clinic) = clinic_with_mailbox(tx, scope)? else {
+        return Ok(0);
+    };
+    let words = mail::attention_mail(&clinic, caller.0, caller.1, reasons);
+    to_owners(
+        tx,
+        scope,
+        Purpose::AttentionAlert,
+        "attention",
+        &words,
+        about,
+        now,
+    )
+}
+
+/// The clinic's name, when it has a mailbox to send from.
+fn clinic_with_mailbox(tx: &Transaction<'_>, scope: &OrgScope) -> AppResult<Option<String>> {
+    if email_settings::sender(tx, scope)?.is_none() {
+        return Ok(None);
     }
-    let clinic: String = tx
-        .prepare_cached("SELECT name FROM orgs WHERE id = ?1")?
-        .query_row([scope.org_id()], |r| r.get(0))?;
+    Ok(Some(
+        tx.prepare_cached("SELECT name FROM orgs WHERE id = ?1")?
+            .query_row([scope.org_id()], |r| r.get(0))?,
+    ))
+}
+
+/// One row per active owner, keyed `{kind}:{call}:{owner}` so each goes once.
+fn to_owners(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    purpose: Purpose,
+    kind: &str,
+    words: &mail::Composed,
+    about: &About<'_>,
+    now: i64,
+) -> AppResult<usize> {
     let owners: Vec<(i64, String)> = tx
         .prepare_cached(
             "SELECT id, email FROM staff
@@ -37,16 +92,15 @@ pub fn queue_hot_lead(
         )?
         .query_map(params![scope.org_id()], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let words = mail::hot_lead_mail(&clinic, lead);
     let mut queued = 0;
     for (id, address) in owners {
-        let key = format!("hot_lead:{}:{id}", about.call_id);
+        let key = format!("{kind}:{}:{id}", about.call_id);
         let row = email_outbox::enqueue(
             tx,
             scope,
             &NewEmail {
                 to: &address,
-                purpose: Purpose::HotLeadAlert,
+                purpose,
                 subject: &words.subject,
                 text: &words.text,
                 html: &words.html,

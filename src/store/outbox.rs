@@ -25,6 +25,8 @@ pub enum Purpose {
     FollowUp,
     /// The owners' daily digest (e-mail only).
     Digest,
+    /// A call that needs someone urgently, to the owners (e-mail only).
+    AttentionAlert,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
             Purpose::HotLeadAlert => "hot_lead_alert",
             Purpose::FollowUp => "follow_up",
             Purpose::Digest => "digest",
+            Purpose::AttentionAlert => "attention_alert",
         }
     }
 
@@ -51,6 +54,7 @@ impl Purpose {
             Purpose::HotLeadAlert,
             Purpose::FollowUp,
             Purpose::Digest,
+            Purpose::AttentionAlert,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)

@@ -220,6 +220,30 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
         &reasons,
         facts.ended_at.or(facts.started_at).unwrap_or(now),
     )?;
+    let attention_mailed = if reasons.iter().any(|r| r.is_urgent()) {
+        let name = match contact_id {
+            Some(c) => leads::get(tx, scope, c)?.name,
+            None => e.customer_name.clone(),
+        };
+        let labels: Vec<&str> = reasons.iter().map(|r| r.label()).collect();
+        alert_mails::queue_attention(
+            tx,
+            scope,
+            (
+                name.as_deref(),
+                facts.customer_number.as_deref().unwrap_or(""),
+            ),
+            &labels,
+            &alert_mails::About {
+                call_id: &e.call_id,
+                contact_id,
+                appointment_id: o.appointment_id,
+            },
+            now,
+        )? > 0
+    } else {
+        false
+    };
     if let Some(contact) = contact_id {
         let status = calls::next_lead_status(
             leads::status(tx, scope, contact)?,
@@ -241,7 +265,7 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
             now,
         )?;
     }
-    queue_hot_lead_alert(tx, scope, p, &facts, contact_id, o, now)
+    Ok(queue_hot_lead_alert(tx, scope, p, &facts, contact_id, o, now)? || attention_mailed)
 }
 
 /// The hot-lead alert when the call scored at least the clinic's threshold: a text to the

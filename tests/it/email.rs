@@ -1271,3 +1271,58 @@ async fn owners_get_a_daily_digest_at_the_clinic_s_hour_once_a_day() {
     run().await;
     assert_eq!(digests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_call_that_needs_someone_urgently_is_emailed_to_the_owners_once() {
+    let server = SmtpServer::start();
+    let app = TestApp::spawn().await;
+    app.set_email(app.a.org_id, &server);
+    let secret = app.vapi_secret(app.a.org_id);
+    let mut urgent = support::calls::report(
+        "call-broken-tooth",
+        "+14155550188",
+        &[
+            ("AI", "Thanks for calling Alpha Clinic, how can I help?"),
+            ("User", "I broke a tooth, I need someone now."),
+            ("AI", "Let me transfer you to the front desk."),
+        ],
+        48.0,
+    );
+    urgent["message"]["endedReason"] = json!("call.in-progress.error-transfer-failed");
+    let quiet = support::calls::report(
+        "call-hours",
+        "+14155550177",
+        &[
+            ("User", "What time do you open on Saturday?"),
+            ("AI", "We're closed on Saturdays."),
+        ],
+        40.0,
+    );
+    for body in [&urgent, &quiet] {
+        let (status, _) = app.webhook(&secret, body).await;
+        assert_eq!(status, 200);
+    }
+    // Processed again: still one e-mail per owner.
+    rusqlite::Connection::open(app.config.db_path())
+        .unwrap()
+        .execute("DELETE FROM call_events", [])
+        .unwrap();
+    app.webhook(&secret, &urgent).await;
+    app.drain_mail().await;
+    let alerts: Vec<String> = server
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            header(m, "Subject")
+                .unwrap()
+                .starts_with("Needs attention at Alpha Clinic")
+        })
+        .collect();
+    assert_eq!(alerts.len(), 1, "the quiet call alerts nobody");
+    assert!(header(&alerts[0], "To")
+        .unwrap()
+        .contains("owner@alpha.test"));
+    let text = smtp::text_part(&alerts[0]).unwrap().replace("=\r\n", "");
+    assert!(text.contains("(+14155550188) needs someone"), "{text}");
+    assert!(text.contains("Transfer to the desk failed"), "{text}");
+}
