@@ -26,6 +26,8 @@ pub struct AppState {
     pub twilio: crate::integrations::twilio::Client,
     /// Nudges the outbox sender when a text is queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Nudges the mail sender when an e-mail is queued.
+    pub mail_wake: Arc<tokio::sync::Notify>,
     /// Limits how often the last Vapi request is written down.
     pub webhook_activity: Arc<web::webhook_activity::Throttle>,
     /// Crash points only the tests arm.
@@ -94,6 +96,7 @@ impl App {
                 tool_locks: Arc::default(),
                 twilio,
                 outbox_wake: Arc::default(),
+                mail_wake: Arc::default(),
                 webhook_activity: Arc::default(),
                 failpoints: Arc::default(),
                 tls,

@@ -102,6 +102,11 @@ enum Command {
         #[command(subcommand)]
         action: TwilioAction,
     },
+    /// The clinic's own mailbox, for e-mail
+    Email {
+        #[command(subcommand)]
+        action: EmailAction,
+    },
     /// The clinic's practitioners: who appointments are with, their hours and services
     #[command(alias = "practitioner")]
     Provider {
@@ -236,6 +241,68 @@ enum TwilioAction {
     Show {
         #[arg(long)]
         org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmailAction {
+    /// Store the mail server, the login and the address e-mails come from
+    Set {
+        #[arg(long)]
+        org: Option<i64>,
+        /// The submission server, e.g. smtp.gmail.com
+        #[arg(long)]
+        host: String,
+        /// Usually 587 with --tls starttls, 465 with --tls tls
+        #[arg(long)]
+        port: String,
+        /// "starttls" or "tls" (implicit TLS); never guessed from the port
+        #[arg(long)]
+        tls: String,
+        #[arg(long)]
+        username: String,
+        /// File holding the password or app password ("-" for standard input)
+        #[arg(long)]
+        password_file: PathBuf,
+        /// The address e-mails come from (and invitations name as organizer)
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        from_name: Option<String>,
+        /// A private certificate authority (PEM) to trust for this server
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stored mailbox without its password
+    Show {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The owners' daily digest (yesterday's calls and bookings, today's schedule, open leads)
+    Digest {
+        #[arg(long)]
+        org: Option<i64>,
+        /// The clinic's local hour it goes at, 0-23
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        hour: Option<u32>,
+        /// No digest
+        #[arg(long)]
+        off: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test e-mail; on failure, print the server's answer in plain words
+    Test {
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        to: String,
         #[arg(long)]
         json: bool,
     },
@@ -537,6 +604,7 @@ fn main() -> ExitCode {
             });
             (result, json)
         }
+        Command::Email { action } => email(&config, action),
     };
     match result {
         Ok(value) => {
@@ -550,6 +618,53 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => fail(e),
+    }
+}
+
+fn email(config: &Config, action: EmailAction) -> (cli::CliResult, bool) {
+    match action {
+        EmailAction::Set {
+            org,
+            host,
+            port,
+            tls,
+            username,
+            password_file,
+            from,
+            from_name,
+            ca_file,
+            json,
+        } => {
+            let run = || {
+                let password = cli::read_secret_file(&password_file)?;
+                let ca_pem = match &ca_file {
+                    Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                        cli::CliError::Message(format!("cannot read {}: {e}", path.display()))
+                    })?),
+                    None => None,
+                };
+                cli::email_set(
+                    config,
+                    org,
+                    &voxanne::store::email_settings::Input {
+                        host: &host,
+                        port: &port,
+                        tls: &tls,
+                        username: &username,
+                        password: &password,
+                        from_address: &from,
+                        from_name: from_name.as_deref(),
+                        ca_pem: ca_pem.as_deref(),
+                    },
+                )
+            };
+            (run(), json)
+        }
+        EmailAction::Show { org, json } => (cli::email_show(config, org), json),
+        EmailAction::Digest {
+            org, hour, json, ..
+        } => (cli::email_digest(config, org, hour), json),
+        EmailAction::Test { org, to, json } => (cli::email_test(config, org, &to), json),
     }
 }
 

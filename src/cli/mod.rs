@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 use std::io::Read;
 use std::path::Path;
 
+mod email;
+pub use email::{email_digest, email_set, email_show, email_test};
+
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("{0}")]

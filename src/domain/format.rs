@@ -14,6 +14,13 @@ pub fn spoken_datetime(at: DateTime<Utc>, tz: Tz) -> String {
     spoken_local(local_datetime(at, tz))
 }
 
+/// "Thursday, August 20 at 3:00 PM EDT": the spoken form labelled with the clinic's zone, for
+/// what is read away from the clinic (an e-mail may be opened anywhere).
+pub fn zoned_datetime(at: DateTime<Utc>, tz: Tz) -> String {
+    let zone = tz.offset_from_utc_datetime(&at.naive_utc());
+    format!("{} {zone}", spoken_datetime(at, tz))
+}
+
 /// The clinic's wall-clock reading of `at`. chrono panics converting instants within a day of the
 /// end of its calendar; this stays total by reading those few in UTC instead.
 pub fn local_datetime(at: DateTime<Utc>, tz: Tz) -> NaiveDateTime {

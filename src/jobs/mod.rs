@@ -71,6 +71,19 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
     every(
         state,
         stop.clone(),
+        "mail",
+        Duration::from_secs(5),
+        Some(state.mail_wake.clone()),
+        // Digests that are due are queued first, then everything due is sent.
+        |s| async move {
+            let digests = crate::service::digest::run_due(&s).await;
+            let sent = crate::service::mailing::run_due(&s).await;
+            digests.and(sent).map(|_| ())
+        },
+    );
+    every(
+        state,
+        stop.clone(),
         "telephony",
         Duration::from_secs(60),
         None,

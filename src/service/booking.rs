@@ -4,6 +4,7 @@
 //! its audit entry and its effects ([`effects::queue`]). The phone tools, the dashboard and
 //! the JSON API all come through here; what differs between them is a parameter, [`Door`].
 
+use crate::domain::channel::Channel;
 use crate::domain::practitioner::{refusal_sentence, Practitioner, Working};
 use crate::domain::schedule::{self, BookingRules, Calendar, SlotRefusal};
 use crate::error::{AppError, AppResult};
@@ -14,7 +15,7 @@ use crate::store::appointments::{
 use crate::store::audit::{self, Event, Who};
 use crate::store::orgs::Org;
 use crate::store::services::{self, Service};
-use crate::store::{booking_texts, contacts, verification, OrgScope};
+use crate::store::{booking_mails, booking_texts, contacts, verification, OrgScope};
 use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 
@@ -167,6 +168,8 @@ pub struct NewBooking {
     pub phone: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// How the patient wants to hear from the clinic, when they said (kept on the contact).
+    pub channel: Option<Channel>,
     pub notes: Option<String>,
     pub call_id: Option<String>,
 }
@@ -196,6 +199,9 @@ fn place(
             req.email.as_deref(),
             c.now,
         )?;
+        if let Some(channel) = req.channel {
+            contacts::set_channel(tx, &c.scope, contact.id, channel, c.now)?;
+        }
         let slot = SlotRequest {
             provider_ids: &req.providers,
             service_id: req.service.id,
@@ -407,11 +413,51 @@ pub fn set_outcome(
     Ok(a)
 }
 
-/// Texts a reminder now for an upcoming confirmed appointment; returns the number it goes to.
-/// Anything else is a Conflict, and nothing is queued.
-pub fn remind_now(tx: &Transaction<'_>, c: &Change, id: i64) -> AppResult<String> {
-    let to = booking_texts::send_reminder_now(tx, &c.scope, &c.org, id, c.now)?;
-    c.audit(tx, "appointment.reminder_sent", id, "")?;
+/// How staff asked for a reminder to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderMethod {
+    Sms,
+    Email,
+}
+
+impl ReminderMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReminderMethod::Sms => "sms",
+            ReminderMethod::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReminderMethod> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sms" | "text" => Some(ReminderMethod::Sms),
+            "email" | "e-mail" => Some(ReminderMethod::Email),
+            _ => None,
+        }
+    }
+}
+
+/// Sends a reminder now for an upcoming confirmed appointment, by text or by e-mail; returns
+/// the number or address it goes to. Anything else is a Conflict, and nothing is queued.
+pub fn remind_now(
+    tx: &Transaction<'_>,
+    c: &Change,
+    id: i64,
+    method: ReminderMethod,
+) -> AppResult<String> {
+    let to = match method {
+        ReminderMethod::Sms => booking_texts::send_reminder_now(tx, &c.scope, &c.org, id, c.now)?,
+        ReminderMethod::Email => {
+            let appt = appointments::get(tx, &c.scope, id)?;
+            let service = c.service_name(tx, appt.service_id)?;
+            booking_mails::send_reminder_now(tx, &c.scope, &c.org, &appt, &service, c.now)?
+        }
+    };
+    if method == ReminderMethod::Sms {
+        c.audit(tx, "appointment.reminder_sent", id, "")?;
+    } else {
+        c.audit(tx, "appointment.reminder_sent", id, "method=email")?;
+    }
     Ok(to)
 }
 

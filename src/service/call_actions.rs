@@ -6,10 +6,11 @@ use crate::app::AppState;
 use crate::crypto;
 use crate::domain::calls::CallType;
 use crate::domain::conversation::{transcript_file, turns};
-use crate::domain::format::short_datetime;
+use crate::domain::format::{short_datetime, zoned_datetime};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::sms;
 use crate::error::{AppError, AppResult};
+use crate::service::mailing::{self, Emailed};
 use crate::service::messaging as sender;
 use crate::store::audit::{self, Event, Who};
 use crate::store::calls::{self as call_store, CallRow};
@@ -133,32 +134,18 @@ pub async fn export_transcript(
     })
 }
 
-/// A working share link.
+/// A working share link, and what became of the e-mail carrying it when an address was given.
 pub struct ShareLink {
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    pub emailed: Option<(String, Emailed)>,
 }
 
-/// An email address as given, or an error; a light check (one `@`, something either side, no
-/// spaces): the address is only recorded with the share.
+/// An e-mail address as given, or an error (the one check every address passes).
 fn email(raw: &str) -> AppResult<String> {
-    let e = raw.trim();
-    let ok = e.len() <= 254
-        && !e.chars().any(char::is_whitespace)
-        && e.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty()
-                && host.contains('.')
-                && !host.starts_with('.')
-                && !host.ends_with('.')
-                && !host.contains('@')
-        });
-    if ok {
-        Ok(e.to_string())
-    } else {
-        Err(AppError::Validation(
-            "Give a valid email address, like name@example.com.".into(),
-        ))
-    }
+    crate::domain::mail::check_address(raw).map_err(|_| {
+        AppError::Validation("Give a valid email address, like name@example.com.".into())
+    })
 }
 
 /// Shares the call's recording: a random token (only its hash is kept) behind
@@ -194,13 +181,14 @@ pub async fn share_recording(
         expires_at.to_rfc3339(),
         email_to.as_deref().unwrap_or("-")
     );
+    let recorded_email = email_to.clone();
     state
         .db
         .write(move |tx| {
             let share = NewShare {
                 call_id,
                 token_hash: &hash,
-                email: email_to.as_deref(),
+                email: recorded_email.as_deref(),
                 created_by: by.staff_id(),
                 expires_at: expires_at.timestamp(),
             };
@@ -216,13 +204,30 @@ pub async fn share_recording(
             )
         })
         .await?;
+    let url = format!(
+        "{}/shared/recordings/{token}",
+        base_url.trim_end_matches('/')
+    );
+    let emailed = match email_to {
+        Some(to) => {
+            let until = zoned_datetime(expires_at, org_zone(state, scope).await?);
+            let outcome = mailing::send_share(state, scope, &to, &url, &until).await?;
+            Some((to, outcome))
+        }
+        None => None,
+    };
     Ok(ShareLink {
-        url: format!(
-            "{}/shared/recordings/{token}",
-            base_url.trim_end_matches('/')
-        ),
+        url,
         expires_at,
+        emailed,
     })
+}
+
+async fn org_zone(state: &AppState, scope: OrgScope) -> AppResult<chrono_tz::Tz> {
+    state
+        .db
+        .read(move |c| Ok(orgs::get(c, &scope)?.timezone))
+        .await
 }
 
 /// A follow-up handed to the outbox.

@@ -26,9 +26,11 @@ const RETRY_DELAYS_SECS: [i64; 5] = [30, 120, 600, 1800, 7200];
 
 use crate::store::outbox::SmsStatus;
 
-/// Nudges the sender to look at the outbox now (once a change that queued texts has committed).
+/// Nudges the senders to look at their outboxes now (once a change that queued texts or
+/// e-mails has committed).
 pub fn wake(state: &AppState) {
     state.outbox_wake.notify_one();
+    super::mailing::wake(state);
 }
 
 /// Sends every text that is due now. Returns how many rows were handled.

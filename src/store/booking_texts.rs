@@ -1,12 +1,13 @@
 //! The texts a booking change queues, in the same transaction as the change: a confirmation and
 //! a reminder for a new booking, a reminder moved by a reschedule (with a note to the patient),
 //! reminders dropped by a cancel. Wording comes from `domain::sms`, times from the one
-//! formatter in the clinic's zone.
+//! formatter in the clinic's zone. A patient who asked for e-mail only gets none of these.
 
 use super::appointments::Appointment;
 use super::orgs::Org;
 use super::outbox::{self, NewSms, Purpose};
 use super::OrgScope;
+use crate::domain::channel::Channel;
 use crate::domain::format::spoken_datetime;
 use crate::domain::{sms, when};
 use crate::error::AppResult;
@@ -18,6 +19,15 @@ fn patient_phone(tx: &Transaction<'_>, scope: &OrgScope, contact_id: i64) -> App
         .query_row(params![scope.org_id(), contact_id], |r| r.get(0))?)
 }
 
+/// Whether the patient takes booking texts (their channel preference).
+fn takes_texts(tx: &Transaction<'_>, scope: &OrgScope, contact_id: i64) -> AppResult<bool> {
+    let channel: String = tx
+        .prepare_cached("SELECT channel FROM contacts WHERE org_id = ?1 AND id = ?2")?
+        .query_row(params![scope.org_id(), contact_id], |r| r.get(0))?;
+    Ok(Channel::parse(&channel).unwrap_or(Channel::Both).texts())
+}
+
+/// Queues a booking text, unless the patient asked for e-mail only.
 fn queue(
     tx: &Transaction<'_>,
     scope: &OrgScope,
@@ -25,6 +35,22 @@ fn queue(
     purpose: Purpose,
     body: &str,
     // A reminder's dedupe key and moment; everything else goes now.
+    scheduled: Option<(&str, i64)>,
+    now: i64,
+) -> AppResult<Option<i64>> {
+    if !takes_texts(tx, scope, appt.contact_id)? {
+        return Ok(None);
+    }
+    queue_anyway(tx, scope, appt, purpose, body, scheduled, now)
+}
+
+/// Queues a text whatever the preference says (staff asked for this one by name).
+fn queue_anyway(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    appt: &Appointment,
+    purpose: Purpose,
+    body: &str,
     scheduled: Option<(&str, i64)>,
     now: i64,
 ) -> AppResult<Option<i64>> {
@@ -193,6 +219,6 @@ pub fn send_reminder_now(
         &spoken_datetime(appt.start(), org.timezone),
         &service,
     );
-    queue(tx, scope, &appt, Purpose::Reminder, &body, None, now)?;
+    queue_anyway(tx, scope, &appt, Purpose::Reminder, &body, None, now)?;
     patient_phone(tx, scope, appt.contact_id)
 }

@@ -48,6 +48,22 @@ pub fn upsert(
         .query_row(params![scope.org_id(), phone, name, email, now], from_row)?)
 }
 
+/// Records how the contact wants to hear from the clinic.
+pub fn set_channel(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    contact_id: i64,
+    channel: crate::domain::channel::Channel,
+    now: i64,
+) -> AppResult<()> {
+    tx.prepare_cached(
+        "UPDATE contacts SET channel = ?3, updated_at = ?4
+         WHERE org_id = ?1 AND id = ?2 AND channel <> ?3",
+    )?
+    .execute(params![scope.org_id(), contact_id, channel.as_str(), now])?;
+    Ok(())
+}
+
 /// A contact's phone number.
 /// Removes a contact that nothing refers to (no call, appointment, text or e-mail). One with
 /// records is refused with a Conflict and kept: those records are the clinic's history.

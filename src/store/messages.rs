@@ -60,6 +60,60 @@ pub fn record_attempt(
     Ok(tx.last_insert_rowid())
 }
 
+/// One attempt at an e-mail, as `messages` keeps it (method `email`): the body recorded is
+/// the subject, the provider id the server's queue id.
+pub struct EmailAttempt<'a> {
+    /// None for an e-mail sent during the request that asked for it (a shared recording).
+    pub email_outbox_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub appointment_id: Option<i64>,
+    pub call_id: Option<&'a str>,
+    pub purpose: &'a str,
+    pub recipient: &'a str,
+    pub sender: Option<&'a str>,
+    pub subject: &'a str,
+    /// `sent`, `retrying`, `failed` or `skipped`.
+    pub status: &'a str,
+    pub queue_id: Option<&'a str>,
+    pub error_code: Option<i64>,
+    pub error_message: Option<&'a str>,
+    pub attempt: i64,
+}
+
+pub fn record_email_attempt(
+    tx: &Transaction<'_>,
+    scope: &OrgScope,
+    a: &EmailAttempt<'_>,
+    now: i64,
+) -> AppResult<i64> {
+    tx.prepare_cached(
+        "INSERT INTO messages (org_id, email_outbox_id, contact_id, appointment_id, call_id,
+                               direction, method, purpose, recipient, sender, body, status,
+                               provider_sid, error_code, error_message, attempt, created_at,
+                               updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'outbound', 'email', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                 ?14, ?15, ?15)",
+    )?
+    .execute(params![
+        scope.org_id(),
+        a.email_outbox_id,
+        a.contact_id,
+        a.appointment_id,
+        a.call_id,
+        a.purpose,
+        a.recipient,
+        a.sender,
+        a.subject,
+        a.status,
+        a.queue_id,
+        a.error_code,
+        a.error_message,
+        a.attempt,
+        now
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
 /// Whether one of the org's outbound texts is already recorded under Twilio's `provider_sid`.
 pub fn outbound_sid_known(
     conn: &Connection,
@@ -85,7 +139,7 @@ pub fn accepted_since(
         .prepare_cached(
             "SELECT COUNT(*) FROM messages
              WHERE org_id = ?1 AND recipient = ?2 AND created_at >= ?3
-               AND direction = 'outbound' AND provider_sid IS NOT NULL",
+               AND direction = 'outbound' AND method = 'sms' AND provider_sid IS NOT NULL",
         )?
         .query_row(params![scope.org_id(), recipient, since], |r| r.get(0))?)
 }
@@ -104,6 +158,8 @@ pub struct Message {
     pub contact_id: Option<i64>,
     pub call_id: Option<String>,
     pub created_at: i64,
+    /// `sms` or `email`.
+    pub method: String,
 }
 
 fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
@@ -120,6 +176,7 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
         contact_id: r.get(9)?,
         call_id: r.get(10)?,
         created_at: r.get(11)?,
+        method: r.get(12)?,
     })
 }
 
@@ -132,7 +189,7 @@ pub fn list_for_contact(
 ) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, direction, purpose, recipient, body, status, provider_sid, error_code,
-                appointment_id, contact_id, call_id, created_at
+                appointment_id, contact_id, call_id, created_at, method
          FROM messages WHERE org_id = ?1 AND contact_id = ?2
          ORDER BY created_at DESC, id DESC LIMIT ?3",
     )?;
@@ -162,7 +219,7 @@ pub fn list_filtered(
 ) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, direction, purpose, recipient, body, status, provider_sid, error_code,
-                appointment_id, contact_id, call_id, created_at
+                appointment_id, contact_id, call_id, created_at, method
          FROM messages
          WHERE org_id = ?1 AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR purpose = ?4)
            AND (?5 IS NULL OR status = ?5)
@@ -209,7 +266,7 @@ pub fn apply_status(
     let row: Option<(i64, String, String)> = tx
         .prepare_cached(
             "SELECT id, status, recipient FROM messages
-             WHERE org_id = ?1 AND provider_sid = ?2 AND direction = 'outbound'
+             WHERE org_id = ?1 AND provider_sid = ?2 AND direction = 'outbound' AND method = 'sms'
              ORDER BY id DESC LIMIT 1",
         )?
         .query_row(params![scope.org_id(), provider_sid], |r| {

@@ -79,6 +79,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0018_clinic_type.sql"),
     ),
     (
+        "0019_email",
+        include_str!("../../migrations/0019_email.sql"),
+    ),
+    (
         "0020_practitioners",
         include_str!("../../migrations/0020_practitioners.sql"),
     ),

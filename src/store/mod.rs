@@ -6,11 +6,13 @@
 //! rusqlite's query methods outside this module.
 #![allow(clippy::disallowed_methods)]
 
+pub mod alert_mails;
 pub mod api_tokens;
 pub mod appliance;
 pub mod appointments;
 pub mod attention;
 pub mod audit;
+pub mod booking_mails;
 pub mod booking_texts;
 pub mod calendar_feeds;
 pub mod call_events;
@@ -19,6 +21,10 @@ pub mod caller_ids;
 pub mod calls;
 pub mod checkpointer;
 pub mod contacts;
+pub mod digest;
+pub mod email_outbox;
+pub mod email_settings;
+pub mod email_unsubscribes;
 pub mod forwarding_configs;
 pub mod go_live;
 pub mod leads;

@@ -23,6 +23,10 @@ pub enum Purpose {
     Verification,
     HotLeadAlert,
     FollowUp,
+    /// The owners' daily digest (e-mail only).
+    Digest,
+    /// A call that needs someone urgently, to the owners (e-mail only).
+    AttentionAlert,
 }
 
 impl Purpose {
@@ -35,6 +39,8 @@ impl Purpose {
             Purpose::Verification => "verification",
             Purpose::HotLeadAlert => "hot_lead_alert",
             Purpose::FollowUp => "follow_up",
+            Purpose::Digest => "digest",
+            Purpose::AttentionAlert => "attention_alert",
         }
     }
 
@@ -47,6 +53,8 @@ impl Purpose {
             Purpose::Verification,
             Purpose::HotLeadAlert,
             Purpose::FollowUp,
+            Purpose::Digest,
+            Purpose::AttentionAlert,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)

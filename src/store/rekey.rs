@@ -30,11 +30,12 @@ impl SealedColumn {
 }
 
 /// Every sealed column.
-pub fn sealed_columns() -> [&'static SealedColumn; 3] {
+pub fn sealed_columns() -> [&'static SealedColumn; 4] {
     [
         &super::vapi_secrets::SEALED,
         &super::twilio_credentials::SEALED,
         &super::outbox::SEALED,
+        &super::email_settings::SEALED,
     ]
 }
 
@@ -121,6 +122,17 @@ mod tests {
             messaging_service_sid: None,
         };
         twilio_credentials::set(&tx, vault, &scope, &creds, 0).unwrap();
+        let mailbox = crate::integrations::smtp::Mailbox {
+            host: "smtp.example.com".into(),
+            port: 587,
+            tls: crate::integrations::smtp::TlsMode::StartTls,
+            username: "front@example.com".into(),
+            password: Secret::new("app-password-0123"),
+            from_address: "front@example.com".into(),
+            from_name: None,
+            ca_pem: None,
+        };
+        crate::store::email_settings::set(&tx, vault, &scope, &mailbox, 0).unwrap();
         outbox::enqueue_sealed(
             &tx,
             vault,
@@ -149,7 +161,7 @@ mod tests {
         let mut conn = db_with_secrets(&old);
         assert_eq!(opens_with(&conn, &old).unwrap(), Some(true));
         let tx = conn.transaction().unwrap();
-        assert_eq!(reseal_all_system(&tx, &old, &new).unwrap(), 3);
+        assert_eq!(reseal_all_system(&tx, &old, &new).unwrap(), 4);
         tx.commit().unwrap();
         assert_eq!(opens_with(&conn, &new).unwrap(), Some(true));
         assert_eq!(opens_with(&conn, &old).unwrap(), Some(false));
@@ -160,6 +172,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(creds.secret.expose(), "tok_0123456789abcdef0123456789");
+        let mailbox = crate::store::email_settings::get(&conn, &new, &scope)
+            .unwrap()
+            .unwrap();
+        assert_eq!(mailbox.password.expose(), "app-password-0123");
         for c in sealed_columns() {
             assert_eq!(rows(&conn, c).unwrap().len(), 1, "{}", c.table);
         }

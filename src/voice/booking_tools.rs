@@ -116,6 +116,13 @@ async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutc
     let (hold_minutes, now) = (ctx.org.hold_minutes, ctx.now);
     let caller = req.name.clone().unwrap_or_else(|| "the caller".into());
     let service = req.service.name.clone();
+    // An address heard on the phone is read back before anything is sent to it.
+    let read_back = req.email.as_deref().map(|e| {
+        format!(
+            " Read the e-mail address back to check it: {}.",
+            crate::domain::mail::spelled(e)
+        )
+    });
     let placed = ctx
         .write_with_reply(
             move |placed: Option<(Appointment, Option<i64>)>| {
@@ -130,8 +137,9 @@ async fn place(ctx: &ToolCtx, req: NewBooking, hold: bool) -> AppResult<ToolOutc
                     .unwrap_or(now);
                 Ok(Reply::Now(ToolOutcome::result(
                     format!(
-                        "I'm holding {}{with} for {caller} ({service}). The hold lasts {hold_minutes} minutes.",
+                        "I'm holding {}{with} for {caller} ({service}). The hold lasts {hold_minutes} minutes.{}",
                         format::spoken_datetime(a.start(), tz),
+                        read_back.as_deref().unwrap_or(""),
                     ),
                     json!({"ok": true, "holdId": a.id, "start": format::local_iso(a.start(), tz), "service": service,
                            "practitioner": practitioner,
@@ -217,13 +225,23 @@ fn wanted(
     } else {
         ctx.caller_phone(args)?
     };
+    // A misheard address would send the patient's confirmation to a stranger: ask again.
+    let email = match arg_str(args, &["patientEmail", "email"]) {
+        Some(said) => Some(crate::domain::mail::check_address(&said).map_err(|why| {
+            ToolOutcome::error(format!(
+                "{why}. Please ask the caller to spell the e-mail address again, letter by letter, and read it back."
+            ))
+        })?),
+        None => None,
+    };
     Ok(NewBooking {
         service,
         providers,
         start,
         phone: phone.as_str().to_string(),
         name,
-        email: arg_str(args, &["patientEmail", "email"]),
+        email,
+        channel: None,
         notes: arg_str(args, &["notes"]),
         call_id: ctx.call.call_id.clone(),
     })

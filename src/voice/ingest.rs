@@ -13,6 +13,7 @@ use crate::domain::attention;
 use crate::domain::calls::{self, CallFacts, CallType, PricedService};
 use crate::domain::catalog;
 use crate::domain::lead::{self, LeadSignals, Tier};
+use crate::domain::mail::HotLead;
 use crate::domain::redact;
 use crate::domain::sms;
 use crate::error::AppResult;
@@ -20,7 +21,9 @@ use crate::store::attention as attention_items;
 use crate::store::calls::Outcome;
 use crate::store::outbox::{self, NewSms, Purpose};
 use crate::store::services::{self, Service};
-use crate::store::{call_events, calls as call_store, contacts, leads, voice_agent, OrgScope};
+use crate::store::{
+    alert_mails, call_events, calls as call_store, contacts, leads, voice_agent, OrgScope,
+};
 use crate::voice::call_event::{self, CallEvent, Dedupe, EventKind};
 use rusqlite::Transaction;
 use serde_json::Value;
@@ -217,6 +220,30 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
         &reasons,
         facts.ended_at.or(facts.started_at).unwrap_or(now),
     )?;
+    let attention_mailed = if reasons.iter().any(|r| r.is_urgent()) {
+        let name = match contact_id {
+            Some(c) => leads::get(tx, scope, c)?.name,
+            None => e.customer_name.clone(),
+        };
+        let labels: Vec<&str> = reasons.iter().map(|r| r.label()).collect();
+        alert_mails::queue_attention(
+            tx,
+            scope,
+            (
+                name.as_deref(),
+                facts.customer_number.as_deref().unwrap_or(""),
+            ),
+            &labels,
+            &alert_mails::About {
+                call_id: &e.call_id,
+                contact_id,
+                appointment_id: o.appointment_id,
+            },
+            now,
+        )? > 0
+    } else {
+        false
+    };
     if let Some(contact) = contact_id {
         let status = calls::next_lead_status(
             leads::status(tx, scope, contact)?,
@@ -238,12 +265,13 @@ fn apply(tx: &Transaction<'_>, scope: &OrgScope, p: &Prepared, now: i64) -> AppR
             now,
         )?;
     }
-    queue_hot_lead_alert(tx, scope, p, &facts, contact_id, o, now)
+    Ok(queue_hot_lead_alert(tx, scope, p, &facts, contact_id, o, now)? || attention_mailed)
 }
 
-/// One text to the clinic's alert phone when the call scored at least the clinic's hot-lead
-/// threshold. Exactly once per call: the outbox refuses a second `hot_lead:{call id}`, so even
-/// a report processed again (a retry after a failure) sends nothing more.
+/// The hot-lead alert when the call scored at least the clinic's threshold: a text to the
+/// clinic's alert phone and an e-mail to its owners. Exactly once per call: the outboxes
+/// refuse a second `hot_lead:{call id}` (per owner for e-mail), so even a report processed
+/// again (a retry after a failure) sends nothing more.
 fn queue_hot_lead_alert(
     tx: &Transaction<'_>,
     scope: &OrgScope,
@@ -254,7 +282,7 @@ fn queue_hot_lead_alert(
     now: i64,
 ) -> AppResult<bool> {
     let (threshold, phone) = voice_agent::hot_lead_alert(tx, scope)?;
-    let (Some(score), Some(to)) = (o.lead_score, phone) else {
+    let Some(score) = o.lead_score else {
         return Ok(false);
     };
     if score < threshold {
@@ -264,13 +292,29 @@ fn queue_hot_lead_alert(
         Some(c) => leads::get(tx, scope, c)?.name,
         None => p.event.customer_name.clone(),
     };
-    let body = sms::hot_lead_alert_text(
-        name.as_deref(),
-        facts.customer_number.as_deref().unwrap_or(""),
-        o.services.first().map(String::as_str),
-        score,
-        o.booked,
-    );
+    let number = facts.customer_number.as_deref().unwrap_or("");
+    let service = o.services.first().map(String::as_str);
+    let emailed = alert_mails::queue_hot_lead(
+        tx,
+        scope,
+        &HotLead {
+            name: name.as_deref(),
+            phone: number,
+            service,
+            score,
+            booked: o.booked,
+        },
+        &alert_mails::About {
+            call_id: &p.event.call_id,
+            contact_id,
+            appointment_id: o.appointment_id,
+        },
+        now,
+    )? > 0;
+    let Some(to) = phone else {
+        return Ok(emailed);
+    };
+    let body = sms::hot_lead_alert_text(name.as_deref(), number, service, score, o.booked);
     let dedupe = format!("hot_lead:{}", p.event.call_id);
     let queued = outbox::enqueue(
         tx,
@@ -287,7 +331,7 @@ fn queue_hot_lead_alert(
         },
         now,
     )?;
-    Ok(queued.is_some())
+    Ok(queued.is_some() || emailed)
 }
 
 /// What the ended call came to: the booking made on it, its value, its lead score.

@@ -3,6 +3,7 @@
 //! locking and texts as the phone. Each appointment downloads as an `.ics` file.
 
 use crate::app::AppState;
+use crate::domain::channel::Channel;
 use crate::domain::format::{local_datetime, short_datetime};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::practitioner::Practitioner;
@@ -57,6 +58,9 @@ struct AppointmentsPage {
 pub struct Desk {
     pub name: String,
     pub phone: String,
+    pub email: String,
+    /// "text", "email", "both" or empty (both).
+    pub channel: String,
     pub service_id: i64,
     /// 0: any practitioner who performs the service.
     pub provider_id: i64,
@@ -73,6 +77,8 @@ impl Desk {
         Desk {
             name: f.name.clone(),
             phone: f.phone.clone(),
+            email: f.email.clone(),
+            channel: f.channel.clone(),
             service_id: f.service_id,
             provider_id: f.provider_id,
             date: f.date.clone(),
@@ -267,6 +273,11 @@ pub struct BookForm {
     #[serde(default)]
     phone: String,
     #[serde(default)]
+    email: String,
+    /// "text", "email" or "both"; empty means both.
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
     service_id: i64,
     #[serde(default)]
     provider_id: i64,
@@ -448,6 +459,22 @@ pub async fn create(
         }
         let phone = PhoneNumber::parse(&form.phone, &state.config.default_country)
             .map_err(|e| AppError::Validation(format!("The phone number: {e}")))?;
+        let email = match form.email.trim() {
+            "" => None,
+            typed => Some(
+                crate::domain::mail::check_address(typed)
+                    .map_err(|e| AppError::Validation(format!("The e-mail address: {e}")))?,
+            ),
+        };
+        let channel = match (Channel::parse(&form.channel), &email) {
+            (Some(Channel::Email), None) => {
+                return Err(AppError::Validation(
+                    "Give the patient's e-mail address to send them e-mail".into(),
+                ))
+            }
+            (Some(c), _) => c,
+            (None, _) => Channel::Both,
+        };
         let service = loaded
             .services
             .iter()
@@ -489,7 +516,8 @@ pub async fn create(
             start,
             phone: phone.as_str().to_string(),
             name: Some(name),
-            email: None,
+            email,
+            channel: Some(channel),
             notes: None,
             call_id: None,
         })
@@ -609,7 +637,7 @@ pub async fn remind(
     let loaded = load(&state, &info).await?;
     let change = desk_change(&info, loaded.org, ip, state.clock.now());
     apply(&state, &info, "reminder queued", move |tx| {
-        booking::remind_now(tx, &change, id).map(|_| ())
+        booking::remind_now(tx, &change, id, booking::ReminderMethod::Sms).map(|_| ())
     })
     .await
 }
@@ -630,7 +658,7 @@ impl CalendarEntry {
         let a = &view.appointment;
         let patient = view.contact_name.as_deref();
         CalendarEntry {
-            uid: format!("appointment-{org_id}-{}@voxanne", a.id),
+            uid: ics::appointment_uid(org_id, a.id),
             start: a.start(),
             end: DateTime::from_timestamp(a.end_at, 0).unwrap_or(a.start() + Duration::minutes(30)),
             summary: format!(

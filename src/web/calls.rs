@@ -11,6 +11,7 @@ use crate::domain::lead::{Sentiment, Tier};
 use crate::domain::sms::FOLLOW_UP_MAX_CHARS;
 use crate::error::{AppError, AppResult};
 use crate::service::call_actions::{self, ShareLink};
+use crate::service::mailing::Emailed;
 use crate::store::appointments::{self, AppointmentView};
 use crate::store::audit::Who;
 use crate::store::call_list::{self, CallFilter, ListedCall};
@@ -499,7 +500,17 @@ pub async fn share(
     match call_actions::share_recording(&state, info.scope, id, Some(&form.email), &base, by).await
     {
         Ok(link) => {
-            let notice = Some("Recording shared: the link works for 24 hours.".to_string());
+            let shared = "Recording shared: the link works for 24 hours";
+            let notice = Some(match &link.emailed {
+                Some((to, Emailed::Sent)) => format!("{shared} and was e-mailed to {to}."),
+                Some((_, Emailed::NotSetUp)) => format!(
+                    "{shared}. E-mail is not set up for this clinic, so copy the link and send it yourself."
+                ),
+                Some((to, Emailed::Failed(why))) => format!(
+                    "{shared}, but the e-mail to {to} did not go: {why} Copy the link and send it yourself."
+                ),
+                None => format!("{shared}."),
+            });
             call_page(&state, &info, id, notice, Some(link), String::new(), None).await
         }
         Err(AppError::NotFound) => Err(AppError::NotFound),

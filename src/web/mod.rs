@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod calls;
 pub mod device_cookie;
 pub mod diagnostics;
+pub mod email_settings;
 pub mod health;
 pub mod https_only;
 pub mod leads;
@@ -35,6 +36,7 @@ pub mod throttle;
 pub mod transport;
 pub mod twilio_hooks;
 pub mod twilio_settings;
+pub mod unsubscribe;
 pub mod vapi_tools_settings;
 pub mod voice_settings;
 pub mod webhook_activity;
@@ -109,6 +111,11 @@ pub fn webhook_routes(state: AppState) -> Router<AppState> {
         ))
         // A shared call recording: public (the link is the key), so also on the tunnel.
         .route("/shared/recordings/{token}", get(shared_recordings::open))
+        // The unsubscribe link in reminder e-mails: public (the link is the key), on the tunnel.
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::confirm).post(unsubscribe::unsubscribe),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
 }
 
@@ -193,6 +200,12 @@ pub fn dashboard_routes(state: AppState) -> Router<AppState> {
             get(twilio_settings::show).post(twilio_settings::save),
         )
         .route("/settings/twilio/sync", post(twilio_settings::retry_sync))
+        .route(
+            "/settings/email",
+            get(email_settings::show).post(email_settings::save),
+        )
+        .route("/settings/email/test", post(email_settings::test))
+        .route("/settings/email/digest", post(email_settings::save_digest))
         .route("/settings/staff", get(staff::list).post(staff::add))
         .route("/settings/staff/{id}/disable", post(staff::disable))
         .route("/settings/staff/{id}/reset", post(staff::reset))

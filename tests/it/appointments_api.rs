@@ -167,10 +167,15 @@ async fn send_reminder_queues_one_text_through_the_outbox() {
             .status(),
         400
     );
-    let res = post(upcoming, json!({"method": "email"}), Some(&csrf))
+    let res = post(upcoming, json!({"method": "fax"}), Some(&csrf))
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
+    // E-mail is a method, but this clinic has no mailbox.
+    let res = post(upcoming, json!({"method": "email"}), Some(&csrf))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
     assert_eq!(
         post(foreign, json!({"method": "sms"}), Some(&csrf))
             .await

@@ -21,6 +21,7 @@ mod cli;
 mod clinic_types;
 mod crash_safety;
 mod diagnostics;
+mod email;
 mod file_modes;
 mod front_desk;
 mod front_desk_home;

@@ -1,14 +1,14 @@
 //! `GET /api/appointments` (filters `from`, `to` on the start, `status`; paging `limit`,
-//! `offset`) and `POST /api/appointments/{id}/send-reminder {"method":"sms"}` →
+//! `offset`) and `POST /api/appointments/{id}/send-reminder {"method":"sms"|"email"}` →
 //! `{success, recipient, method}`, which queues the same reminder as the Appointments page's
-//! "Text a reminder now" (through the outbox, audited).
+//! "Text a reminder now" (through the outbox, audited), or the reminder e-mail.
 
 use super::auth::ApiCaller;
 use super::{bound, choice, iso, paging, ListPage, Params};
 use crate::app::AppState;
 use crate::domain::format::local_iso;
 use crate::error::{AppError, AppResult};
-use crate::service::booking::{self, Change, Door};
+use crate::service::booking::{self, Change, Door, ReminderMethod};
 use crate::service::messaging;
 use crate::store::appointments::{self, AppointmentFilter, AppointmentStatus, AppointmentView};
 use crate::store::orgs;
@@ -81,8 +81,24 @@ pub async fn list(
     Ok(Json(ListPage::new(items, total, limit, offset)))
 }
 
-/// The only way a reminder goes out today.
-const METHOD: &str = "sms";
+/// The body's `method`: "sms" (the default) or "email".
+fn reminder_method(body: &[u8]) -> AppResult<ReminderMethod> {
+    let bad = || {
+        AppError::Validation(
+            "method must be \"sms\" or \"email\", like {\"method\":\"email\"}".into(),
+        )
+    };
+    // An empty body means the default; anything else must be a JSON object.
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ReminderMethod::Sms);
+    }
+    let v: Value = serde_json::from_slice(body).map_err(|_| bad())?;
+    match v.get("method") {
+        None | Some(Value::Null) => Ok(ReminderMethod::Sms),
+        Some(Value::String(m)) => ReminderMethod::parse(m).ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
+}
 
 pub async fn send_reminder(
     State(state): State<AppState>,
@@ -91,21 +107,7 @@ pub async fn send_reminder(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> AppResult<Json<Value>> {
-    // An empty body means the default; anything else must be a JSON object naming "sms".
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = serde_json::from_slice(&body).map_err(|_| {
-            AppError::Validation("the body must be JSON like {\"method\":\"sms\"}".into())
-        })?;
-        match v.get("method") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(m)) if m.trim().eq_ignore_ascii_case(METHOD) => {}
-            Some(_) => {
-                return Err(AppError::Validation(
-                    "method must be \"sms\": reminders go out as text messages".into(),
-                ))
-            }
-        }
-    }
+    let method = reminder_method(&body)?;
     let (scope, who, via) = (caller.scope, caller.who("api", ip), caller.via());
     let now = state.clock.now().timestamp();
     let recipient = state
@@ -119,13 +121,13 @@ pub async fn send_reminder(
                 context: format!("appointment={id} via {via}"),
                 now,
             };
-            booking::remind_now(tx, &change, id)
+            booking::remind_now(tx, &change, id, method)
         })
         .await?;
     messaging::wake(&state);
     Ok(Json(json!({
         "success": true,
         "recipient": recipient,
-        "method": METHOD,
+        "method": method.as_str(),
     })))
 }

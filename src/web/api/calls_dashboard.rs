@@ -9,6 +9,7 @@ use super::auth::ApiCaller;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::call_actions;
+use crate::service::mailing::Emailed;
 use crate::store::audit::Who;
 use crate::web::calls::{base_url, transcript_download};
 use axum::body::Bytes;
@@ -99,9 +100,16 @@ pub async fn share(
     )
     .await
     .map_err(bad_request)?;
+    let (emailed, email_error) = match &link.emailed {
+        Some((_, Emailed::Sent)) => ("sent", None),
+        Some((_, Emailed::Failed(why))) => ("failed", Some(why.clone())),
+        Some((_, Emailed::NotSetUp)) | None => ("not_set_up", None),
+    };
     Ok(Json(json!({
         "success": true,
         "email": email.trim(),
+        "emailed": emailed,
+        "emailError": email_error,
         "url": link.url,
         "expiresAt": link.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })))

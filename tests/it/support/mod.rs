@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod fake;
 pub mod messaging;
 pub mod netns;
+pub mod smtp;
 pub mod twilio_messages;
 pub mod vapi;
 
