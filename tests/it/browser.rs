@@ -324,8 +324,9 @@ async fn staff_book_reschedule_and_cancel_an_appointment_in_a_real_browser() {
     browser.fill("#phone", "(415) 555-0177").await.unwrap();
     set_value(&browser, "#date", "2026-06-17").await;
     set_value(&browser, "#time", "10:00").await;
+    // "Book" (the form's other buttons show and pick free times).
     browser
-        .click("form[method=post][action='/appointments'] button")
+        .click("form[method=post][action='/appointments'] button[type=submit]:not([name])")
         .await
         .unwrap();
     if browser.wait_for_text("td", "Robin Vale").await.is_err() {
@@ -382,5 +383,85 @@ async fn staff_book_reschedule_and_cancel_an_appointment_in_a_real_browser() {
             &[&app.a.org_id]
         ),
         3
+    );
+}
+
+#[tokio::test]
+async fn the_front_desk_books_a_free_time_and_clears_a_failed_transfer_in_a_real_browser() {
+    let Some(browser) = Browser::launch().await.expect("browser launch") else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    // A caller whose transfer to the desk failed, as Vapi reports it.
+    let mut report = support::calls::report(
+        "call-transfer-failed",
+        "+14155550188",
+        &[("User", "I broke a tooth, I need someone now.")],
+        40.0,
+    );
+    report["message"]["endedReason"] = serde_json::json!("call.in-progress.error-transfer-failed");
+    let (status, _) = app.webhook(&app.vapi_secret(app.a.org_id), &report).await;
+    assert_eq!(status, 200);
+
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", app.a.staff_email).await.unwrap();
+    browser.fill("#password", PASSWORD).await.unwrap();
+    browser.click("button[type=submit]").await.unwrap();
+    browser
+        .wait_for_text("h2", "Needs attention")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(".attention-item", "Transfer to the desk failed")
+        .await
+        .unwrap();
+    browser
+        .fill(
+            ".attention-item input[name=note]",
+            "Called back; seen at 11",
+        )
+        .await
+        .unwrap();
+    browser
+        .click(".attention-item button[type=submit]")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#attention-h + p", "Nothing needs anyone right now.")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM attention_items WHERE note = 'Called back; seen at 11' AND done_by = 'Sam Staff'",
+            &[]
+        ),
+        1
+    );
+
+    // Desk booking by clicking a free time.
+    browser.goto(&app.url("/appointments")).await.unwrap();
+    browser.fill("#name", "Robin Vale").await.unwrap();
+    browser.fill("#phone", "(415) 555-0177").await.unwrap();
+    set_value(&browser, "#date", "2026-06-17").await;
+    browser
+        .click("button[name=action][value=times]")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(".free-times legend", "Free on Wednesday, June 17")
+        .await
+        .unwrap();
+    browser
+        .click(".free-times button[name=pick]")
+        .await
+        .unwrap();
+    browser.wait_for_text("td", "Robin Vale").await.unwrap();
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM appointments a JOIN contacts c ON c.id = a.contact_id
+             WHERE c.name = 'Robin Vale' AND a.status = 'confirmed' AND a.source = 'staff'",
+            &[]
+        ),
+        1
     );
 }
