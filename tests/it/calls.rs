@@ -641,7 +641,8 @@ async fn an_event_whose_processing_fails_is_kept_redacted_and_retried() {
     // While it still fails, the job leaves it; once fixed, the job processes it.
     assert_eq!(voxanne::jobs::calls::run_due(&app.state).await.unwrap(), 0);
     conn.execute_batch("DROP TRIGGER fail_boom").unwrap();
-    assert_eq!(voxanne::jobs::calls::run_due(&app.state).await.unwrap(), 1);
+    // This run processes it, unless the appliance's own job loop got there first.
+    assert!(voxanne::jobs::calls::run_due(&app.state).await.unwrap() <= 1);
     assert_eq!(
         app.call_text(app.a.org_id, "boom", "status").as_deref(),
         Some("ended")
