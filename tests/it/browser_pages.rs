@@ -1,6 +1,7 @@
 //! Every dashboard page in headless Chromium with hostile text in every field a person can
 //! type or a caller can say: the text renders as text (no element from data in the DOM, no
-//! alert), no page is wider than a 390 px phone (a 90-character name included), and each page
+//! alert), no page is wider than a 390 px phone (a 90-character name included) and its header
+//! takes at most two rows there, and each page
 //! is photographed at 1280 px and 390 px into `target/screenshots/` (or
 //! `$CARGO_TARGET_DIR/screenshots/`). Also: the Overview shows its charts after sign-in.
 //! Pages in the table that answer 404 (an area not built yet) are skipped with a note.
@@ -133,7 +134,11 @@ const FITS: &str = r#"
         .filter(e => out(e) && ![...e.children].some(out))
         .slice(0, 6)
         .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 30));
-    return { scroll: document.documentElement.scrollWidth, client: w, culprits };
+    const header = document.querySelector('header.top');
+    const rows = header
+        ? new Set([...header.children].map(c => Math.round(c.getBoundingClientRect().top))).size
+        : 0;
+    return { scroll: document.documentElement.scrollWidth, client: w, culprits, header_rows: rows };
 "#;
 
 #[tokio::test]
@@ -245,6 +250,11 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
             "{path} is {} px wide at 390 px; too wide: {}",
             fit["scroll"],
             fit["culprits"]
+        );
+        assert!(
+            fit["header_rows"].as_i64() <= Some(2),
+            "{path}: the header takes {} rows at 390 px",
+            fit["header_rows"]
         );
         assert!(
             !browser.alert_present().await.unwrap(),
