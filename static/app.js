@@ -1,6 +1,7 @@
 // Page behaviours, progressive: every page works without them.
 // - [data-copy="id"]: a button that copies the text (or value) of element #id.
-// - textarea[data-segments="id"]: a live character and SMS segment count written into #id
+// - textarea[data-segments="id"]: a live character count and how many texts the message is
+//   sent as, written into #id
 //   (the same GSM-7 / UCS-2 rules as the server's counter in src/domain/sms.rs).
 // - form[data-confirm="question"]: asks before submitting.
 // - select[data-ring-time]: disabled when its form's carrier/mode has no ring time.
@@ -45,8 +46,10 @@
     var update = function () {
       var s = segments(area.value);
       var max = parseInt(area.getAttribute("maxlength") || "0", 10);
-      out.textContent = s.chars + (max ? " / " + max : "") + " characters · " + s.parts +
-        (s.parts === 1 ? " segment" : " segments") + " (" + s.encoding + ")";
+      // Plain words for the front desk: how many texts the patient is charged as.
+      out.textContent = s.chars + (max ? " / " + max : "") + " characters · sent as " + s.parts +
+        (s.parts === 1 ? " text" : " texts") +
+        (s.encoding === "UCS-2" ? " (emoji or special letters make each text shorter)" : "");
     };
     area.addEventListener("input", update);
     update();

@@ -263,7 +263,7 @@ async fn staff_search_a_call_export_it_and_text_the_caller_in_a_real_browser() {
         .await
         .unwrap();
     browser
-        .wait_for_text("#message-count", "19 / 160 characters · 1 segment")
+        .wait_for_text("#message-count", "19 / 160 characters · sent as 1 text")
         .await
         .unwrap();
     browser
