@@ -105,7 +105,10 @@ pub struct CallLine {
     pub when: String,
     pub direction: &'static str,
     pub who: String,
+    /// E.164, for `tel:` links.
     pub number: String,
+    /// The number as people in the clinic's country write it.
+    pub shown: String,
     pub duration: String,
     pub booked: bool,
     pub sentiment: &'static str,
@@ -135,17 +138,19 @@ fn clip(s: &str, n: usize) -> String {
     out
 }
 
-pub fn line(call: &CallRow, contact_name: Option<&str>, tz: Tz) -> CallLine {
+pub fn line(call: &CallRow, contact_name: Option<&str>, tz: Tz, country: &str) -> CallLine {
     let f = &call.facts;
     let number = f.customer_number.clone().unwrap_or_default();
+    let shown = crate::domain::phone::national(&number, country);
     CallLine {
         id: call.id,
         when: when(f.started_at.unwrap_or(call.created_at), tz),
         direction: f.call_type.map_or("unknown", CallType::as_str),
         who: contact_name
             .map(str::to_string)
-            .unwrap_or_else(|| number.clone()),
+            .unwrap_or_else(|| shown.clone()),
         number,
+        shown,
         duration: duration(f.duration_ms),
         booked: call.outcome.booked,
         sentiment: f.sentiment.map_or("", Sentiment::as_str),
@@ -204,7 +209,14 @@ pub async fn list(
         chrome: Chrome::new(&info, &org.name, "Calls"),
         rows: rows
             .iter()
-            .map(|l: &ListedCall| line(&l.call, l.contact_name.as_deref(), tz))
+            .map(|l: &ListedCall| {
+                line(
+                    &l.call,
+                    l.contact_name.as_deref(),
+                    tz,
+                    &state.config.default_country,
+                )
+            })
             .collect(),
         heading: format!(
             "{}{} call{}",
@@ -369,7 +381,12 @@ async fn call_page(
     let f = &l.call.facts;
     let view = CallPage {
         chrome: Chrome::new(info, &l.org.name, "Calls").with_notice(notice.as_deref()),
-        call: line(&l.call, l.lead.as_ref().and_then(|x| x.name.as_deref()), tz),
+        call: line(
+            &l.call,
+            l.lead.as_ref().and_then(|x| x.name.as_deref()),
+            tz,
+            &state.config.default_country,
+        ),
         vapi_call_id: l.call.vapi_call_id.clone().unwrap_or_default(),
         ended_reason: f.ended_reason.clone().unwrap_or_default(),
         summary: f.summary.clone().unwrap_or_default(),

@@ -52,7 +52,10 @@ pub struct LeadsQuery {
 pub struct LeadLine {
     pub id: i64,
     pub name: String,
+    /// E.164, for `tel:` links.
     pub phone: String,
+    /// The number as people in the clinic's country write it.
+    pub shown: String,
     pub status: &'static str,
     pub tier: &'static str,
     pub score: String,
@@ -66,11 +69,12 @@ fn when(ts: Option<i64>, tz: Tz) -> String {
         .unwrap_or_default()
 }
 
-fn lead_line(l: &Lead, tz: Tz) -> LeadLine {
+fn lead_line(l: &Lead, tz: Tz, country: &str) -> LeadLine {
     LeadLine {
         id: l.id,
         name: l.name.clone().unwrap_or_default(),
         phone: l.phone.clone(),
+        shown: crate::domain::phone::national(&l.phone, country),
         status: l.status.as_str(),
         tier: l.lead_tier.map_or("", Tier::as_str),
         score: l.lead_score.map(|s| s.to_string()).unwrap_or_default(),
@@ -127,7 +131,10 @@ pub async fn list(
     let view = LeadsPage {
         chrome: Chrome::new(&info, &org.name, "Leads"),
         stats,
-        rows: rows.iter().map(|l| lead_line(l, org.timezone)).collect(),
+        rows: rows
+            .iter()
+            .map(|l| lead_line(l, org.timezone, &state.config.default_country))
+            .collect(),
         total,
         page,
         pages,
@@ -207,7 +214,7 @@ async fn lead_page(
         max_notes: MAX_NOTES,
         calls: calls
             .iter()
-            .map(|c| line(c, lead.name.as_deref(), tz))
+            .map(|c| line(c, lead.name.as_deref(), tz, &state.config.default_country))
             .collect(),
         appointments: appts
             .into_iter()
@@ -226,7 +233,7 @@ async fn lead_page(
                 m,
             })
             .collect(),
-        lead: lead_line(&lead, tz),
+        lead: lead_line(&lead, tz, &state.config.default_country),
         error,
     };
     render_form(&view, &view.error)

@@ -75,6 +75,11 @@ async fn calls_are_searched_and_filtered_within_the_clinic() {
     ids.sort();
     assert_eq!(ids, vec![hot, warm, cold, out]);
     assert!(all.contains("4 calls"));
+    // Numbers read as the clinic's country writes them, and are tap-to-call.
+    assert!(
+        all.contains(r#"<a class="muted" href="tel:+14155550111">(415) 555-0111</a>"#),
+        "{all}"
+    );
     assert!(!all.contains("+447700900123"), "no foreign rows");
     // Search: what was said, this clinic only; newest first.
     let found = calls("?q=botox").await;
@@ -503,6 +508,10 @@ async fn leads_show_their_figures_filter_and_take_actions() {
     );
     assert!(figure(&html, "stat-hot") >= 1);
     assert!(html.contains("+14155550111") && !html.contains("+447700900123"));
+    assert!(
+        html.contains(r#"<a href="tel:+14155550111">(415) 555-0111</a>"#),
+        "{html}"
+    );
     let dana = contact_id(&app, "+14155550123");
     let (_, hot) = page(&staff, app.url("/leads?tier=hot")).await;
     assert!(hot.contains(&format!("/leads/{dana}\"")));
