@@ -68,8 +68,10 @@ pub struct Desk {
     pub time: String,
     /// What the free times are ("Free on Tuesday, June 16", "Nearest free times").
     pub heading: String,
-    /// (button value `practitioner@HH:MM` with the date, label)
+    /// (button value `practitioner@YYYY-MM-DD@HH:MM`, label)
     pub free: Vec<(String, String)>,
+    /// When the free times are for moving an appointment: its id and what it is.
+    pub moving: Option<(i64, String)>,
 }
 
 impl Desk {
@@ -563,6 +565,12 @@ pub struct MoveForm {
     date: String,
     #[serde(default)]
     time: String,
+    /// A free-time button: `practitioner@YYYY-MM-DD@HH:MM` (the practitioner stays the same).
+    #[serde(default)]
+    pick: String,
+    /// `times`: show the free times for the chosen day instead of moving.
+    #[serde(default)]
+    action: String,
 }
 
 pub async fn reschedule(
@@ -574,23 +582,75 @@ pub async fn reschedule(
 ) -> AppResult<Response> {
     let loaded = load(&state, &info).await?;
     let scope = info.scope;
-    let appt = state
+    let view = state
         .db
-        .read(move |c| appointments::get(c, &scope, id))
+        .read(move |c| appointments::view(c, &scope, id))
         .await?;
+    let appt = &view.appointment;
     let now = state.clock.now();
-    let minutes = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
-    let start = match loaded.desk_start(&[appt.provider_id], &form.date, &form.time, minutes, now) {
-        Ok((s, _)) => s,
-        Err(e) => return page(&state, &info, &RangeQuery::default(), Some(form_error(e)?)).await,
+    let (mut date, mut time) = (form.date.clone(), form.time.clone());
+    let mut parts = form.pick.splitn(3, '@').skip(1);
+    if let (Some(d), Some(t)) = (parts.next(), parts.next()) {
+        (date, time) = (d.to_string(), t.to_string());
+    }
+    // The free times of the same practitioner, for the same service, on the chosen day.
+    let mut desk = Desk {
+        service_id: appt.service_id,
+        provider_id: appt.provider_id,
+        date: date.clone(),
+        time: time.clone(),
+        moving: Some((
+            id,
+            format!(
+                "Moving {}'s {} with {}",
+                view.contact_name.as_deref().unwrap_or("the patient"),
+                view.service_name,
+                view.provider_name
+            ),
+        )),
+        ..Desk::default()
     };
-    let change = desk_change(&info, loaded.org, ip, now);
-    apply(&state, &info, "moved", move |tx| {
-        booking::reschedule(tx, &change, id, &[], start)?
-            .ok_or_else(taken)
-            .map(|_| ())
-    })
-    .await
+    if form.action == "times" || (form.pick.is_empty() && time.trim().is_empty()) {
+        let error = free_times(&state, &info, &loaded, &mut desk, None)
+            .await
+            .err()
+            .map(form_error)
+            .transpose()?;
+        return page_with(&state, &info, &RangeQuery::default(), error, desk).await;
+    }
+    let minutes = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
+    let refused = |e: AppError, around: Option<DateTime<Utc>>| {
+        let (state, info, loaded, mut desk) = (&state, &info, &loaded, desk.clone());
+        async move {
+            let message = form_error(e)?;
+            let _ = free_times(state, info, loaded, &mut desk, Some(around.unwrap_or(now))).await;
+            page_with(state, info, &RangeQuery::default(), Some(message), desk).await
+        }
+    };
+    let start = match loaded.desk_start(&[appt.provider_id], &date, &time, minutes, now) {
+        Ok((s, _)) => s,
+        Err(e) => {
+            let around = start_from(&loaded.org, &date, &time, now).ok();
+            return refused(e, around).await;
+        }
+    };
+    let change = desk_change(&info, loaded.org.clone(), ip, now);
+    match state
+        .db
+        .write(move |tx| {
+            booking::reschedule(tx, &change, id, &[], start)?
+                .ok_or_else(taken)
+                .map(|_| ())
+        })
+        .await
+    {
+        Ok(()) => {
+            messaging::wake(&state);
+            Ok(Redirect::to("/appointments?saved=moved").into_response())
+        }
+        Err(AppError::NotFound) => Err(AppError::NotFound),
+        Err(e) => refused(e, Some(start)).await,
+    }
 }
 
 pub async fn cancel(

@@ -348,7 +348,7 @@ async fn staff_book_reschedule_and_cancel_an_appointment_in_a_real_browser() {
     set_value(&browser, &format!("#time-{id}"), "14:00").await;
     browser
         .click(&format!(
-            "form[action='/appointments/{id}/reschedule'] button"
+            "form[action='/appointments/{id}/reschedule'] button[type=submit]:not([name])"
         ))
         .await
         .unwrap();

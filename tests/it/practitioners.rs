@@ -676,6 +676,65 @@ async fn the_desk_books_by_clicking_a_free_time_and_a_conflict_keeps_the_form() 
         "{page}"
     );
     assert!(page.contains(r#"value="(415) 555-0142""#) && page.contains(r#"value="09:00""#));
+    // Moving Dana's cleaning the same way: the same practitioner's free times, then a click.
+    let dana = app.query_i64(
+        "SELECT a.id FROM appointments a JOIN contacts c ON c.id = a.contact_id WHERE c.name = 'Dana Lee'",
+        &[],
+    );
+    let res = desk
+        .post(app.url(&format!("/appointments/{dana}/reschedule")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("date", "2026-06-17"),
+            ("action", "times"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Moving Dana Lee&#39;s Cleaning with Kim Lee"),
+        "{page}"
+    );
+    assert!(page.contains("Free on Wednesday, June 17"));
+    let res = desk
+        .post(app.url(&format!("/appointments/{dana}/reschedule")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("pick", &format!("{kim}@2026-06-17@10:30")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let moved_to = chrono::DateTime::parse_from_rfc3339("2026-06-17T10:30:00-04:00")
+        .unwrap()
+        .timestamp();
+    assert_eq!(
+        app.query_i64("SELECT start_at FROM appointments WHERE id = ?1", &[&dana]),
+        moved_to
+    );
+    // A typed time outside her hours: refused, with her nearest free times.
+    let res = desk
+        .post(app.url(&format!("/appointments/{dana}/reschedule")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("date", "2026-06-17"),
+            ("time", "15:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Kim Lee works from"), "{page}");
+    assert!(page.contains("The nearest free times") && page.contains("Moving Dana Lee"));
+    assert_eq!(
+        app.query_i64("SELECT start_at FROM appointments WHERE id = ?1", &[&dana]),
+        moved_to
+    );
+
     // Any practitioner: whoever performs the service and is free.
     let res = desk
         .post(app.url("/appointments"))
