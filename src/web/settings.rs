@@ -57,10 +57,50 @@ const SPARE_CLOSURE_FIELDS: usize = 3;
 #[template(path = "settings/index.html")]
 struct SettingsPage {
     chrome: Chrome,
-    org: Org,
     hours: HoursForm,
-    alert_phone: String,
+    /// The profile, rules and texts forms, as stored or as typed.
+    f: Fields,
     error: Option<String>,
+}
+
+/// The values of the profile, rules and texts forms as text: the stored ones, or what was
+/// typed when a form comes back with a mistake.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    pub name: String,
+    pub timezone: String,
+    pub alert_phone: String,
+    pub buffer_minutes: String,
+    pub slot_minutes: String,
+    pub min_notice_minutes: String,
+    pub horizon_days: String,
+    pub sms_enabled: bool,
+    pub reminder_hours: String,
+}
+
+impl Fields {
+    fn of(org: &Org) -> Fields {
+        Fields {
+            name: org.name.clone(),
+            timezone: org.timezone.name().to_string(),
+            alert_phone: org.hot_lead_alert_phone.clone().unwrap_or_default(),
+            buffer_minutes: org.rules.buffer_minutes.to_string(),
+            slot_minutes: org.rules.slot_minutes.to_string(),
+            min_notice_minutes: org.rules.min_notice_minutes.to_string(),
+            horizon_days: org.rules.horizon_days.to_string(),
+            sms_enabled: org.sms_enabled,
+            reminder_hours: org.reminder_hours.to_string(),
+        }
+    }
+}
+
+/// What a refused form typed, to show again over the stored values.
+enum Typed {
+    Nothing,
+    Hours(HoursForm),
+    Profile(ProfileForm),
+    Rules(RulesForm),
+    Texts(TextsForm),
 }
 
 fn clock(t: NaiveTime) -> String {
@@ -135,24 +175,42 @@ async fn page(
     error: Option<String>,
     notice: Option<&str>,
 ) -> AppResult<Response> {
-    page_with(state, info, error, notice, None).await
+    page_with(state, info, error, notice, Typed::Nothing).await
 }
 
-/// The page; `typed` is the hours form as it was posted, shown again with its mistake.
+/// The page; `typed` is the form as it was posted, shown again with its mistake.
 async fn page_with(
     state: &AppState,
     info: &SessionInfo,
     error: Option<String>,
     notice: Option<&str>,
-    typed: Option<HoursForm>,
+    typed: Typed,
 ) -> AppResult<Response> {
     let scope = info.scope;
     let org = state.db.read(move |c| orgs::get(c, &scope)).await?;
+    let mut f = Fields::of(&org);
+    let mut hours = HoursForm::of(&org);
+    match typed {
+        Typed::Nothing => {}
+        Typed::Hours(h) => hours = h,
+        Typed::Profile(p) => {
+            (f.name, f.timezone, f.alert_phone) = (p.name, p.timezone, p.alert_phone);
+        }
+        Typed::Rules(r) => {
+            f.buffer_minutes = r.buffer_minutes;
+            f.slot_minutes = r.slot_minutes;
+            f.min_notice_minutes = r.min_notice_minutes;
+            f.horizon_days = r.horizon_days;
+        }
+        Typed::Texts(t) => {
+            f.sms_enabled = t.sms_enabled.is_some();
+            f.reminder_hours = t.reminder_hours;
+        }
+    }
     let page = SettingsPage {
         chrome: Chrome::new(info, &org.name, "Settings").with_notice(notice),
-        hours: typed.unwrap_or_else(|| HoursForm::of(&org)),
-        alert_phone: org.hot_lead_alert_phone.clone().unwrap_or_default(),
-        org,
+        hours,
+        f,
         error: error.clone(),
     };
     render_form(&page, &page.error)
@@ -223,7 +281,16 @@ pub async fn save_profile(
     })();
     let (tz, name, phone) = match parsed {
         Ok(v) => v,
-        Err(e) => return page(&state, &info, Some(form_error(e)?), None).await,
+        Err(e) => {
+            return page_with(
+                &state,
+                &info,
+                Some(form_error(e)?),
+                None,
+                Typed::Profile(form),
+            )
+            .await
+        }
     };
     let detail = format!("name={name} timezone={}", tz.name());
     apply(
@@ -304,7 +371,16 @@ pub async fn save_hours(
     let typed = HoursForm::posted(&pairs);
     let (hours, closures) = match parse_hours_form(&typed) {
         Ok(v) => v,
-        Err(e) => return page_with(&state, &info, Some(form_error(e)?), None, Some(typed)).await,
+        Err(e) => {
+            return page_with(
+                &state,
+                &info,
+                Some(form_error(e)?),
+                None,
+                Typed::Hours(typed),
+            )
+            .await
+        }
     };
     let detail = serde_json::to_string(&hours).unwrap_or_default();
     match audited_change(
@@ -318,7 +394,16 @@ pub async fn save_hours(
     .await
     {
         Ok(()) => Ok(Redirect::to("/settings?saved=hours").into_response()),
-        Err(e) => page_with(&state, &info, Some(form_error(e)?), None, Some(typed)).await,
+        Err(e) => {
+            page_with(
+                &state,
+                &info,
+                Some(form_error(e)?),
+                None,
+                Typed::Hours(typed),
+            )
+            .await
+        }
     }
 }
 
@@ -360,7 +445,16 @@ pub async fn save_rules(
 ) -> AppResult<Response> {
     let rules = match parse_rules(&form) {
         Ok(r) => r,
-        Err(e) => return page(&state, &info, Some(form_error(e)?), None).await,
+        Err(e) => {
+            return page_with(
+                &state,
+                &info,
+                Some(form_error(e)?),
+                None,
+                Typed::Rules(form),
+            )
+            .await
+        }
     };
     let detail = format!(
         "buffer={} slot={} notice={} horizon={}",
@@ -397,7 +491,16 @@ pub async fn save_texts(
         orgs::MAX_REMINDER_HOURS,
     ) {
         Ok(h) => h,
-        Err(e) => return page(&state, &info, Some(form_error(e)?), None).await,
+        Err(e) => {
+            return page_with(
+                &state,
+                &info,
+                Some(form_error(e)?),
+                None,
+                Typed::Texts(form),
+            )
+            .await
+        }
     };
     let enabled = form.sms_enabled.is_some();
     apply(

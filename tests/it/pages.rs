@@ -121,7 +121,31 @@ async fn settings_forms_validate_and_change_nothing_on_bad_input() {
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("not a known time zone"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("not a known time zone"));
+    // The form comes back as typed.
+    assert!(page.contains(r#"value="Mars/Olympus""#), "{page}");
+    let res = owner
+        .post(app.url("/settings/rules"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("buffer_minutes", "5"),
+            ("slot_minutes", "3"),
+            ("min_notice_minutes", "60"),
+            ("horizon_days", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Slot granularity must be a whole number from 5 to 240"));
+    assert!(
+        page.contains(
+            r#"id="slot_minutes" name="slot_minutes" type="number" min="5" max="240" value="3""#
+        ),
+        "{page}"
+    );
     let res = owner
         .post(app.url("/settings/hours"))
         .form(&[
