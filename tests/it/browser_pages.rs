@@ -152,14 +152,34 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
     // The sign-in page, before anyone is signed in.
     let dir = screenshots();
     std::fs::create_dir_all(&dir).unwrap();
-    browser.goto(&app.url("/login")).await.unwrap();
-    for (width, height) in [(1280, 900), (390, 844)] {
-        browser.set_window_width(width, height).await.unwrap();
-        browser
-            .screenshot(&dir.join(format!("login-{width}.png")))
-            .await
-            .unwrap();
+    // The pages people open without signing in: sign-in, and a one-time password link.
+    let token = "a-one-time-link-token-for-the-page-walk";
+    app.exec(
+        "INSERT INTO password_resets (org_id, staff_id, token_hash, created_at, expires_at)
+         SELECT org_id, id, ?2, 0, 4102444800 FROM staff WHERE email = ?1",
+        &[&app.a.staff_email, &voxanne::crypto::token_hash(token)],
+    );
+    for (name, path) in [
+        ("login", "/login".to_string()),
+        ("password", format!("/password/{token}")),
+    ] {
+        browser.goto(&app.url(&path)).await.unwrap();
+        for (width, height) in [(1280, 900), (390, 844)] {
+            browser.set_window_width(width, height).await.unwrap();
+            browser
+                .screenshot(&dir.join(format!("{name}-{width}.png")))
+                .await
+                .unwrap();
+        }
+        let fit = browser.execute(FITS, vec![]).await.unwrap();
+        assert!(
+            fit["scroll"].as_i64() <= fit["client"].as_i64(),
+            "{path} is {} px wide at 390 px: {}",
+            fit["scroll"],
+            fit["culprits"]
+        );
     }
+    browser.goto(&app.url("/login")).await.unwrap();
     browser.set_window_width(1280, 900).await.unwrap();
     browser.fill("#email", app.a.owner_email).await.unwrap();
     browser.fill("#password", PASSWORD).await.unwrap();
