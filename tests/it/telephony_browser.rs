@@ -50,11 +50,16 @@ async fn owner_puts_the_clinic_number_in_front_of_the_ai_in_a_real_browser() {
         .unwrap();
 
     // 2. Twilio's code on screen; Twilio calls and the person types it.
-    let code = app
-        .twilio
-        .validation("+14155550123")
-        .expect("Twilio asked")
-        .code;
+    // The click returns when the browser has sent the form; the page may still be loading.
+    let mut asked = None;
+    for _ in 0..100 {
+        asked = app.twilio.validation("+14155550123");
+        if asked.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let code = asked.expect("Twilio asked").code;
     browser
         .wait_for_text("#validation-code", &code)
         .await
