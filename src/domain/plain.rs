@@ -46,6 +46,32 @@ pub fn tool_action(name: &str) -> &'static str {
     }
 }
 
+/// A message's status as the front desk reads it.
+pub fn message_status(status: &str) -> &'static str {
+    match status {
+        "queued" | "pending" => "Waiting to send",
+        "sending" => "Sending",
+        "sent" => "Sent",
+        "delivered" => "Delivered",
+        "undelivered" => "Not delivered",
+        "failed" => "Failed",
+        "retrying" => "Will retry",
+        "skipped" => "Not sent (patient opted out or texts are off)",
+        "refused" => "Refused by the provider",
+        "received" => "Received",
+        _ => "Other",
+    }
+}
+
+/// Which way a message went.
+pub fn direction(direction: &str) -> &'static str {
+    match direction {
+        "outbound" => "To the patient",
+        "inbound" => "From the patient",
+        _ => "Other",
+    }
+}
+
 /// Where an appointment came from.
 pub fn booking_source(source: &str) -> &'static str {
     match source {
@@ -88,6 +114,20 @@ mod tests {
             assert_eq!(call_outcome(reason, booked), words, "{reason:?}");
         }
         assert_eq!(booking_source("phone_ai"), "Phone (AI)");
+        for status in [
+            "queued",
+            "sent",
+            "delivered",
+            "undelivered",
+            "failed",
+            "retrying",
+            "skipped",
+            "refused",
+            "received",
+        ] {
+            assert_ne!(message_status(status), "Other", "{status}");
+        }
+        assert_eq!(direction("inbound"), "From the patient");
         for tool in crate::voice::tools::Tool::ALL {
             assert_ne!(tool_action(tool.name()), "Used a tool", "{}", tool.name());
         }
