@@ -751,3 +751,60 @@ async fn the_desk_books_by_clicking_a_free_time_and_a_conflict_keeps_the_form() 
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_provider_commands_see_only_the_clinic_they_are_given() {
+    let app = TestApp::spawn().await;
+    let dental = dental_clinic(&app);
+    // Alpha's list has none of Patel Dental's practitioners, and cannot edit them by name.
+    let alpha = practitioners::list(&app.config, Some(app.a.org_id)).expect("list");
+    let names: Vec<&str> = alpha["practitioners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"Kim Lee") && !names.contains(&"Dr Anita Patel"),
+        "{names:?}"
+    );
+    let refused = practitioners::edit(
+        &app.config,
+        Some(app.a.org_id),
+        "Kim Lee",
+        &Fields {
+            title: Some("Stolen"),
+            ..Fields::default()
+        },
+    );
+    assert!(refused.is_err());
+    // By id, another clinic's practitioner is not found either.
+    let kim = app.query_i64(
+        "SELECT id FROM providers WHERE org_id = ?1 AND name = 'Kim Lee'",
+        &[&dental],
+    );
+    assert!(
+        practitioners::set_active(&app.config, Some(app.a.org_id), &kim.to_string(), false)
+            .is_err()
+    );
+    assert_eq!(
+        app.query_i64("SELECT active FROM providers WHERE id = ?1", &[&kim]),
+        1
+    );
+    assert_eq!(
+        app.query_i64("SELECT COUNT(*) FROM providers WHERE title = 'Stolen'", &[]),
+        0
+    );
+    // A service of another clinic cannot be given to a practitioner.
+    let err = practitioners::add(
+        &app.config,
+        Some(app.a.org_id),
+        &Fields {
+            name: Some("Dr New"),
+            services: Some("Cleaning"),
+            ..Fields::default()
+        },
+    )
+    .unwrap_err();
+    assert!(format!("{err:?}").contains("no service matches"), "{err:?}");
+}
