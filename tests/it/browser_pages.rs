@@ -288,3 +288,33 @@ async fn every_page_renders_hostile_text_as_text_at_laptop_and_phone_width() {
     }
     browser.quit().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_setup_page_fits_a_phone() {
+    let Some(browser) = Browser::launch().await.expect("browser launch") else {
+        return;
+    };
+    let app = TestApp::spawn_empty().await;
+    let url = app
+        .setup_url
+        .clone()
+        .expect("a setup link while no clinic exists");
+    browser.goto(&url).await.unwrap();
+    browser.set_window_width(390, 844).await.unwrap();
+    browser
+        .screenshot(&screenshots().join("setup-390.png"))
+        .await
+        .unwrap();
+    let fit = browser.execute(FITS, vec![]).await.unwrap();
+    assert!(
+        fit["scroll"].as_i64() <= fit["client"].as_i64(),
+        "the setup page is {} px wide at 390 px: {}",
+        fit["scroll"],
+        fit["culprits"]
+    );
+    // Its kind-of-clinic question lists every kind.
+    assert_eq!(
+        browser.find_all("#clinic_type option").await.unwrap().len(),
+        8
+    );
+}
