@@ -109,6 +109,7 @@ fn schema_fields_from_the_brief() {
         props(Tool::ReserveSlot),
         [
             "date",
+            "patientEmail",
             "patientName",
             "patientPhone",
             "provider",
@@ -127,6 +128,7 @@ fn schema_fields_from_the_brief() {
             "patientEmail",
             "patientName",
             "patientPhone",
+            "provider",
             "serviceType",
             "start"
         ]
@@ -141,7 +143,8 @@ fn schema_fields_from_the_brief() {
             "newDate",
             "newStart",
             "newTime",
-            "patientPhone"
+            "patientPhone",
+            "provider"
         ]
     );
     assert_eq!(
