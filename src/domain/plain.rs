@@ -72,6 +72,16 @@ pub fn direction(direction: &str) -> &'static str {
     }
 }
 
+/// Which way a call went.
+pub fn call_direction(direction: &str) -> &'static str {
+    match direction {
+        "inbound" => "Caller rang the clinic",
+        "outbound" => "Assistant called out",
+        "web" => "Web call",
+        _ => "Unknown",
+    }
+}
+
 /// Where an appointment came from.
 pub fn booking_source(source: &str) -> &'static str {
     match source {
@@ -128,6 +138,7 @@ mod tests {
             assert_ne!(message_status(status), "Other", "{status}");
         }
         assert_eq!(direction("inbound"), "From the patient");
+        assert_eq!(call_direction("outbound"), "Assistant called out");
         for tool in crate::voice::tools::Tool::ALL {
             assert_ne!(tool_action(tool.name()), "Used a tool", "{}", tool.name());
         }
