@@ -5,9 +5,6 @@ use crate::domain::go_live::Facts;
 use crate::error::AppResult;
 use rusqlite::Connection;
 
-/// The name the seeded first calendar starts with; it counts as a practitioner once renamed.
-const STARTING_CALENDAR: &str = "Main calendar";
-
 /// The org's checklist facts; the public address is not checked here (`None`).
 pub fn facts(conn: &Connection, scope: &OrgScope) -> AppResult<Facts> {
     let org = super::orgs::get(conn, scope)?;
@@ -21,7 +18,7 @@ pub fn facts(conn: &Connection, scope: &OrgScope) -> AppResult<Facts> {
         )?,
         practitioner_named: practitioners::list_active(conn, scope)?
             .iter()
-            .any(|p| p.name != STARTING_CALENDAR),
+            .any(|p| p.name != practitioners::STARTING_NAME),
         twilio_connected: twilio_credentials::summary(conn, scope)?.is_some(),
         tools_linked: tools
             .is_some_and(|t| t.status == "synced" && t.assistant_id.is_some()),

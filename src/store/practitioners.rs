@@ -7,6 +7,9 @@ use crate::domain::practitioner::Practitioner;
 use crate::error::{AppError, AppResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
+/// The name of the calendar every new clinic starts with, until it is renamed.
+pub const STARTING_NAME: &str = "Main calendar";
+
 const COLUMNS: &str = "id, name, title, hours_json, time_off_json, active";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Practitioner> {

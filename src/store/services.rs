@@ -58,8 +58,8 @@ pub fn seed_starting_catalogue(
         )?;
     }
     tx.execute(
-        "INSERT INTO providers (org_id, name, created_at) VALUES (?1, 'Main calendar', ?2)",
-        params![scope.org_id(), now],
+        "INSERT INTO providers (org_id, name, created_at) VALUES (?1, ?2, ?3)",
+        params![scope.org_id(), super::practitioners::STARTING_NAME, now],
     )?;
     Ok(())
 }

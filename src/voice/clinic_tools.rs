@@ -96,10 +96,11 @@ pub async fn check_availability(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
         Err(o) => return Ok(o),
     };
     // Named in the reply when the caller asked for one, or there is only one who does it.
-    let only = match providers.as_slice() {
-        [one] if ctx.working.len() > 1 => ctx.practitioner_name(*one),
+    let only_working = match providers.as_slice() {
+        [one] if ctx.working.len() > 1 => ctx.working.iter().find(|w| w.id == *one),
         _ => None,
     };
+    let only = only_working.map(|w| w.name.as_str());
     let part = arg_str(args, &["partOfDay", "timeOfDay"])
         .unwrap_or_default()
         .to_lowercase();
@@ -184,10 +185,7 @@ pub async fn check_availability(ctx: &ToolCtx, args: &Args) -> AppResult<ToolOut
     {
         format!("We're closed on {}.", format::spoken_date(first))
     } else if let (true, Some(name)) = (first == last, only) {
-        let off = ctx
-            .working
-            .iter()
-            .find(|w| Some(w.name.as_str()) == only)
+        let off = only_working
             .is_some_and(|w| w.closures.contains(&first) || w.hours.on(first.weekday()).is_empty());
         if off {
             format!("{name} isn't working on {}.", format::spoken_date(first))
