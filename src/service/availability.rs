@@ -9,7 +9,7 @@ use crate::store::{appointments, OrgScope};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rusqlite::Connection;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Each practitioner's live bookings overlapping `[from, to)`.
 pub fn busy(
@@ -65,7 +65,8 @@ impl Calendars<'_> {
         all
     }
 
-    /// Up to `max` free starts nearest to `around` with any of the practitioners in `busy`.
+    /// Up to `max` free starts nearest to `around` with any of the practitioners in `busy`,
+    /// each with the first of them free then, in time order.
     pub fn nearest(
         &self,
         busy: &[(i64, Vec<Busy>)],
@@ -73,14 +74,16 @@ impl Calendars<'_> {
         duration: u32,
         now: DateTime<Utc>,
         max: usize,
-    ) -> Vec<DateTime<Utc>> {
-        let mut all = BTreeSet::new();
+    ) -> Vec<(DateTime<Utc>, i64)> {
+        let mut all: BTreeMap<DateTime<Utc>, i64> = BTreeMap::new();
         for (id, b) in busy {
             let Some(cal) = self.of(*id) else { continue };
-            all.extend(schedule::nearest_free(&cal, around, duration, b, now, max));
+            for t in schedule::nearest_free(&cal, around, duration, b, now, max) {
+                all.entry(t).or_insert(*id);
+            }
         }
-        let mut v: Vec<DateTime<Utc>> = all.into_iter().collect();
-        v.sort_by_key(|t| ((*t - around).num_seconds().abs(), *t));
+        let mut v: Vec<(DateTime<Utc>, i64)> = all.into_iter().collect();
+        v.sort_by_key(|(t, _)| ((*t - around).num_seconds().abs(), *t));
         v.truncate(max);
         v.sort();
         v

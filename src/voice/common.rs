@@ -248,7 +248,10 @@ impl ToolCtx {
             .await?;
         Ok(self
             .calendars()
-            .nearest(&busy, around, duration, self.now, max))
+            .nearest(&busy, around, duration, self.now, max)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect())
     }
 
     /// "Monday, June 15 at 10:00 AM, Monday, June 15 at 10:30 AM or Tuesday, June 16 at 9:00 AM"

@@ -295,16 +295,19 @@ pub struct BookForm {
     action: String,
 }
 
+/// A free-time button's value, `practitioner@YYYY-MM-DD@HH:MM`, read back.
+fn parse_pick(pick: &str) -> Option<(i64, &str, &str)> {
+    let mut parts = pick.splitn(3, '@');
+    Some((parts.next()?.parse().ok()?, parts.next()?, parts.next()?))
+}
+
 impl BookForm {
     /// A picked free time fills in the practitioner, day and time.
     fn with_pick(mut self) -> BookForm {
-        let mut parts = self.pick.splitn(3, '@');
-        if let (Some(p), Some(d), Some(t)) = (parts.next(), parts.next(), parts.next()) {
-            if let Ok(p) = p.parse() {
-                self.provider_id = p;
-                self.date = d.to_string();
-                self.time = t.to_string();
-            }
+        if let Some((p, d, t)) = parse_pick(&self.pick) {
+            self.provider_id = p;
+            self.date = d.to_string();
+            self.time = t.to_string();
         }
         self
     }
@@ -402,18 +405,10 @@ async fn free_times(
         }
         Some(at) => {
             desk.heading = "The nearest free times".into();
-            let mut out = Vec::new();
-            for t in cal.nearest(&busy, at, service.duration_minutes, now, 6) {
-                let day = local_datetime(t, tz).date();
-                if let Some(id) = cal
-                    .free_on(&busy, day, service.duration_minutes, now)
-                    .get(&t)
-                    .and_then(|ids| ids.first())
-                {
-                    out.push(button(t, *id, true));
-                }
-            }
-            out
+            cal.nearest(&busy, at, service.duration_minutes, now, 6)
+                .into_iter()
+                .map(|(t, id)| button(t, id, true))
+                .collect()
         }
     };
     if desk.free.is_empty() && around.is_none() {
@@ -424,6 +419,21 @@ async fn free_times(
         );
     }
     Ok(())
+}
+
+/// A refused booking or move: the reason, the form kept as typed, and the nearest free times
+/// to what was asked for.
+async fn refused(
+    state: &AppState,
+    info: &SessionInfo,
+    loaded: &Loaded,
+    mut desk: Desk,
+    e: AppError,
+    around: DateTime<Utc>,
+) -> AppResult<Response> {
+    let message = form_error(e)?;
+    let _ = free_times(state, info, loaded, &mut desk, Some(around)).await;
+    page_with(state, info, &RangeQuery::default(), Some(message), desk).await
 }
 
 pub async fn create(
@@ -524,20 +534,11 @@ pub async fn create(
             call_id: None,
         })
     })();
-    let refused = |e: AppError, around: Option<DateTime<Utc>>| {
-        let (state, info, loaded, mut desk) = (&state, &info, &loaded, desk.clone());
-        async move {
-            let message = form_error(e)?;
-            // The nearest free times to what was asked for, the form kept as typed.
-            let _ = free_times(state, info, loaded, &mut desk, Some(around.unwrap_or(now))).await;
-            page_with(state, info, &RangeQuery::default(), Some(message), desk).await
-        }
-    };
     let req = match prepared {
         Ok(p) => p,
         Err(e) => {
             let around = start_from(&loaded.org, &form.date, &form.time, now).ok();
-            return refused(e, around).await;
+            return refused(&state, &info, &loaded, desk, e, around.unwrap_or(now)).await;
         }
     };
     let (start, change) = (req.start, desk_change(&info, loaded.org.clone(), ip, now));
@@ -555,7 +556,7 @@ pub async fn create(
             Ok(Redirect::to("/appointments?saved=booked").into_response())
         }
         Err(AppError::NotFound) => Err(AppError::NotFound),
-        Err(e) => refused(e, Some(start)).await,
+        Err(e) => refused(&state, &info, &loaded, desk, e, start).await,
     }
 }
 
@@ -589,8 +590,7 @@ pub async fn reschedule(
     let appt = &view.appointment;
     let now = state.clock.now();
     let (mut date, mut time) = (form.date.clone(), form.time.clone());
-    let mut parts = form.pick.splitn(3, '@').skip(1);
-    if let (Some(d), Some(t)) = (parts.next(), parts.next()) {
+    if let Some((_, d, t)) = parse_pick(&form.pick) {
         (date, time) = (d.to_string(), t.to_string());
     }
     // The free times of the same practitioner, for the same service, on the chosen day.
@@ -619,19 +619,11 @@ pub async fn reschedule(
         return page_with(&state, &info, &RangeQuery::default(), error, desk).await;
     }
     let minutes = u32::try_from((appt.end_at - appt.start_at) / 60).unwrap_or(30);
-    let refused = |e: AppError, around: Option<DateTime<Utc>>| {
-        let (state, info, loaded, mut desk) = (&state, &info, &loaded, desk.clone());
-        async move {
-            let message = form_error(e)?;
-            let _ = free_times(state, info, loaded, &mut desk, Some(around.unwrap_or(now))).await;
-            page_with(state, info, &RangeQuery::default(), Some(message), desk).await
-        }
-    };
     let start = match loaded.desk_start(&[appt.provider_id], &date, &time, minutes, now) {
         Ok((s, _)) => s,
         Err(e) => {
             let around = start_from(&loaded.org, &date, &time, now).ok();
-            return refused(e, around).await;
+            return refused(&state, &info, &loaded, desk, e, around.unwrap_or(now)).await;
         }
     };
     let change = desk_change(&info, loaded.org.clone(), ip, now);
@@ -649,7 +641,7 @@ pub async fn reschedule(
             Ok(Redirect::to("/appointments?saved=moved").into_response())
         }
         Err(AppError::NotFound) => Err(AppError::NotFound),
-        Err(e) => refused(e, Some(start)).await,
+        Err(e) => refused(&state, &info, &loaded, desk, e, start).await,
     }
 }
 
