@@ -248,17 +248,7 @@ pub fn in_savepoint<T>(
     tx: &Transaction<'_>,
     f: impl FnOnce(&Transaction<'_>) -> AppResult<T>,
 ) -> AppResult<Result<T, AppError>> {
-    tx.execute_batch("SAVEPOINT work")?;
-    match f(tx) {
-        Ok(v) => {
-            tx.execute_batch("RELEASE work")?;
-            Ok(Ok(v))
-        }
-        Err(e) => {
-            tx.execute_batch("ROLLBACK TO work; RELEASE work")?;
-            Ok(Err(e))
-        }
-    }
+    in_savepoint_kept_if(tx, |tx| Ok(f(tx)), |r| r.is_ok())
 }
 
 /// Runs `f` in a savepoint of `tx`, keeping its writes only when `keep` says so of its result;
